@@ -1,0 +1,71 @@
+"""Inside BERT: the frame. Page config, the shared sidebar (text, model, device), navigation. Nothing else."""
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from explainers.model import BUILTIN_NAME, ModelLoadError
+from ui import state
+from ui.prose import TEXT_DIR, LANG
+
+st.set_page_config(page_title="Inside BERT", page_icon=":material/search:", layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),
+    st.Page("pages/embeddings.py", title="1 · Input embeddings", icon=":material/stacks:", url_path="embeddings"),
+    st.Page("pages/attention.py", title="2 · Attention heads", icon=":material/visibility:", url_path="attention"),
+]
+
+
+def _examples() -> dict[str, tuple[str, str]]:
+    rows = (TEXT_DIR / LANG / "examples.tsv").read_text(encoding="utf-8").splitlines()
+    cells = [r.split("\t") + [""] for r in rows if r and not r.startswith("#")]
+    return {c[0]: (c[1], c[2]) for c in cells}
+
+
+def _load_example() -> None:
+    choice = st.session_state.get("example")
+    if choice in _examples():
+        st.session_state["a"], st.session_state["b"] = _examples()[choice]
+
+
+def _device() -> str:
+    if not torch.cuda.is_available():
+        st.sidebar.caption(f"Device: **CPU** ({torch.get_num_threads()} threads) · float32")
+        return "cpu"
+    choice = st.sidebar.radio("Device", ["cuda", "cpu"], key="device", horizontal=True, bind="query-params")
+    return choice if choice in ("cuda", "cpu") else "cuda"
+
+
+def _model(device: str) -> str:
+    name = st.sidebar.text_input(
+        "Model", value=BUILTIN_NAME, key="model", bind="query-params",
+        help="`built-in` (ships with the app, works offline), a Hugging Face Hub id such as "
+             "`bert-base-uncased`, or a local folder saved with `save_pretrained`.").strip() or BUILTIN_NAME
+    try:
+        state.get_model(name, device)
+        st.session_state["_good_model"] = name
+    except ModelLoadError as err:
+        fallback = st.session_state.get("_good_model", BUILTIN_NAME)
+        st.sidebar.error(f"{err}\n\nStill using **{fallback}**.")
+        name = fallback
+    lm = state.get_model(name, device)
+    cfg = lm.config
+    st.sidebar.caption(f"{cfg.model_type} · {getattr(cfg, 'num_hidden_layers', getattr(cfg, 'n_layers', '?'))} "
+                       f"layers · {lm.encoder.num_parameters() / 1e6:.1f} M parameters")
+    return name
+
+
+with st.sidebar:
+    st.title("Inside BERT")
+    st.selectbox("Load an example", list(_examples()), index=None, key="example", on_change=_load_example,
+                 placeholder="Choose an example…")
+    text_a = st.text_area("Sentence A", value=state.DEFAULT_A, key="a", bind="query-params", max_chars=20_000,
+                          height=90)
+    text_b = st.text_area("Sentence B (optional)", value=state.DEFAULT_B, key="b", bind="query-params",
+                          max_chars=20_000, height=68, help="A second sentence makes a pair: segment B.")
+device = _device()
+model_name = _model(device)
+state.set_context(state.Context(model_name, device, text_a or "", text_b or ""))
+
+st.navigation(PAGES).run()

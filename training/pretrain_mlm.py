@@ -1,0 +1,166 @@
+"""Train the built-in teacher: `BertForMaskedLM` from the MiniLM encoder, with our own masking.
+
+Every batch is masked by `explainers.masking.mask_tokens` (the function the Masking chapter shows) and the
+loss is `explainers.mlm.masked_lm_loss` (head on selected positions only). bf16 autocast on CPUs that have
+it. Resumable: `<run>/ckpt.pt` is written every `save_every` steps; rerunning the same command continues.
+Logs one JSON line per eval to `<run>/log.jsonl` (what the model card quotes).
+
+    python training/build_corpus.py
+    python training/pretrain_mlm.py --run ~/.cache/inside-bert/runs/teacher
+    python training/pretrain_mlm.py --run ~/.cache/inside-bert/runs/teacher --export assets/models/teacher
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoTokenizer, BertForMaskedLM
+
+from explainers.masking import mask_tokens
+from explainers.mlm import masked_lm_loss
+from training.data import load_packed
+from training.evaluate_mlm import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Config:
+    run: Path  # checkpoints and logs (outside the repo)
+    init: Path = ROOT / "assets/models/minilm-l6"  # encoder to start from
+    corpus: Path = Path.home() / ".cache/inside-bert/corpus"
+    steps: int = 3600  # optimiser steps (linear decay ends here)
+    batch_size: int = 32  # sequences per step
+    seq_len: int = 128  # tokens per sequence
+    lr: float = 3e-4  # peak learning rate; a fresh head on a trained encoder
+    warmup: int = 200  # linear warm-up steps
+    weight_decay: float = 0.01
+    rate: float = 0.15  # masking rate (BERT's)
+    seed: int = 0
+    eval_every: int = 200
+    save_every: int = 100
+    eval_sequences: int = 256  # held-out sequences used during training (the card uses more)
+    threads: int = 2
+    bf16: bool = True
+
+
+def build_model(cfg: Config, tokenizer, train_ids: torch.Tensor) -> BertForMaskedLM:
+    model = BertForMaskedLM.from_pretrained(cfg.init, dtype=torch.float32, attn_implementation="sdpa")
+    assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight, "head not tied"
+    # start the output bias at log unigram frequencies: the head begins by predicting common words
+    counts = torch.bincount(train_ids.flatten(), minlength=model.config.vocab_size).float() + 1.0
+    with torch.no_grad():
+        model.cls.predictions.bias.copy_((counts / counts.sum()).log())
+    return model
+
+
+def lr_at(cfg: Config, step: int) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    return cfg.lr * max(0.0, (cfg.steps - step) / max(1, cfg.steps - cfg.warmup))
+
+
+def batch_at(cfg: Config, data: dict, step: int) -> dict:
+    """Deterministic batch for `step`: epoch-seeded permutation, so a resumed run sees the same data."""
+    n = len(data["input_ids"])
+    per_epoch = n // cfg.batch_size
+    epoch, k = divmod(step, per_epoch)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 1000 + epoch))
+    idx = order[k * cfg.batch_size:(k + 1) * cfg.batch_size]
+    return {key: v[idx] for key, v in data.items()}
+
+
+def train(cfg: Config) -> None:
+    torch.set_num_threads(cfg.threads)
+    cfg.run.mkdir(parents=True, exist_ok=True)
+    tokenizer = AutoTokenizer.from_pretrained(cfg.init)
+    t0 = time.time()
+    train_data = load_packed(cfg.corpus / "train.txt", tokenizer, cfg.seq_len)
+    test_data = load_packed(cfg.corpus / "test.txt", tokenizer, cfg.seq_len, max_sequences=cfg.eval_sequences)
+    print(f"packed {len(train_data['input_ids'])} train sequences in {time.time() - t0:.0f}s", flush=True)
+    model = build_model(cfg, tokenizer, train_data["input_ids"][train_data["attention_mask"].bool()])
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
+    step, seconds = 0, 0.0
+    ckpt_path = cfg.run / "ckpt.pt"
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, seconds = state["step"], state["seconds"]
+        print(f"resumed at step {step}", flush=True)
+    log = (cfg.run / "log.jsonl").open("a")
+    while step < cfg.steps:
+        t = time.time()
+        model.train()
+        batch = batch_at(cfg, train_data, step)
+        g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        m = mask_tokens(batch["input_ids"], batch["special"], mask_token_id=tokenizer.mask_token_id,
+                        vocab_size=len(tokenizer), rate=cfg.rate, generator=g)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, step)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            out = masked_lm_loss(model, m.input_ids, batch["attention_mask"], m.labels)
+        opt.zero_grad(set_to_none=True)
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seconds += time.time() - t
+        if step % 20 == 0:
+            print(f"step {step} loss {out.loss.item():.3f} lr {lr_at(cfg, step):.2e} {seconds / step:.2f}s/step",
+                  flush=True)
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                metrics = evaluate(model, tokenizer, test_data)
+            row = {"step": step, "train_seconds": round(seconds), "train_loss": round(out.loss.item(), 4), **metrics}
+            log.write(json.dumps(row) + "\n")
+            log.flush()
+            print(row, flush=True)
+        if step % cfg.save_every == 0 or step == cfg.steps:
+            tmp = cfg.run / "ckpt.tmp"
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
+                        "config": {k: str(v) for k, v in asdict(cfg).items()}}, tmp)
+            os.replace(tmp, ckpt_path)
+
+
+def export(cfg: Config, out: Path) -> None:
+    """Write the latest checkpoint as an fp16 `from_pretrained` folder with tokenizer and training facts."""
+    tokenizer = AutoTokenizer.from_pretrained(cfg.init)
+    state = torch.load(cfg.run / "ckpt.pt", weights_only=False)
+    model = BertForMaskedLM.from_pretrained(cfg.init, dtype=torch.float32)
+    model.load_state_dict(state["model"])
+    out.mkdir(parents=True, exist_ok=True)
+    model.half().save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    facts = {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"],
+             "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
+                         f"{torch.__version__}, {torch.get_num_threads()} threads"}
+    (out / "training.json").write_text(json.dumps(facts, indent=2))
+    print(json.dumps(facts, indent=2))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", type=Path, default=Path.home() / ".cache/inside-bert/runs/teacher")
+    ap.add_argument("--steps", type=int, default=Config.steps)
+    ap.add_argument("--lr", type=float, default=Config.lr)
+    ap.add_argument("--batch-size", type=int, default=Config.batch_size)
+    ap.add_argument("--threads", type=int, default=Config.threads)
+    ap.add_argument("--export", type=Path, default=None, help="write the checkpoint as a model folder and stop")
+    args = ap.parse_args()
+    cfg = Config(run=args.run, steps=args.steps, lr=args.lr, batch_size=args.batch_size, threads=args.threads)
+    export(cfg, args.export) if args.export else train(cfg)
+
+
+if __name__ == "__main__":
+    main()

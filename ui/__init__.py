@@ -1,0 +1,1 @@
+"""Streamlit glue shared by `app.py` and `pages/`: state, caching, prose, HTML. No model math here."""

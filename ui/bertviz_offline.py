@@ -1,0 +1,79 @@
+"""bertviz's head view and model view, drawn without the internet.
+
+bertviz's JavaScript asks require.js to fetch jQuery and d3 from a CDN, so offline the view is blank. Here the
+two libraries are inlined from pip packages (d3 v5 from `mpld3`, jQuery from `xstatic-jquery`), followed by a
+few-line stand-in for require.js that hands them to bertviz's callback. The attention data goes in as JSON
+with `<`, `>` and `&` escaped, so no token can close the `<script>` tag; tokens are drawn with d3's `.text()`.
+Only the layers given are shipped, rounded to 3 decimals.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib.resources import files
+
+import numpy as np
+
+REQUIRE_SHIM = """
+window.require = {config: function () {}};
+window.requirejs = function (deps, callback) {
+  var libs = {jquery: window.jQuery, d3: window.d3};
+  callback.apply(null, deps.map(function (name) { return libs[name]; }));
+};
+"""
+
+
+@lru_cache(maxsize=None)
+def _asset(package: str, name: str) -> str:
+    return (files(package) / name).read_text(encoding="utf-8")
+
+
+def _libraries() -> str:
+    jquery = _asset("xstatic.pkg.jquery", "data/jquery.min.js")
+    d3 = _asset("mpld3", "js/d3.v5.min.js")
+    return "".join(f"<script>{js}</script>" for js in (jquery, d3, REQUIRE_SHIM))
+
+
+def safe_json(obj) -> str:
+    return json.dumps(obj).replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _format_tokens(tokens: list[str]) -> list[str]:
+    return [t.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for t in tokens]
+
+
+def _page(view: str, vis_html: str, params: dict) -> str:
+    js = _asset("bertviz", f"{view}.js").replace("PYTHON_PARAMS", safe_json(params))
+    return (f'<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:white">'
+            f'{_libraries()}{vis_html}<script>{js}</script></body></html>')
+
+
+def head_view_html(probs: np.ndarray, tokens: list[str], layers: list[int], layer: int = 0) -> str:
+    """bertviz head view for `probs` `[L, H, T, T]`, shipping only `layers`; `layer` is the one shown first."""
+    assert probs.ndim == 4 and probs.shape[-1] == len(tokens), "probs must be [L, H, T, T] for the tokens"
+    toks = _format_tokens(tokens)
+    params = {
+        "attention": [{"name": "All", "attn": np.round(probs[layers], 3).tolist(),
+                       "left_text": toks, "right_text": toks}],
+        "default_filter": "0", "root_div_id": "bertviz-head", "layer": layer if layer in layers else layers[0],
+        "heads": None, "include_layers": layers,
+    }
+    vis = ('<div id="bertviz-head" style="font-family:Helvetica,Arial,sans-serif">'
+           '<span style="user-select:none">Layer: <select id="layer"></select></span><div id="vis"></div></div>')
+    return _page("head_view", vis, params)
+
+
+def model_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int) -> str:
+    """bertviz model view of every layer and head, for the first `max_tokens` tokens."""
+    n = min(len(tokens), max_tokens)
+    sub = probs[:, :, :n, :n]  # weights to tokens past the cap are not drawn (rows are not renormalised)
+    toks = _format_tokens(tokens[:n])
+    params = {
+        "attention": [{"name": "All", "attn": np.round(sub, 3).tolist(), "left_text": toks, "right_text": toks}],
+        "default_filter": "0", "root_div_id": "bertviz-model", "display_mode": "light",
+        "include_layers": list(range(probs.shape[0])), "include_heads": list(range(probs.shape[1])),
+        "total_heads": probs.shape[1],
+    }
+    vis = ('<div id="bertviz-model" style="font-family:Helvetica,Arial,sans-serif">'
+           '<div id="vis"></div></div>')
+    return _page("model_view", vis, params)

@@ -1,0 +1,27 @@
+"""Page prose lives in `assets/text/<lang>/<chapter>.md`, cut into named sections by `<!-- name -->` lines,
+so a translation is a new file and the code holds no paragraphs."""
+from __future__ import annotations
+
+import inspect
+import re
+from functools import lru_cache
+from pathlib import Path
+
+TEXT_DIR = Path(__file__).resolve().parents[1] / "assets/text"
+LANG = "en"
+
+
+@lru_cache(maxsize=32)
+def sections(chapter: str, lang: str = LANG) -> dict[str, str]:
+    text = (TEXT_DIR / lang / f"{chapter}.md").read_text(encoding="utf-8")
+    parts = re.split(r"^<!--\s*([\w-]+)\s*-->\s*$", text, flags=re.M)
+    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
+
+
+def text(chapter: str, name: str) -> str:
+    return sections(chapter)[name]
+
+
+def module_essay(module) -> str:
+    """The module docstring: the math as the code states it, shown on the page as written."""
+    return inspect.getdoc(module) or ""
