@@ -8,7 +8,7 @@ from explainers.model import BUILTIN_NAME, ModelLoadError
 from ui import state
 from ui.prose import TEXT_DIR, LANG
 
-st.set_page_config(page_title="Inside BERT", page_icon=":material/search:", layout="wide")
+st.set_page_config(page_title="Inside BERT", page_icon="assets/icon.png", layout="wide")
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),

@@ -1,0 +1,38 @@
+import numpy as np
+import torch
+
+from explainers.attention import attention_probs, dominant_pattern, head_stats
+from explainers.model import encode_text
+
+
+def test_rows_sum_to_one_and_equal_output_attentions(builtin):
+    enc = encode_text(builtin.tokenizer, "The cat sat on the mat.", "It purred.")
+    probs = attention_probs(builtin.encoder, enc.input_ids, enc.attention_mask, enc.token_type_ids)
+    L, H, T = 6, 12, len(enc.tokens)
+    assert probs.shape == (L, H, T, T)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+    with torch.no_grad():
+        ref = builtin.encoder(input_ids=enc.input_ids, token_type_ids=enc.token_type_ids,
+                              output_attentions=True).attentions
+    np.testing.assert_allclose(probs, torch.stack([a[0] for a in ref]).numpy(), atol=1e-6)
+
+
+def test_head_stats_on_hand_built_patterns():
+    T = 5
+    nxt = np.zeros((T, T))
+    for i in range(T):
+        nxt[i, min(i + 1, T - 1)] = 1.0  # next token; the last row looks at itself
+    uniform = np.full((T, T), 1 / T)
+    to_sep = np.zeros((T, T))
+    to_sep[:, T - 1] = 1.0
+    probs = np.stack([nxt, uniform, to_sep])[None]  # [1, 3, T, T]
+    s = head_stats(probs, sep_positions=[T - 1])
+    np.testing.assert_allclose(s.to_next[0], [1.0, 1 / T, 1 / (T - 1)])  # only row T-2 has [SEP] next
+    np.testing.assert_allclose(s.to_prev[0], [0.0, 1 / T, 0.0])
+    np.testing.assert_allclose(s.to_self[0], [1 / T, 1 / T, 1 / T])
+    np.testing.assert_allclose(s.to_sep[0], [(1 + 1) / T, 1 / T, 1.0])
+    np.testing.assert_allclose(s.to_cls[0], [0.0, 1 / T, 0.0])
+    np.testing.assert_allclose(s.entropy[0], [0.0, np.log(T), 0.0], atol=1e-9)
+    assert dominant_pattern(s, 0, 0).startswith("mostly next token")
+    assert dominant_pattern(s, 0, 1).startswith("broad")
+    assert dominant_pattern(s, 0, 2).startswith("mostly [SEP]")

@@ -1,0 +1,227 @@
+"""End-to-end checks in a real browser: a `streamlit run app.py` server driven by Playwright + Debian chromium.
+
+Run: `python -m pytest tests/test_browser.py -q`. Skipped where /usr/bin/chromium or playwright is missing.
+Screenshots for humans land in tests/artifacts/ (git-ignored).
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests/artifacts"
+TIMEOUT_MS = 60_000
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
+                                reason="needs /usr/bin/chromium and the playwright package")
+
+if importlib.util.find_spec("playwright") is not None:
+    from playwright.sync_api import expect, sync_playwright
+
+
+# -- the server ---------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(timeout: float = 90):
+    """A fresh `streamlit run app.py`; yields its base URL once /_stcore/health answers ok."""
+    port = free_port()
+    log = open(ARTIFACTS / f"server-{port}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true"], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, f"streamlit exited early; see {log.name}"
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
+                    break
+            assert time.monotonic() < deadline, f"streamlit not healthy after {timeout} s; see {log.name}"
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+class Server:
+    def __init__(self, url: str):
+        self.url, self.touched = url, False
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server() as url:
+        yield Server(url)
+
+
+@pytest.fixture
+def base_url(server) -> str:
+    server.touched = True
+    return server.url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+
+def wait_idle(page, quiet_ms: int = 1500) -> None:
+    """Until the app is connected and its script has not been running for `quiet_ms` (a rerun may follow a run)."""
+    page.wait_for_function(
+        """quiet => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const running = !app || app.dataset.testScriptState !== 'notRunning'
+                || app.dataset.testConnectionState !== 'CONNECTED'
+                || !!document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
+            const now = performance.now();
+            if (running) { window.__busySince = now; return false; }
+            return now - (window.__busySince ?? 0) >= quiet;
+        }""", arg=quiet_ms, polling=100, timeout=TIMEOUT_MS)
+
+
+def assert_no_exception(page) -> None:
+    exc = page.locator('[data-testid="stException"]')
+    assert exc.count() == 0, "app shows an exception:\n" + "\n---\n".join(exc.all_inner_texts())
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def layer_slider(page):
+    return page.get_by_role("slider", name="Layer", exact=True)
+
+
+def frame_of(page, title_part: str):
+    handle = page.locator(f'iframe[title*="{title_part}"]').first.element_handle(timeout=TIMEOUT_MS)
+    return handle.content_frame()
+
+
+SVG_DRAWN = "n => document.querySelectorAll('svg *').length > n"
+
+# -- tests --------------------------------------------------------------------------------------------------
+
+
+def test_cold_deep_link_runs_the_app_shell(server, page):
+    """A shared link opened on a server that has served nothing yet still runs app.py (sidebar, navigation)."""
+    with contextlib.ExitStack() as stack:
+        url = server.url if not server.touched else stack.enter_context(streamlit_server())
+        server.touched = True
+        page.goto(f"{url}/attention?layer=2&head=3")
+        expect(page.get_by_text("Layer 2, head 3").first).to_be_visible(timeout=TIMEOUT_MS)
+        wait_idle(page)
+        assert page.locator('[data-testid="stSidebarNav"] a').count() >= 3
+        assert_no_exception(page)
+        shot(page, "cold-deep-link")
+
+
+PAGES = {"": "Inside BERT", "embeddings": "1 · Input embeddings", "attention": "2 · Attention heads"}
+
+
+@pytest.mark.parametrize("path", list(PAGES), ids=["overview", "embeddings", "attention"])
+def test_every_page_renders_offline(base_url, page, path):
+    outside: list[str] = []
+
+    def handler(route):
+        u = urlparse(route.request.url)
+        if u.scheme in ("data", "blob", "about") or u.hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", handler)
+    page.goto(f"{base_url}/{path}")
+    expect(page.get_by_role("heading", name=PAGES[path]).first).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    page.wait_for_timeout(1000)  # let late client-side fetches (fonts, iframes) happen before counting
+    shot(page, f"page-{path or 'overview'}")
+    assert_no_exception(page)
+    assert outside == [], f"requests left the machine: {outside}"
+
+
+def test_bertviz_views_draw_svg(base_url, page):
+    page.goto(f"{base_url}/attention")
+    wait_idle(page)
+    head = frame_of(page, "bertviz head view")
+    head.wait_for_function(SVG_DRAWN, arg=50, timeout=TIMEOUT_MS)
+    expect(head.get_by_text("teacher").first).to_be_attached()
+    page.get_by_role("tab", name="Model view").click()
+    model = frame_of(page, "bertviz model view")
+    model.wait_for_function(SVG_DRAWN, arg=50, timeout=TIMEOUT_MS)
+    page.get_by_role("tab", name="Model view").scroll_into_view_if_needed()
+    shot(page, "bertviz-model-view")
+    assert_no_exception(page)
+
+
+def test_slider_moves_with_arrow_keys_and_updates_url(base_url, page):
+    page.goto(f"{base_url}/attention")
+    wait_idle(page)
+    expect(page.get_by_text("Layer 0, head 0").first).to_be_visible()
+    layer_slider(page).focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_text("Layer 1, head 0").first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(r"[?&]layer=1(&|$)"), timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert_no_exception(page)
+
+
+def test_html_text_is_shown_as_text(base_url, page):
+    text = "<script>window.__pwned=1</script><b>bold</b>"
+    page.goto(f"{base_url}/embeddings?a={quote(text, safe='')}")
+    expect(page.get_by_text("script", exact=True).first).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    shot(page, "html-as-text")
+    assert_no_exception(page)
+    for frame in page.frames:
+        assert frame.evaluate("() => typeof window.__pwned") == "undefined", f"script ran in {frame.url}"
+
+
+def test_empty_text_gets_a_friendly_message(base_url, page):
+    page.goto(f"{base_url}/embeddings?a=")
+    expect(page.get_by_text("Sentence A is empty").first).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert_no_exception(page)

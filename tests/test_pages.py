@@ -1,0 +1,83 @@
+"""Each chapter through Streamlit's AppTest: it renders, it follows the sidebar, bad input gets a message."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["pages/overview.py", "pages/embeddings.py", "pages/attention.py"]
+
+
+def _app(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(page):
+    at = _app(page)
+    assert at.sidebar.text_area(key="a").value.startswith("The teacher")
+
+
+def test_embeddings_page_shows_every_token_of_a_pair(builtin):
+    at = _app("pages/embeddings.py", a="The cat sat.", b="It slept.")
+    expected = builtin.tokenizer.convert_ids_to_tokens(builtin.tokenizer("The cat sat.", "It slept.")["input_ids"])
+    assert at.selectbox(key="emb_token").options == [f"{i} · {t}" for i, t in enumerate(expected)]
+
+
+def test_attention_page_follows_layer_and_head_from_the_url():
+    at = _app("pages/attention.py", layer="3", head="7")
+    assert at.slider(key="layer").value == 3 and at.slider(key="head").value == 7
+    at.slider(key="head").set_value(2).run()
+    assert not at.exception and at.slider(key="head").value == 2 and at.slider(key="layer").value == 3
+
+
+@pytest.mark.parametrize("layer", ["99", "-4", "abc"])
+def test_out_of_range_layer_in_the_url_is_clamped(layer):
+    at = _app("pages/attention.py", layer=layer)
+    assert 0 <= at.slider(key="layer").value <= 5
+
+
+@pytest.mark.parametrize("page", PAGES[1:])
+def test_empty_text_gets_a_friendly_message(page):
+    at = _app(page, a="")
+    assert any("Sentence A is empty" in e.value for e in at.info)
+
+
+@pytest.mark.parametrize("page", PAGES[1:])
+def test_ten_thousand_characters_are_truncated_with_a_note(page):
+    at = _app(page, a="The class read a long story aloud. " * 300)
+    assert any("cut to 512 tokens" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("text", ["I ❤️ 🤖 transformers", "東京は日本の首都です", "שלום עולם",
+                                  "<script>alert('x')</script><img src=x onerror=alert(1)>",
+                                  "Paris is the [MASK] of France. [CLS] [SEP]", "tab\there\x00\x1b[31m red"])
+def test_unusual_text_renders_on_every_chapter(text):
+    for page in PAGES[1:]:
+        _app(page, a=text)
+
+
+def test_unknown_model_id_shows_an_error_and_keeps_the_previous_model():
+    at = _app("pages/attention.py", model="no-such-user/no-such-model")
+    assert any("Could not load 'no-such-user/no-such-model'" in e.value for e in at.sidebar.error)
+    assert any("Still using **built-in**" in e.value for e in at.sidebar.error)
+    assert at.slider(key="layer").max == 5  # the built-in model's 6 layers are still shown
+
+
+def test_a_local_model_folder_can_be_chosen_and_survives_a_typo(tiny_bert_dir):
+    at = _app("pages/attention.py", model=str(tiny_bert_dir), a="the cat sat on the mat")
+    assert not at.sidebar.error
+    assert at.slider(key="layer").max == 1 and at.slider(key="head").max == 1
+    at.sidebar.text_input(key="model").set_value("/no/such/folder").run()
+    assert not at.exception
+    assert any(f"Still using **{tiny_bert_dir}**" in e.value for e in at.sidebar.error)
+    assert at.slider(key="layer").max == 1
