@@ -60,3 +60,68 @@ def masked_lm_loss(model, input_ids, attention_mask, labels, token_type_ids=None
     logits = mlm_head(model, hidden[selected])  # [N, V]
     target = labels[selected]
     return MLMOutput(F.cross_entropy(logits.float(), target), logits, target)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """The model's top-k at N positions of one sequence."""
+
+    positions: list[int]  # N positions (indices into the sequence)
+    top_ids: torch.Tensor  # [N, k] token ids, most probable first
+    top_probs: torch.Tensor  # [N, k] their probabilities
+    target_ids: torch.Tensor | None  # [N] the original tokens, when known
+    target_probs: torch.Tensor | None  # [N] probability the model gives the original
+    target_ranks: torch.Tensor | None  # [N] rank of the original (0 = top-1)
+
+    @property
+    def recovered(self) -> torch.Tensor:
+        """`[N]` bool: the original token is the top-1 prediction."""
+        return self.target_ranks == 0
+
+
+@torch.no_grad()
+def predict(model, input_ids, attention_mask, positions: list[int], k: int = 5, token_type_ids=None,
+            targets: list[int] | None = None) -> Predictions:
+    """Top-k of the MLM head at `positions` of one sequence `[1, T]`; with `targets`, their probability and rank."""
+    assert input_ids.shape[0] == 1, "one sequence at a time"
+    hidden = encode(model, input_ids, attention_mask, token_type_ids)[0, positions]  # [N, d]
+    probs = mlm_head(model, hidden).float().softmax(-1)  # [N, V]
+    top = probs.topk(min(k, probs.shape[-1]), dim=-1)
+    if targets is None:
+        return Predictions(list(positions), top.indices, top.values, None, None, None)
+    t = torch.tensor(targets, device=probs.device)
+    p_target = probs.gather(1, t[:, None])[:, 0]
+    ranks = (probs > p_target[:, None]).sum(-1)
+    return Predictions(list(positions), top.indices, top.values, t, p_target, ranks)
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    rate: float
+    top1: float  # share of selected positions whose original is the arg-max
+    loss: float  # mean cross-entropy at selected positions (nats)
+    targets_per_sequence: float  # selected positions per sequence: the training signal a step gets
+
+
+@torch.no_grad()
+def accuracy_by_rate(model, input_ids, attention_mask, special, *, mask_token_id: int, vocab_size: int,
+                     rates: list[float], seed: int = 0, p_mask: float = 0.8, p_random: float = 0.1,
+                     on_progress=None) -> list[RatePoint]:
+    """Masked-token accuracy and loss of `model` on a held-out batch `[B, T]`, masked at each rate in turn.
+
+    The masking is `explainers.masking.mask_tokens` and the loss `masked_lm_loss`: what training optimises.
+    """
+    from explainers.masking import mask_tokens
+
+    points = []
+    for i, rate in enumerate(rates):
+        g = torch.Generator().manual_seed(seed)
+        m = mask_tokens(input_ids, special, mask_token_id=mask_token_id, vocab_size=vocab_size, rate=rate,
+                        p_mask=p_mask, p_random=p_random, generator=g)
+        out = masked_lm_loss(model, m.input_ids.to(input_ids.device), attention_mask, m.labels.to(input_ids.device))
+        n = len(out.labels)
+        top1 = float((out.logits.argmax(-1) == out.labels).float().mean()) if n else float("nan")
+        points.append(RatePoint(rate, top1, float(out.loss) if n else float("nan"), n / input_ids.shape[0]))
+        if on_progress:
+            on_progress((i + 1) / len(rates))
+    return points

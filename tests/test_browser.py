@@ -45,6 +45,7 @@ def free_port() -> int:
 def streamlit_server(timeout: float = 90):
     """A fresh `streamlit run app.py`; yields its base URL once /_stcore/health answers ok."""
     port = free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / f"server-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -132,7 +133,7 @@ def shot(page, name: str) -> None:
 
 
 def layer_slider(page):
-    return page.get_by_role("slider", name="Layer", exact=True)
+    return page.locator('[data-testid="stSlider"] input[type="range"][aria-label="Layer"]')
 
 
 def frame_of(page, title_part: str):
@@ -158,10 +159,11 @@ def test_cold_deep_link_runs_the_app_shell(server, page):
         shot(page, "cold-deep-link")
 
 
-PAGES = {"": "Inside BERT", "embeddings": "1 · Input embeddings", "attention": "2 · Attention heads"}
+PAGES = {"": "Inside BERT", "embeddings": "1 · Input embeddings", "attention": "2 · Attention heads",
+         "masking": "3 · Masking"}
 
 
-@pytest.mark.parametrize("path", list(PAGES), ids=["overview", "embeddings", "attention"])
+@pytest.mark.parametrize("path", list(PAGES), ids=["overview", "embeddings", "attention", "masking"])
 def test_every_page_renders_offline(base_url, page, path):
     outside: list[str] = []
 

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["pages/overview.py", "pages/embeddings.py", "pages/attention.py"]
+PAGES = ["pages/overview.py", "pages/embeddings.py", "pages/attention.py"]  # masking: see the tests below
 
 
 def _app(page: str | None = None, **query) -> AppTest:
@@ -81,3 +81,43 @@ def test_a_local_model_folder_can_be_chosen_and_survives_a_typo(tiny_bert_dir):
     assert not at.exception
     assert any(f"Still using **{tiny_bert_dir}**" in e.value for e in at.sidebar.error)
     assert at.slider(key="layer").max == 1
+
+
+def test_masking_page_masks_with_the_training_function(tiny_bert_dir):
+    """The chosen positions on the page are exactly those `mask_tokens` chooses with the same seed."""
+    import torch
+
+    from explainers.masking import mask_tokens
+    from explainers.model import encode_text, load_model
+
+    text = "the big red cat sat on the mat . the dog ran"
+    at = _app("pages/masking.py", model=str(tiny_bert_dir), a=text, rate="40", seed="3")
+    lm = load_model(str(tiny_bert_dir))
+    enc = encode_text(lm.tokenizer, text, max_length=lm.max_positions)
+    special = torch.tensor([[int(i in lm.tokenizer.all_special_ids) for i in enc.input_ids[0].tolist()]])
+    expected = mask_tokens(enc.input_ids, special, mask_token_id=lm.tokenizer.mask_token_id,
+                           vocab_size=len(lm.tokenizer), rate=0.4, generator=torch.Generator().manual_seed(3))
+    table = at.dataframe[0].value
+    assert list(table["position"]) == expected.selected[0].nonzero()[:, 0].tolist()
+    assert list(table["original"]) == [enc.tokens[i] for i in table["position"]]
+
+
+@pytest.mark.parametrize("rate,expected", [("0", 15), ("999", 15), ("abc", 15), ("-3", 15), ("7", 7)])
+def test_masking_rate_from_the_url_falls_back_to_the_default_when_invalid(tiny_bert_dir, rate, expected):
+    at = _app("pages/masking.py", model=str(tiny_bert_dir), a="the cat sat on the mat", rate=rate)
+    assert at.slider(key="rate").value == expected
+
+
+def test_masking_page_explains_a_model_without_mlm_head(tiny_distilbert_dir):
+    at = _app("pages/masking.py", model=str(tiny_distilbert_dir), a="the cat sat")
+    assert any("no masked-language-model head" in w.value for w in at.warning)
+
+
+def test_text_with_nothing_maskable_gets_a_message(tiny_bert_dir):
+    at = _app("pages/masking.py", model=str(tiny_bert_dir), a="[MASK] [MASK]")
+    assert any("no word pieces that can be masked" in i.value for i in at.info)
+
+
+def test_fill_in_the_blank_without_mask_gets_a_hint(tiny_bert_dir):
+    at = _app("pages/masking.py", model=str(tiny_bert_dir), a="the cat sat", fill="the cat sat on the mat")
+    assert any("There is no [MASK]" in i.value for i in at.info)

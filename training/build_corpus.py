@@ -8,7 +8,8 @@ Sources (install with `apt-get install wordnet-base fortunes fortunes-min`):
 Documents are whitespace-normalised and deduplicated (exact match, case-insensitive), then split by document:
 a document goes to the held-out test split when the first byte of its SHA-1 is below 256 * test_share,
 so the split does not depend on file order. Output: `<out>/train.txt`, `<out>/test.txt`, one document a line,
-and `<out>/manifest.json` with counts and sha256 of both files.
+and `<out>/manifest.json` with counts and sha256 of both files. The first `sample` held-out documents are also
+written to `assets/text/en/heldout.txt`: the small held-out batch the Masking chapter measures live.
 
     python training/build_corpus.py --out ~/.cache/inside-bert/corpus
 """
@@ -31,6 +32,8 @@ class Config:
     out: Path
     test_share: float = 0.02  # fraction of documents held out
     min_chars: int = 20  # drop fragments shorter than this
+    sample: int = 400  # held-out documents shipped with the app
+    sample_out: Path = Path(__file__).resolve().parents[1] / "assets/text/en/heldout.txt"
 
 
 def _clean(text: str) -> str:
@@ -88,6 +91,7 @@ def build(cfg: Config) -> dict:
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         }
     (cfg.out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    cfg.sample_out.write_text("\n".join(test[: cfg.sample]) + "\n", encoding="utf-8")
     return manifest
 
 

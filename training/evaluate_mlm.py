@@ -18,7 +18,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from explainers.masking import mask_tokens
 from explainers.mlm import masked_lm_loss
-from training.data import load_packed
+from explainers.corpus import load_packed
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOZE = ROOT.parent / "shared/eval/cloze_public.tsv"

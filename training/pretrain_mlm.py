@@ -25,7 +25,7 @@ from transformers import AutoTokenizer, BertForMaskedLM
 
 from explainers.masking import mask_tokens
 from explainers.mlm import masked_lm_loss
-from training.data import load_packed
+from explainers.corpus import load_packed
 from training.evaluate_mlm import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +49,13 @@ class Config:
     eval_sequences: int = 256  # held-out sequences used during training (the card uses more)
     threads: int = 2
     bf16: bool = True
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.machine()
 
 
 def build_model(cfg: Config, tokenizer, train_ids: torch.Tensor) -> BertForMaskedLM:
@@ -143,7 +150,7 @@ def export(cfg: Config, out: Path) -> None:
     model.half().save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     facts = {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"],
-             "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
+             "hardware": f"{cpu_name()}, {os.cpu_count()} cores, torch "
                          f"{torch.__version__}, {torch.get_num_threads()} threads"}
     (out / "training.json").write_text(json.dumps(facts, indent=2))
     print(json.dumps(facts, indent=2))

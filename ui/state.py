@@ -110,3 +110,114 @@ def model_view_html(name: str, device: str, text_a: str, text_b: str) -> str:
 
     enc = encoded(name, device, text_a, text_b)
     return build(attention(name, device, text_a, text_b), enc.tokens, MODEL_VIEW_MAX_TOKENS)
+
+
+# ------------------------------------------------------------------------------------------------ masking
+@dataclass(frozen=True)
+class MaskedSentence:
+    """The sidebar sentence after `mask_tokens`, with the model's guesses at the selected positions."""
+
+    tokens: list[str]  # original pieces, [T]
+    shown: list[str]  # what the model reads, [T]
+    action: list[int]  # explainers.masking.Action per position, [T]
+    positions: list[int]  # selected positions, [N]
+    top_tokens: list[list[str]]  # [N, k]
+    top_probs: list[list[float]]  # [N, k]
+    target_probs: list[float]  # [N]
+    target_ranks: list[int]  # [N]
+    maskable: int  # positions that could be selected
+
+
+def _special_mask(enc: EncodedInput, tokenizer) -> "torch.Tensor":
+    import torch
+
+    special = set(tokenizer.all_special_ids)
+    return torch.tensor([[int(i in special) for i in enc.input_ids[0].tolist()]])
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: float, p_mask: float,
+                    p_random: float, seed: int, whole_word: bool, k: int) -> MaskedSentence:
+    import torch
+
+    from explainers.masking import mask_tokens, word_ids_from_tokens
+    from explainers.mlm import predict
+
+    lm, enc = get_model(name, device), encoded(name, device, text_a, text_b)
+    special = _special_mask(enc, lm.tokenizer)
+    m = mask_tokens(enc.input_ids, special, mask_token_id=lm.tokenizer.mask_token_id, vocab_size=len(lm.tokenizer),
+                    rate=rate, p_mask=p_mask, p_random=p_random, generator=torch.Generator().manual_seed(seed),
+                    word_ids=word_ids_from_tokens([enc.tokens]) if whole_word else None)
+    positions = m.selected[0].nonzero()[:, 0].tolist()
+    shown = lm.tokenizer.convert_ids_to_tokens(m.input_ids[0].tolist())
+    base = MaskedSentence(enc.tokens, shown, m.action[0].tolist(), positions, [], [], [], [],
+                          int((special == 0).sum()))
+    if not positions:
+        return base
+    ids, att, types = (t.to(device) for t in (m.input_ids, enc.attention_mask, enc.token_type_ids))
+    p = predict(lm.model, ids, att, positions, k=k, token_type_ids=types,
+                targets=enc.input_ids[0, positions].tolist())
+    return MaskedSentence(enc.tokens, shown, m.action[0].tolist(), positions,
+                          [lm.tokenizer.convert_ids_to_tokens(row) for row in p.top_ids.tolist()],
+                          p.top_probs.tolist(), p.target_probs.tolist(), p.target_ranks.tolist(), base.maskable)
+
+
+def random_piece(vocab_size: int, seed: int, position: int) -> int:
+    """A random vocabulary id for the "random piece" case, drawn like `mask_tokens` draws (uniform ids)."""
+    import torch
+
+    return int(torch.randint(vocab_size, (1,), generator=torch.Generator().manual_seed(seed * 4099 + position)))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def guesses_with(name: str, device: str, text_a: str, text_b: str, position: int, replacement: int | None,
+                 k: int) -> tuple[list[str], list[float], float, int]:
+    """Top-k at `position` when the model reads `replacement` there (None: the original token)."""
+    from explainers.mlm import predict
+
+    lm, enc = get_model(name, device), encoded(name, device, text_a, text_b)
+    ids = enc.input_ids.clone()
+    if replacement is not None:
+        ids[0, position] = replacement
+    p = predict(lm.model, ids.to(device), enc.attention_mask.to(device), [position], k=k,
+                token_type_ids=enc.token_type_ids.to(device), targets=[int(enc.input_ids[0, position])])
+    return (lm.tokenizer.convert_ids_to_tokens(p.top_ids[0].tolist()), p.top_probs[0].tolist(),
+            float(p.target_probs[0]), int(p.target_ranks[0]))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def heldout_batch(name: str, device: str, sequences: int = 32) -> dict:
+    """The held-out sample shipped in assets/text/en/heldout.txt, packed like the training data."""
+    from explainers.corpus import load_packed
+    from ui.prose import TEXT_DIR, LANG
+
+    lm = get_model(name, device)
+    packed = load_packed(TEXT_DIR / LANG / "heldout.txt", lm.tokenizer, seq_len=min(128, lm.max_positions),
+                         max_sequences=sequences)
+    return {k: v.to(device) if k != "special" else v for k, v in packed.items()}
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def rate_point(name: str, device: str, rate: float, seed: int = 0):
+    """Masked top-1 and loss at one masking rate on the held-out batch (one point of the curve)."""
+    from explainers.mlm import accuracy_by_rate
+
+    lm, batch = get_model(name, device), heldout_batch(name, device)
+    return accuracy_by_rate(lm.model, batch["input_ids"], batch["attention_mask"], batch["special"],
+                            mask_token_id=lm.tokenizer.mask_token_id, vocab_size=len(lm.tokenizer),
+                            rates=[rate], seed=seed)[0]
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def fill_in(name: str, device: str, text: str, k: int) -> tuple[list[str], list[list[str]], list[list[float]]]:
+    """Tokens of `text` and the top-k at each literal [MASK]."""
+    from explainers.mlm import predict
+
+    lm = get_model(name, device)
+    enc = encode_text(lm.tokenizer, text, max_length=lm.max_positions)
+    positions = [i for i, t in enumerate(enc.input_ids[0].tolist()) if t == lm.tokenizer.mask_token_id]
+    if not positions:
+        return enc.tokens, [], []
+    p = predict(lm.model, enc.input_ids.to(device), enc.attention_mask.to(device), positions, k=k,
+                token_type_ids=enc.token_type_ids.to(device))
+    return (enc.tokens, [lm.tokenizer.convert_ids_to_tokens(r) for r in p.top_ids.tolist()], p.top_probs.tolist())

@@ -1,0 +1,265 @@
+"""Inside BERT benchmarks: cold start, encoder forward latency, slider → re-render in a real browser.
+
+    python benchmarks/bench.py [--repeats 7] [--skip-browser]
+
+Writes medians (and p90 where meaningful) to benchmarks/RESULTS.md. The browser part needs playwright and
+/usr/bin/chromium. To time another slider, add one `RerenderCase(...)` line to RERENDER_CASES.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks/RESULTS.md"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+TARGET_RERENDER_P50_MS = 150
+TARGET_COLD_START_S = 5.0
+
+
+def slider(label: str) -> str:
+    """CSS selector of a Streamlit 1.67 slider's keyboard-focusable input, by its label."""
+    return f'[data-testid="stSlider"] input[type="range"][aria-label="{label}"]'
+
+
+@dataclass(frozen=True)
+class RerenderCase:
+    label: str
+    path: str  # page path with optional query, e.g. "/attention"
+    slider: str  # CSS selector of the focusable slider input
+    expected: Callable[[int], str]  # text the page shows once the i-th key press (0-based) has been handled
+    keys: tuple[str, ...] = ("ArrowRight", "ArrowLeft")  # pressed in turn
+
+
+RERENDER_CASES = [
+    RerenderCase("slider → re-render: attention, Layer", "/attention", slider("Layer"),
+                 lambda i: f"Layer {(i + 1) % 2}, head 0"),
+]
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+
+def median_p90(xs: list[float]) -> tuple[float, float]:
+    return float(np.median(xs)), float(np.percentile(xs, 90))
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(timeout: float = 90):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true"], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("streamlit exited early")
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
+                    break
+            if time.monotonic() > deadline:
+                raise TimeoutError("streamlit did not become healthy")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+# In-page checks. "Idle": connected, script not running, no running-man icon.
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.dataset.testScriptState === 'notRunning' && app.dataset.testConnectionState === 'CONNECTED'
+        && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
+}"""
+SHOWN_JS = """text => document.evaluate(`//*[normalize-space(text())=${JSON.stringify(text)}]`, document, null,
+    XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue !== null"""
+SHOWN_AND_IDLE_JS = "text => (" + IDLE_JS + ")() && (" + SHOWN_JS + ")(text)"
+
+
+def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 120_000) -> None:
+    """Idle for `quiet_ms` in a row (a cold page reruns once after its first run)."""
+    page.wait_for_function(
+        "quiet => { const now = performance.now(); if (!(" + IDLE_JS + ")()) { window.__busySince = now; "
+        "return false; } return now - (window.__busySince ?? 0) >= quiet; }",
+        arg=quiet_ms, polling=50, timeout=timeout_ms)
+
+
+# -- measurements -------------------------------------------------------------------------------------------
+
+COLD_CODE = """
+import time
+t = time.perf_counter()
+import torch, transformers, streamlit
+from explainers.model import load_model
+load_model("built-in")
+print(time.perf_counter() - t)
+"""
+
+
+def bench_cold_start(repeats: int) -> list[tuple[str, list[float]]]:
+    inside, wall = [], []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", COLD_CODE], cwd=ROOT, capture_output=True, text=True,
+                             check=True, env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"})
+        wall.append(time.perf_counter() - t)
+        inside.append(float(out.stdout.strip().splitlines()[-1]))
+    return [("cold start: import torch+transformers+streamlit + load_model(built-in)", inside),
+            ("cold start, whole subprocess (interpreter start included)", wall)]
+
+
+def bench_forward(repeats: int, threads: int, lengths=(16, 64, 128, 512)) -> list[tuple[int, list[float]]]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+
+    from transformers.utils import logging as hf_logging
+
+    from explainers.model import load_model
+
+    hf_logging.disable_progress_bar()
+
+    lm = load_model("built-in")
+    enc, vocab = lm.encoder, lm.tokenizer.vocab_size
+    gen = torch.Generator().manual_seed(0)
+    rows = []
+    for n in lengths:
+        n = min(n, lm.max_positions)
+        ids = torch.randint(1000, vocab, (1, n), generator=gen)
+        kwargs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), token_type_ids=torch.zeros_like(ids),
+                      output_attentions=True)
+        times = []
+        with torch.no_grad():
+            for i in range(2 + repeats):
+                t = time.perf_counter()
+                enc(**kwargs)
+                if i >= 2:
+                    times.append((time.perf_counter() - t) * 1e3)
+        rows.append((n, times))
+    torch.set_num_threads(before)
+    return rows
+
+
+def measure_rerender(page, base_url: str, case: RerenderCase, repeats: int, warmup: int = 2):
+    """ms from a key press on `case.slider` until `case.expected(i)` is shown, and until it is shown and the
+    app is idle again (the headline number). Returns (shown, shown_and_idle)."""
+    page.goto(base_url + case.path)
+    wait_idle(page)
+    knob = page.locator(case.slider).first
+    shown, done = [], []
+    for i in range(warmup + repeats):
+        knob.focus()
+        text = case.expected(i)
+        t = time.perf_counter()
+        page.keyboard.press(case.keys[i % len(case.keys)])
+        page.wait_for_function(SHOWN_JS, arg=text, polling="raf", timeout=60_000)
+        t_shown = time.perf_counter()
+        page.wait_for_function(SHOWN_AND_IDLE_JS, arg=text, polling="raf", timeout=60_000)
+        if i >= warmup:
+            shown.append((t_shown - t) * 1e3)
+            done.append((time.perf_counter() - t) * 1e3)
+        wait_idle(page, quiet_ms=500)
+    return shown, done
+
+
+def bench_browser(repeats: int) -> list[tuple[str, list[float], bool]]:
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with streamlit_server() as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for case in RERENDER_CASES:
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                shown, done = measure_rerender(page, url, case, repeats)
+                rows += [(case.label, done, True), (f"{case.label}: new text shown (idle not awaited)", shown, False)]
+                page.context.close()
+        finally:
+            browser.close()
+    return rows
+
+
+# -- report -------------------------------------------------------------------------------------------------
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--skip-browser", action="store_true")
+    args = ap.parse_args()
+    import torch
+
+    n = args.repeats
+    load = os.getloadavg()[0]
+    lines = [f"# Benchmarks\n",
+             f"- date: {dt.datetime.now().isoformat(timespec='minutes')}",
+             f"- CPU: {cpu_model()}, {os.cpu_count()} cores; torch threads: {torch.get_num_threads()}; "
+             f"load average at start: {load:.2f}",
+             f"- python {platform.python_version()}, torch {torch.__version__}; repeats: {n}\n",
+             "| measurement | median | p90 | target |", "|---|---|---|---|"]
+
+    def row(name, xs, unit, fmt, target=""):
+        med, p90 = median_p90(xs)
+        ok = "" if not target else (" ✅" if med <= target[1] else " ❌")
+        line = f"| {name} | {med:{fmt}} {unit} | {p90:{fmt}} {unit} | {target[0] if target else ''}{ok} |"
+        print(line, flush=True)
+        lines.append(line)
+
+    print("\n".join(lines), flush=True)
+    cold = bench_cold_start(n)
+    row(*cold[0], "s", ".2f", (f"≤ {TARGET_COLD_START_S:g} s", TARGET_COLD_START_S))
+    row(*cold[1], "s", ".2f")
+    default_threads = torch.get_num_threads()
+    for threads in sorted({default_threads, 1}, reverse=True):
+        for tokens, xs in bench_forward(n, threads):
+            row(f"encoder forward, batch 1, {tokens} tokens, output_attentions, {threads} torch thread(s)", xs,
+                "ms", ".1f")
+    if not args.skip_browser:
+        for name, xs, headline in bench_browser(n):
+            row(name, xs, "ms", ".0f", (f"p50 ≤ {TARGET_RERENDER_P50_MS} ms", TARGET_RERENDER_P50_MS)
+                if headline else "")
+    lines += ["", "Forward: 2 warm-up runs, `torch.no_grad()`, random ids. Re-render: time from the key press "
+              "until the new title is on the page and the app's script state is `notRunning`; 2 warm-up presses "
+              "(results cached per layer), so these are warm-cache numbers. Other load on the machine (see load "
+              "average) inflates all numbers."]
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
