@@ -41,35 +41,35 @@ _valid("head", H)
 
 # -- one head
 st.markdown(T["one-head"])
-c1, c2 = st.columns(2)
-layer = c1.slider("Layer", 0, L - 1, key="layer", bind="query-params", help="0 is the first layer")
-head = c2.slider("Head", 0, H - 1, key="head", bind="query-params")
-left, right = st.columns([3, 2])
-with left:
-    fig = go.Figure(go.Heatmap(z=probs[layer, head], x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1,
-                               hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>"))
-    side = min(160 + 22 * len(labels), 900)
-    fig.update_layout(height=side, margin=dict(l=10, r=10, t=30, b=10),
-                      title=f"Layer {layer}, head {head}",
-                      xaxis=dict(type="category", side="top", tickangle=-60, title="attended to"),
-                      yaxis=dict(type="category", autorange="reversed", title="attending token"))
-    st.plotly_chart(fig, key="att_head_fig")
-with right:
-    st.markdown(f"**What this head does:** {att.dominant_pattern(stats, layer, head)}.")
-    st.dataframe(
-        {"statistic": [att.STAT_LABELS[k] for k in att.STATS],
-         "this head": [float(stats.get(k)[layer, head]) for k in att.STATS],
-         "average head": [float(np.nanmean(stats.get(k))) for k in att.STATS]},
-        hide_index=True, column_config={"this head": st.column_config.NumberColumn(format="%.3f"),
-                                        "average head": st.column_config.NumberColumn(format="%.3f")})
-    row = probs[layer, head]
-    top = np.argsort(-row, axis=1)[:, :1][:, 0]
-    st.caption("Each token's strongest link in this head:")
-    st.dataframe({"token": enc.tokens, "looks most at": [enc.tokens[j] for j in top],
-                  "weight": [float(row[i, j]) for i, j in enumerate(top)]},
-                 hide_index=True, height=min(36 + 35 * len(enc.tokens), 400),
-                 column_config={"weight": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
-                                                                          format="%.2f")})
+
+
+@st.fragment
+def one_head() -> None:
+    """A fragment: moving the layer/head sliders reruns this section only, not the grid or bertviz."""
+    c1, c2 = st.columns(2)
+    layer = c1.slider("Layer", 0, L - 1, key="layer", bind="query-params", help="0 is the first layer")
+    head = c2.slider("Head", 0, H - 1, key="head", bind="query-params")
+    left, right = st.columns([3, 2])
+    with left:
+        fig = go.Figure(go.Heatmap(z=probs[layer, head], x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1,
+                                   hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>"))
+        side = min(160 + 22 * len(labels), 900)
+        fig.update_layout(height=side, margin=dict(l=10, r=10, t=30, b=10),
+                          title=f"Layer {layer}, head {head}",
+                          xaxis=dict(type="category", side="top", tickangle=-60, title="attended to"),
+                          yaxis=dict(type="category", autorange="reversed", title="attending token"))
+        st.plotly_chart(fig, key="att_head_fig", theme=None)
+    with right:
+        st.markdown(f"**What this head does:** {att.dominant_pattern(stats, layer, head)}.")
+        st.table({"statistic": [att.STAT_LABELS[k] for k in att.STATS],
+                  "this head": [f"{stats.get(k)[layer, head]:.3f}" for k in att.STATS],
+                  "average head": [f"{np.nanmean(stats.get(k)):.3f}" for k in att.STATS]}, border="horizontal")
+        i, j = np.unravel_index(np.argmax(probs[layer, head]), probs.shape[-2:])
+        st.caption(f"Strongest single link: “{enc.tokens[i]}” → “{enc.tokens[j]}” "
+                   f"({probs[layer, head, i, j]:.2f}). Hover the matrix for every weight.")
+
+
+one_head()
 
 # -- every head
 st.markdown(T["grid"])
@@ -84,8 +84,6 @@ fig = go.Figure(go.Scatter(
                 cmin=0, cmax=None if stat == "entropy" else 1, line=dict(width=2, color="white")),
     customdata=values.ravel(),
     hovertemplate="layer %{y}, head %{x}<br>" + att.STAT_LABELS[stat] + ": %{customdata:.3f}<extra></extra>"))
-fig.add_trace(go.Scatter(x=[head], y=[layer], mode="markers", hoverinfo="skip", showlegend=False,
-                         marker=dict(symbol="square-open", size=40, color="#e63946", line=dict(width=3))))
 fig.update_layout(height=90 + 48 * L, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
                   xaxis=dict(title="head", dtick=1, range=[-0.6, H - 0.4]),
                   yaxis=dict(title="layer", dtick=1, autorange="reversed"), clickmode="event+select")
@@ -97,7 +95,7 @@ head_tab, model_tab = st.tabs(["Head view", "Model view"])
 with head_tab:
     if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
         st.caption(f"Showing the first {state.HEAD_VIEW_MAX_TOKENS} of {len(enc.tokens)} tokens.")
-    st.iframe(state.head_view_html(*args, layer), height="content", alt=f"bertviz head view, layer {layer}")
+    st.iframe(state.head_view_html(*args), height="content", alt="bertviz head view")
 with model_tab:
     st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
     st.iframe(state.model_view_html(*args), height="content", alt="bertviz model view")

@@ -90,18 +90,20 @@ def head_stats(name: str, device: str, text_a: str, text_b: str) -> att.HeadStat
     return att.head_stats(attention(name, device, text_a, text_b), seps)
 
 
-HEAD_VIEW_MAX_TOKENS = 128  # one layer: 12 heads × 128² weights ≈ 1 MB of HTML
-MODEL_VIEW_MAX_TOKENS = 40  # every layer and head: 6 × 12 × 40² ≈ 115k weights ≈ 0.8 MB of HTML
+# Both bertviz views ship every layer and head: 6 × 12 × 48² ≈ 166k weights ≈ 1 MB of HTML. They do not depend
+# on the page's layer/head sliders, so a slider move does not rebuild them.
+HEAD_VIEW_MAX_TOKENS = 48
+MODEL_VIEW_MAX_TOKENS = 48
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def head_view_html(name: str, device: str, text_a: str, text_b: str, layer: int) -> str:
+def head_view_html(name: str, device: str, text_a: str, text_b: str) -> str:
     from ui.bertviz_offline import head_view_html as build
 
     enc = encoded(name, device, text_a, text_b)
     n = min(len(enc.tokens), HEAD_VIEW_MAX_TOKENS)
     probs = attention(name, device, text_a, text_b)[:, :, :n, :n]
-    return build(probs, enc.tokens[:n], layers=[layer], layer=layer)
+    return build(probs, enc.tokens[:n], layers=list(range(len(probs))), layer=0)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
