@@ -227,3 +227,18 @@ def test_empty_text_gets_a_friendly_message(base_url, page):
     expect(page.get_by_text("Sentence A is empty").first).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
     assert_no_exception(page)
+
+
+def test_masking_rate_slider_remasks_the_sentence(base_url, page):
+    page.goto(f"{base_url}/masking")
+    wait_idle(page)
+    expect(page.get_by_text("Chosen at 15 %").first).to_be_visible(timeout=TIMEOUT_MS)
+    page.locator('[data-testid="stSlider"] input[type="range"][aria-label="Rate: share of pieces chosen (%)"]'
+                 ).first.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    expect(page.get_by_text("Chosen at 18 %").first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(r"[?&]rate=18(&|$)"), timeout=TIMEOUT_MS)
+    wait_idle(page)
+    shot(page, "masking-rate-18")
+    assert_no_exception(page)
