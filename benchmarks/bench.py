@@ -12,11 +12,9 @@ import contextlib
 import datetime as dt
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -26,9 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks/RESULTS.md"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, streamlit_server, wait_idle  # noqa: E402
 TARGET_RERENDER_P50_MS = 150
 TARGET_COLD_START_S = 5.0
 
@@ -69,56 +66,9 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def streamlit_server(timeout: float = 90):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true"], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("streamlit exited early")
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError("streamlit did not become healthy")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-# In-page checks. "Idle": connected, script not running, no running-man icon.
-IDLE_JS = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return !!app && app.dataset.testScriptState === 'notRunning' && app.dataset.testConnectionState === 'CONNECTED'
-        && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
-}"""
 SHOWN_JS = """text => document.evaluate(`//*[normalize-space(text())=${JSON.stringify(text)}]`, document, null,
     XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue !== null"""
 SHOWN_AND_IDLE_JS = "text => (" + IDLE_JS + ")() && (" + SHOWN_JS + ")(text)"
-
-
-def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 120_000) -> None:
-    """Idle for `quiet_ms` in a row (a cold page reruns once after its first run)."""
-    page.wait_for_function(
-        "quiet => { const now = performance.now(); if (!(" + IDLE_JS + ")()) { window.__busySince = now; "
-        "return false; } return now - (window.__busySince ?? 0) >= quiet; }",
-        arg=quiet_ms, polling=50, timeout=timeout_ms)
 
 
 # -- measurements -------------------------------------------------------------------------------------------
@@ -228,7 +178,7 @@ def main() -> None:
 
     n = args.repeats
     load = os.getloadavg()[0]
-    lines = [f"# Benchmarks\n",
+    lines = ["# Benchmarks\n",
              f"- date: {dt.datetime.now().isoformat(timespec='minutes')}",
              f"- CPU: {cpu_model()}, {os.cpu_count()} cores; torch threads: {torch.get_num_threads()}; "
              f"load average at start: {load:.2f}",

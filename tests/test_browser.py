@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
-ROOT = Path(__file__).resolve().parents[1]
+from tests import browser_support
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT
+
 ARTIFACTS = ROOT / "tests/artifacts"
 TIMEOUT_MS = 60_000
 
@@ -35,40 +29,11 @@ if importlib.util.find_spec("playwright") is not None:
 
 # -- the server ---------------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
-def streamlit_server(timeout: float = 90):
-    """A fresh `streamlit run app.py`; yields its base URL once /_stcore/health answers ok."""
-    port = free_port()
+def streamlit_server():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / f"server-{port}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true"], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            assert proc.poll() is None, f"streamlit exited early; see {log.name}"
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
-                    break
-            assert time.monotonic() < deadline, f"streamlit not healthy after {timeout} s; see {log.name}"
-            time.sleep(0.5)
+    with browser_support.streamlit_server(log=ARTIFACTS / f"server-{time.time_ns()}.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 class Server:
@@ -109,17 +74,7 @@ def page(browser):
 # -- helpers ------------------------------------------------------------------------------------------------
 
 def wait_idle(page, quiet_ms: int = 1500) -> None:
-    """Until the app is connected and its script has not been running for `quiet_ms` (a rerun may follow a run)."""
-    page.wait_for_function(
-        """quiet => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            const running = !app || app.dataset.testScriptState !== 'notRunning'
-                || app.dataset.testConnectionState !== 'CONNECTED'
-                || !!document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
-            const now = performance.now();
-            if (running) { window.__busySince = now; return false; }
-            return now - (window.__busySince ?? 0) >= quiet;
-        }""", arg=quiet_ms, polling=100, timeout=TIMEOUT_MS)
+    browser_support.wait_idle(page, quiet_ms, timeout_ms=TIMEOUT_MS)
 
 
 def assert_no_exception(page) -> None:

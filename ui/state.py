@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
+import torch
 
 from explainers import attention as att
 from explainers import embeddings as emb
@@ -130,9 +131,7 @@ class MaskedSentence:
     maskable: int  # positions that could be selected
 
 
-def _special_mask(enc: EncodedInput, tokenizer) -> "torch.Tensor":
-    import torch
-
+def _special_mask(enc: EncodedInput, tokenizer) -> torch.Tensor:
     special = set(tokenizer.all_special_ids)
     return torch.tensor([[int(i in special) for i in enc.input_ids[0].tolist()]])
 
@@ -140,8 +139,6 @@ def _special_mask(enc: EncodedInput, tokenizer) -> "torch.Tensor":
 @st.cache_data(max_entries=256, show_spinner=False)
 def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: float, p_mask: float,
                     p_random: float, seed: int, whole_word: bool, k: int) -> MaskedSentence:
-    import torch
-
     from explainers.masking import mask_tokens, word_ids_from_tokens
     from explainers.mlm import predict
 
@@ -166,8 +163,6 @@ def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: floa
 
 def random_piece(vocab_size: int, seed: int, position: int) -> int:
     """A random vocabulary id for the "random piece" case, drawn like `mask_tokens` draws (uniform ids)."""
-    import torch
-
     return int(torch.randint(vocab_size, (1,), generator=torch.Generator().manual_seed(seed * 4099 + position)))
 
 

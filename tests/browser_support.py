@@ -1,0 +1,68 @@
+"""What the browser tests and the benchmark share: a real `streamlit run app.py` and in-page idle checks."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+# "Idle": connected, the script not running, no running-man icon.
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.dataset.testScriptState === 'notRunning' && app.dataset.testConnectionState === 'CONNECTED'
+        && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(log: Path | None = None, timeout: float = 90):
+    """A fresh `streamlit run app.py` on a free port; yields its base URL once /_stcore/health answers ok."""
+    port = free_port()
+    out = open(log, "w") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early; see {log}")
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
+                    break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit not healthy after {timeout} s; see {log}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log:
+            out.close()
+
+
+def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 120_000) -> None:
+    """Until the app has been idle for `quiet_ms` in a row (a cold page reruns once after its first run)."""
+    page.wait_for_function(
+        "quiet => { const now = performance.now(); if (!(" + IDLE_JS + ")()) { window.__busySince = now; "
+        "return false; } return now - (window.__busySince ?? 0) >= quiet; }",
+        arg=quiet_ms, polling=50, timeout=timeout_ms)
