@@ -76,7 +76,8 @@ def mask_and_guess() -> None:
     st.dataframe(
         {"position": ms.positions,
          "original": [ms.tokens[i] for i in ms.positions],
-         "model read": [f"{ms.shown[i]} ({WHAT[ms.action[i]]})" for i in ms.positions],
+         "model read": [ms.shown[i] if ms.action[i] == 1 else f"{ms.shown[i]} ({WHAT[ms.action[i]]})"
+                        for i in ms.positions],
          "top guesses": [" · ".join(f"{t} {p:.0%}" for t, p in zip(ts, ps))
                          for ts, ps in zip(ms.top_tokens, ms.top_probs)],
          "P(original)": ms.target_probs,

@@ -121,3 +121,12 @@ def test_text_with_nothing_maskable_gets_a_message(tiny_bert_dir):
 def test_fill_in_the_blank_without_mask_gets_a_hint(tiny_bert_dir):
     at = _app("pages/masking.py", model=str(tiny_bert_dir), a="the cat sat", fill="the cat sat on the mat")
     assert any("There is no [MASK]" in i.value for i in at.info)
+
+
+def test_choosing_an_example_fills_both_sentences():
+    at = _app("pages/embeddings.py")
+    at.sidebar.selectbox(key="example").set_value("A sentence pair").run()
+    assert not at.exception
+    assert at.sidebar.text_area(key="a").value == "The cat sat on the mat."
+    assert at.sidebar.text_area(key="b").value == "It was warm in the sun."
+    assert sum("[SEP]" in t for t in at.selectbox(key="emb_token").options) == 2
