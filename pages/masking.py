@@ -140,13 +140,14 @@ def rate_curve() -> None:
     fig.add_trace(go.Scatter(x=x, y=[p.loss for p in points], name="loss (nats, right axis)", yaxis="y2",
                              mode="lines+markers", line=dict(dash="dot"),
                              hovertemplate="rate %{x}%<br>loss %{y:.2f}<extra></extra>"))
-    fig.add_trace(go.Bar(x=x, y=[p.targets_per_sequence for p in points], yaxis="y3", opacity=0.25,
+    fig.add_trace(go.Bar(x=x, y=[p.targets_per_sequence for p in points], yaxis="y3", opacity=0.3,
+                         text=[f"{p.targets_per_sequence:.0f}" for p in points], textposition="inside",
                          name="predictions per sequence (training signal)",
                          hovertemplate="rate %{x}%<br>%{y:.1f} predictions per sequence<extra></extra>"))
     fig.add_vline(x=15, line_dash="dash", line_color="#e03131", annotation_text="BERT: 15 %")
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="masking rate (%)",
                       yaxis=dict(title="top-1 accuracy", tickformat=".0%"),
-                      yaxis2=dict(title="loss", overlaying="y", side="right"),
+                      yaxis2=dict(title="loss", overlaying="y", side="right", tickformat=".1f"),
                       yaxis3=dict(overlaying="y", visible=False), legend=dict(orientation="h", y=-0.2))
     st.plotly_chart(fig, key="rate_curve")
     batch = state.heldout_batch(ctx.model_name, ctx.device)
