@@ -1,0 +1,126 @@
+r"""
+# Distillation: a small student learns from a large teacher
+
+DistilBERT (Sanh et al., 2019) trains a student with half the teacher's layers on three signals at once.
+
+**Soft targets.** The teacher's output distribution carries more than its top answer: that "sofa" is likelier
+than "banana" for *I sat on the ___* is knowledge too. A temperature $T$ spreads it out:
+
+$$p_i^{(T)} = \frac{\exp(z_i / T)}{\sum_j \exp(z_j / T)}$$
+
+$T = 1$ is the ordinary softmax; larger $T$ flattens it (higher entropy), revealing the teacher's ranking of
+the unlikely words.
+
+**The triple loss**, at the masked positions, with the paper's weights $\alpha_{ce} = 5$, $\alpha_{mlm} = 2$,
+$\alpha_{cos} = 1$ and $T = 2$:
+
+$$\mathcal{L} = \alpha_{ce}\, T^2\, \mathrm{KL}\big(p_\text{teacher}^{(T)} \,\|\, p_\text{student}^{(T)}\big)
+ + \alpha_{mlm}\, \mathcal{L}_\text{MLM} + \alpha_{cos}\, \big(1 - \cos(h_\text{student}, h_\text{teacher})\big)$$
+
+The KL is averaged over positions (`reduction="batchmean"`), not over the vocabulary; the factor $T^2$ keeps
+its gradients on the same scale as the hard-label loss when $T$ changes (Hinton et al., 2015). The cosine term
+pulls the student's last hidden states towards the teacher's, position by position.
+
+**Initialisation.** The student keeps every other teacher layer (0, 2, 4 of 6), its embeddings and its MLM
+head, and drops what DistilBERT does not have: the token-type (segment) embeddings and the pooler. The
+segment-A row that BERT adds to every single-sentence input is folded into the position embeddings, so for
+such inputs the student's embedding layer computes exactly what the teacher's did.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from transformers import BertForMaskedLM, DistilBertConfig, DistilBertForMaskedLM
+
+
+def soft_targets(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """softmax(z / T) over the last dimension."""
+    assert temperature > 0, f"temperature must be positive, got {temperature}"
+    return (logits.float() / temperature).softmax(-1)
+
+
+def entropy(probs: torch.Tensor) -> torch.Tensor:
+    """Entropy in nats over the last dimension."""
+    return -(probs * probs.clamp_min(1e-12).log()).sum(-1)
+
+
+def soft_target_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """T² · KL(teacher_T ‖ student_T), averaged over the N rows of `[N, V]` logits (batchmean)."""
+    log_student = F.log_softmax(student_logits.float() / temperature, dim=-1)
+    teacher = soft_targets(teacher_logits, temperature)
+    return F.kl_div(log_student, teacher, reduction="batchmean") * temperature ** 2
+
+
+def cosine_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor) -> torch.Tensor:
+    """Mean of 1 - cos(student, teacher) over the rows of `[N, d]` hidden states."""
+    return (1 - F.cosine_similarity(student_hidden.float(), teacher_hidden.float(), dim=-1)).mean()
+
+
+@dataclass(frozen=True)
+class DistillationLoss:
+    total: torch.Tensor  # α_ce·soft + α_mlm·mlm + α_cos·cos
+    soft: torch.Tensor  # T²·KL at the masked positions
+    mlm: torch.Tensor  # cross-entropy against the original tokens at the masked positions
+    cos: torch.Tensor  # 1 - cosine of last hidden states at every real (non-padding) position
+
+
+def triple_loss(student_logits, teacher_logits, labels, student_hidden, teacher_hidden, attention_mask, *,
+                temperature: float = 2.0, alpha_ce: float = 5.0, alpha_mlm: float = 2.0,
+                alpha_cos: float = 1.0) -> DistillationLoss:
+    """DistilBERT's loss. Logits `[B, T, V]` (or `[N, V]` already at the masked positions, with labels `[N]`);
+    labels use -100 where there is no MLM target; hidden `[B, T, d]`; attention_mask `[B, T]` (1 = token)."""
+    selected = labels != -100
+    s_sel = student_logits[selected] if student_logits.dim() == 3 else student_logits
+    t_sel = teacher_logits[selected] if teacher_logits.dim() == 3 else teacher_logits
+    soft = soft_target_loss(s_sel, t_sel, temperature)
+    mlm = F.cross_entropy(s_sel.float(), labels[selected])
+    real = attention_mask.bool()
+    cos = cosine_loss(student_hidden[real], teacher_hidden[real])
+    return DistillationLoss(alpha_ce * soft + alpha_mlm * mlm + alpha_cos * cos, soft, mlm, cos)
+
+
+LAYER_MAP = {  # DistilBERT name ← BERT name, inside one transformer layer
+    "attention.q_lin": "attention.self.query",
+    "attention.k_lin": "attention.self.key",
+    "attention.v_lin": "attention.self.value",
+    "attention.out_lin": "attention.output.dense",
+    "sa_layer_norm": "attention.output.LayerNorm",
+    "ffn.lin1": "intermediate.dense",
+    "ffn.lin2": "output.dense",
+    "output_layer_norm": "output.LayerNorm",
+}
+
+
+def student_config(teacher_config, n_layers: int) -> DistilBertConfig:
+    c = teacher_config
+    assert c.hidden_act in ("gelu", "relu"), f"DistilBERT supports gelu/relu, the teacher uses {c.hidden_act}"
+    return DistilBertConfig(vocab_size=c.vocab_size, max_position_embeddings=c.max_position_embeddings,
+                            dim=c.hidden_size, n_layers=n_layers, n_heads=c.num_attention_heads,
+                            hidden_dim=c.intermediate_size, activation=c.hidden_act, dropout=c.hidden_dropout_prob,
+                            attention_dropout=c.attention_probs_dropout_prob, pad_token_id=c.pad_token_id,
+                            sinusoidal_pos_embds=False, tie_word_embeddings=True)
+
+
+@torch.no_grad()
+def init_student(teacher: BertForMaskedLM, layers: tuple[int, ...] = (0, 2, 4)) -> DistilBertForMaskedLM:
+    """A `DistilBertForMaskedLM` with the teacher's embeddings, MLM head and the given encoder layers."""
+    assert isinstance(teacher, BertForMaskedLM), "the teacher must be a BertForMaskedLM"
+    assert all(0 <= i < teacher.config.num_hidden_layers for i in layers), f"no such teacher layers: {layers}"
+    student = DistilBertForMaskedLM(student_config(teacher.config, len(layers))).eval()
+    t_emb, s_emb = teacher.bert.embeddings, student.distilbert.embeddings
+    s_emb.word_embeddings.weight.copy_(t_emb.word_embeddings.weight)
+    # fold the segment-A row into every position: BERT adds it to each token of a single sentence
+    s_emb.position_embeddings.weight.copy_(t_emb.position_embeddings.weight + t_emb.token_type_embeddings.weight[0])
+    s_emb.LayerNorm.load_state_dict(t_emb.LayerNorm.state_dict())
+    for s_layer, t_index in zip(student.distilbert.transformer.layer, layers):
+        t_layer = teacher.bert.encoder.layer[t_index]
+        for s_name, t_name in LAYER_MAP.items():
+            s_layer.get_submodule(s_name).load_state_dict(t_layer.get_submodule(t_name).state_dict())
+    head = teacher.cls.predictions
+    student.vocab_transform.load_state_dict(head.transform.dense.state_dict())
+    student.vocab_layer_norm.load_state_dict(head.transform.LayerNorm.state_dict())
+    student.vocab_projector.bias.copy_(head.bias)
+    assert student.vocab_projector.weight is student.distilbert.embeddings.word_embeddings.weight, "head not tied"
+    return student
