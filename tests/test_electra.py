@@ -1,0 +1,85 @@
+import pytest
+import torch
+from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
+
+from explainers.electra import corrupt, discriminator_loss, electra_loss, replaced_labels, sample, share_embeddings
+
+V = 30
+
+
+@pytest.fixture(scope="module")
+def pair():
+    torch.manual_seed(0)
+    disc = ElectraForPreTraining(ElectraConfig(vocab_size=V, embedding_size=16, hidden_size=16, num_hidden_layers=2,
+                                               num_attention_heads=2, intermediate_size=32,
+                                               max_position_embeddings=32)).eval()
+    gen = ElectraForMaskedLM(ElectraConfig(vocab_size=V, embedding_size=16, hidden_size=8, num_hidden_layers=2,
+                                           num_attention_heads=2, intermediate_size=16,
+                                           max_position_embeddings=32)).eval()
+    share_embeddings(gen, disc)
+    return gen, disc
+
+
+def _batch():
+    ids = torch.randint(5, V, (3, 10), generator=torch.Generator().manual_seed(0))
+    ids[:, 0], ids[:, -1] = 1, 2
+    att = torch.ones_like(ids)
+    att[2, 7:] = 0
+    special = ((ids == 1) | (ids == 2) | (att == 0)).long()
+    return ids, att, special
+
+
+def test_discriminator_loss_equals_electra_for_pretraining(pair):
+    _, disc = pair
+    ids, att, _ = _batch()
+    labels = torch.randint(0, 2, ids.shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        out = disc(input_ids=ids, attention_mask=att, labels=labels)
+    assert torch.allclose(discriminator_loss(out.logits, labels, att), out.loss, atol=1e-6)
+
+
+def test_a_sample_equal_to_the_original_counts_as_real():
+    original = torch.tensor([[5, 6, 7, 8]])
+    corrupted = torch.tensor([[5, 9, 7, 8]])  # position 2 was masked and the generator sampled 7 again
+    assert replaced_labels(original, corrupted).tolist() == [[0, 1, 0, 0]]
+
+
+def test_sampling_matches_the_softmax_at_the_temperature():
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]]).repeat(20000, 1)
+    g = torch.Generator().manual_seed(0)
+    for T in (0.5, 1.0, 2.0):
+        counts = torch.bincount(sample(logits, T, generator=g), minlength=4).float() / len(logits)
+        assert torch.allclose(counts, (logits[0] / T).softmax(-1), atol=0.012), T  # sd ≈ 0.0035
+    assert sample(logits[:5], 1e-3, generator=g).tolist() == [0] * 5  # T → 0 is the arg-max
+
+
+def test_corruption_replaces_only_masked_positions_and_labels_them(pair):
+    gen, _ = pair
+    ids, att, special = _batch()
+    c = corrupt(gen, ids, att, special, mask_token_id=3, vocab_size=V, rate=0.5,
+                generator=torch.Generator().manual_seed(3))
+    chosen = c.mlm_labels != -100
+    assert (c.masked_ids[chosen] == 3).all() and torch.equal(c.masked_ids[~chosen], ids[~chosen])
+    assert torch.equal(c.corrupted_ids[~chosen], ids[~chosen])
+    assert torch.equal(c.corrupted_ids[chosen], c.sampled_ids)
+    assert torch.equal(c.replaced, (c.corrupted_ids != ids).long())
+    assert not chosen[special.bool()].any()
+
+
+def test_combined_loss_is_mlm_plus_lambda_disc(pair):
+    gen, disc = pair
+    ids, att, special = _batch()
+    c = corrupt(gen, ids, att, special, mask_token_id=3, vocab_size=V, generator=torch.Generator().manual_seed(0),
+                rate=0.4)
+    logits = disc(input_ids=c.corrupted_ids, attention_mask=att).logits
+    loss = electra_loss(c, logits, att, lam=50.0)
+    assert loss.total.item() == pytest.approx(loss.mlm.item() + 50.0 * loss.disc.item(), rel=1e-6)
+
+
+def test_generator_and_discriminator_share_one_embedding_tensor(pair):
+    gen, disc = pair
+    for name in ("word_embeddings", "position_embeddings", "token_type_embeddings"):
+        assert getattr(gen.electra.embeddings, name).weight is getattr(disc.electra.embeddings, name).weight
+    assert gen.generator_lm_head.weight is disc.electra.embeddings.word_embeddings.weight
+    params = {id(p) for p in gen.parameters()} & {id(p) for p in disc.parameters()}
+    assert len(params) >= 3  # one optimiser over both models updates the shared tensors once
