@@ -6,6 +6,7 @@ import torch
 
 from explainers.model import BUILTIN_NAME, ModelLoadError
 from ui import state
+from ui.html import md_escape
 from ui.prose import TEXT_DIR, LANG
 
 st.set_page_config(page_title="Inside BERT", page_icon="assets/icon.png", layout="wide")
@@ -48,7 +49,7 @@ def _model(device: str) -> str:
         st.session_state["_good_model"] = name
     except ModelLoadError as err:
         fallback = st.session_state.get("_good_model", BUILTIN_NAME)
-        st.sidebar.error(f"{err}\n\nStill using **{fallback}**.")
+        st.sidebar.error(f"{md_escape(str(err))}\n\nStill using **{md_escape(fallback)}**.")
         name = fallback
     lm = state.get_model(name, device)
     cfg = lm.config

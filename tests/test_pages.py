@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui.html import md_escape
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["pages/overview.py", "pages/embeddings.py", "pages/attention.py"]  # masking: see the tests below
 
@@ -68,8 +70,8 @@ def test_unusual_text_renders_on_every_chapter(text):
 
 def test_unknown_model_id_shows_an_error_and_keeps_the_previous_model():
     at = _app("pages/attention.py", model="no-such-user/no-such-model")
-    assert any("Could not load 'no-such-user/no-such-model'" in e.value for e in at.sidebar.error)
-    assert any("Still using **built-in**" in e.value for e in at.sidebar.error)
+    assert any(md_escape("Could not load 'no-such-user/no-such-model'") in e.value for e in at.sidebar.error)
+    assert any(f"Still using **{md_escape('built-in')}**" in e.value for e in at.sidebar.error)
     assert at.slider(key="layer").max == 5  # the built-in model's 6 layers are still shown
 
 
@@ -79,7 +81,7 @@ def test_a_local_model_folder_can_be_chosen_and_survives_a_typo(tiny_bert_dir):
     assert at.slider(key="layer").max == 1 and at.slider(key="head").max == 1
     at.sidebar.text_input(key="model").set_value("/no/such/folder").run()
     assert not at.exception
-    assert any(f"Still using **{tiny_bert_dir}**" in e.value for e in at.sidebar.error)
+    assert any(f"Still using **{md_escape(str(tiny_bert_dir))}**" in e.value for e in at.sidebar.error)
     assert at.slider(key="layer").max == 1
 
 
@@ -130,3 +132,10 @@ def test_choosing_an_example_fills_both_sentences():
     assert at.sidebar.text_area(key="a").value == "The cat sat on the mat."
     assert at.sidebar.text_area(key="b").value == "It was warm in the sun."
     assert sum("[SEP]" in t for t in at.selectbox(key="emb_token").options) == 2
+
+
+def test_a_model_name_from_a_shared_link_cannot_inject_a_link():
+    at = _app("pages/overview.py", model="[click me](http://example.com/x)")
+    shown = [e.value for e in at.sidebar.error]
+    assert shown and all("](http" not in v for v in shown)
+    assert any("\\[click me\\]\\(http://example\\.com/x\\)" in v for v in shown)

@@ -23,6 +23,11 @@ def token_chips(tokens: list[str], ids: list[int], segments: list[str], special:
     return f'<div>{"".join(chips)}</div><div style="font-size:.8em;margin-top:6px">{legend}</div>'
 
 
+def md_escape(text: str) -> str:
+    """Text shown through Streamlit's markdown (st.error, st.info…) as typed: no links, emphasis or HTML."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$" else ch for ch in text)
+
+
 def token_labels(tokens: list[str]) -> list[str]:
     """Unique axis labels ("3 · the") so that repeated pieces get their own row in a plotly figure.
 

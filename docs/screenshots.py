@@ -1,0 +1,38 @@
+"""Screenshots of every chapter for the README: `python docs/screenshots.py` (needs playwright + chromium)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
+
+PAGES = {  # file name: (url path with query, viewport height)
+    "embeddings": ("/embeddings?a=The+cat+sat+on+the+mat.&b=It+was+warm+in+the+sun.", 1500),
+    "attention": ("/attention?layer=1&head=8", 1500),
+    "masking": ("/masking?rate=25&seed=2", 1500),
+}
+
+
+def main() -> None:
+    out = ROOT / "docs/screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    with streamlit_server() as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for name, (path, height) in PAGES.items():
+            page = browser.new_page(viewport={"width": 1400, "height": height})
+            page.goto(url + path)
+            wait_idle(page, quiet_ms=2000)
+            page.wait_for_timeout(1500)  # plotly and iframes finish drawing
+            page.screenshot(path=str(out / f"{name}.png"))
+            page.close()
+            print(out / f"{name}.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
