@@ -78,7 +78,7 @@ def position_cosine(name: str, device: str, n: int) -> np.ndarray:
     return emb.position_cosine(get_model(name, device).encoder, n)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner=False)  # up to 6·12·512² floats (75 MB) an entry
 def attention(name: str, device: str, text_a: str, text_b: str) -> np.ndarray:
     lm, enc = get_model(name, device), encoded(name, device, text_a, text_b)
     return att.attention_probs(lm.encoder, *_to_device(enc, device))
