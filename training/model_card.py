@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=Path.home() / ".cache/inside-bert/corpus")
     ap.add_argument("--init-card", type=Path, required=True, help="README.md of the encoder it started from")
     ap.add_argument("--sequences", type=int, default=1024, help="held-out sequences of 128 pieces to evaluate")
+    ap.add_argument("--note", default="", help="a sentence about the run the numbers do not tell")
     args = ap.parse_args()
 
     facts = json.loads((args.model / "training.json").read_text())
@@ -75,7 +76,8 @@ def main() -> None:
         "warm-up steps then linear decay to 0, gradient clipping 1.0, bf16 autocast, MLM head on the chosen "
         "positions only",
         f"- {facts['train_seconds'] / 3600:.2f} hours of training on {cpu_name()}, 2 cores, "
-        f"torch {torch.__version__} (other work shared the 2 cores at times)", "",
+        f"torch {torch.__version__} (other work shared the 2 cores at times)",
+        *([f"- {args.note}"] if args.note else []), "",
         "## Provenance: the encoder's input files (sha256)", "", *provenance, "",
         "## This folder's files (sha256)", "", *[f"- `{n}` {h}" for n, h in files.items()], "",
     ]
