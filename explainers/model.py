@@ -28,7 +28,7 @@ from huggingface_hub import constants as hf_constants
 from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoTokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILTIN_DIR = ROOT / "assets/models/minilm-l6"
+BUILTIN_DIR = ROOT / "assets/models/teacher"
 BUILTIN_NAME = "built-in"
 SUPPORTED_TYPES = ("bert", "distilbert", "electra")
 

