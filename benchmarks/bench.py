@@ -48,7 +48,7 @@ RERENDER_CASES = [
     RerenderCase("slider → re-render: attention, Layer", "/attention", slider("Layer"),
                  lambda i: f"Layer {(i + 1) % 2}, head 0"),
     RerenderCase("slider → re-render: masking, Rate", "/masking", slider("Rate: share of pieces chosen (%)"),
-                 lambda i: f"Chosen at {16 if i % 2 == 0 else 15} %"),
+                 lambda i: f"Chosen at {16 if i % 2 == 0 else 15} %:"),
 ]
 
 
