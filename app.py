@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from explainers.model import BUILTIN_NAME, ModelLoadError
+from explainers.model import BUILTIN_NAME, ModelLoadError, default_device
 from ui import state
 from ui.html import md_escape
 from ui.prose import TEXT_DIR, LANG
@@ -32,7 +32,7 @@ def _load_example() -> None:
 
 
 def _device() -> str:
-    if not torch.cuda.is_available():
+    if default_device() == "cpu":
         st.sidebar.caption(f"Device: **CPU** ({torch.get_num_threads()} threads) · float32")
         return "cpu"
     choice = st.sidebar.radio("Device", ["cuda", "cpu"], key="device", horizontal=True, bind="query-params")
