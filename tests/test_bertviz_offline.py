@@ -14,14 +14,14 @@ def _probs(L=2, H=3, T=4):
 
 
 def test_no_script_is_loaded_from_the_network():
-    for html in (head_view_html(_probs(), TOKENS, layers=[1], layer=1), model_view_html(_probs(), TOKENS, 40)):
+    for html in (head_view_html(_probs(), TOKENS, 48), model_view_html(_probs(), TOKENS, 40)):
         assert not re.search(r"<script[^>]+src=", html)
         assert "cdnjs" not in html.split("require.config")[0]  # only bertviz's own (unused) config names a CDN
         assert "window.requirejs" in html and "d3" in html and "jQuery" in html
 
 
 def test_tokens_cannot_close_the_script_tag():
-    html = head_view_html(_probs(), TOKENS, layers=[0], layer=0)
+    html = head_view_html(_probs(), TOKENS, 48)
     assert "</script><script>alert(1)" not in html
     assert safe_json(["</script>"]) == '["\\u003c/script\\u003e"]'
 

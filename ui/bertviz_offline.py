@@ -48,15 +48,16 @@ def _page(view: str, vis_html: str, params: dict) -> str:
             f'{_libraries()}{vis_html}<script>{js}</script></body></html>')
 
 
-def head_view_html(probs: np.ndarray, tokens: list[str], layers: list[int], layer: int = 0) -> str:
-    """bertviz head view for `probs` `[L, H, T, T]`, shipping only `layers`; `layer` is the one shown first."""
+def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int) -> str:
+    """bertviz head view of every layer (its own layer selector), for the first `max_tokens` tokens."""
     assert probs.ndim == 4 and probs.shape[-1] == len(tokens), "probs must be [L, H, T, T] for the tokens"
-    toks = _format_tokens(tokens)
+    n = min(len(tokens), max_tokens)
+    toks = _format_tokens(tokens[:n])
     params = {
-        "attention": [{"name": "All", "attn": np.round(probs[layers], 3).tolist(),
+        "attention": [{"name": "All", "attn": np.round(probs[:, :, :n, :n], 3).tolist(),
                        "left_text": toks, "right_text": toks}],
-        "default_filter": "0", "root_div_id": "bertviz-head", "layer": layer if layer in layers else layers[0],
-        "heads": None, "include_layers": layers,
+        "default_filter": "0", "root_div_id": "bertviz-head", "layer": 0, "heads": None,
+        "include_layers": list(range(probs.shape[0])),
     }
     vis = ('<div id="bertviz-head" style="font-family:Helvetica,Arial,sans-serif">'
            '<span style="user-select:none">Layer: <select id="layer"></select></span><div id="vis"></div></div>')

@@ -102,9 +102,7 @@ def head_view_html(name: str, device: str, text_a: str, text_b: str) -> str:
     from ui.bertviz_offline import head_view_html as build
 
     enc = encoded(name, device, text_a, text_b)
-    n = min(len(enc.tokens), HEAD_VIEW_MAX_TOKENS)
-    probs = attention(name, device, text_a, text_b)[:, :, :n, :n]
-    return build(probs, enc.tokens[:n], layers=list(range(len(probs))), layer=0)
+    return build(attention(name, device, text_a, text_b), enc.tokens, HEAD_VIEW_MAX_TOKENS)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
