@@ -16,6 +16,7 @@ PAGES = [
     st.Page("pages/embeddings.py", title="1 · Input embeddings", icon=":material/stacks:", url_path="embeddings"),
     st.Page("pages/attention.py", title="2 · Attention heads", icon=":material/visibility:", url_path="attention"),
     st.Page("pages/masking.py", title="3 · Masking", icon=":material/theater_comedy:", url_path="masking"),
+    st.Page("pages/electra.py", title="4 · ELECTRA", icon=":material/policy:", url_path="electra"),
 ]
 
 

@@ -66,16 +66,17 @@ def corrupt(generator_model, input_ids, attention_mask, special_tokens_mask, *, 
             vocab_size: int, rate: float = 0.15, temperature: float = 1.0, token_type_ids=None,
             generator: torch.Generator | None = None) -> Corruption:
     """Mask (all chosen → [MASK]), run the generator, sample replacements, build the discriminator's input."""
-    m = mask_tokens(input_ids, special_tokens_mask, mask_token_id=mask_token_id, vocab_size=vocab_size,
+    m = mask_tokens(input_ids.cpu(), special_tokens_mask.cpu(), mask_token_id=mask_token_id, vocab_size=vocab_size,
                     rate=rate, p_mask=1.0, p_random=0.0, generator=generator)
-    selected = m.selected
-    hidden = encode(generator_model, m.input_ids, attention_mask, token_type_ids)
+    selected = m.selected.to(input_ids.device)
+    hidden = encode(generator_model, m.input_ids.to(input_ids.device), attention_mask, token_type_ids)
     logits = mlm_head(generator_model, hidden[selected])  # [N, V]
-    with torch.no_grad():
-        sampled = sample(logits.detach(), temperature, generator=generator)
+    with torch.no_grad():  # sampled on the CPU, where the torch.Generator lives: no gradient through it
+        sampled = sample(logits.detach().cpu(), temperature, generator=generator).to(input_ids.device)
     corrupted = input_ids.clone()
     corrupted[selected] = sampled
-    return Corruption(m.input_ids, m.labels, logits, sampled, corrupted, replaced_labels(input_ids, corrupted))
+    return Corruption(m.input_ids.to(input_ids.device), m.labels.to(input_ids.device), logits, sampled, corrupted,
+                      replaced_labels(input_ids, corrupted))
 
 
 def discriminator_loss(logits: torch.Tensor, replaced: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -106,3 +107,117 @@ def share_embeddings(generator_model, discriminator_model) -> None:
         "the generator's embedding_size must equal the discriminator's to share embeddings")
     gen.embeddings = disc.embeddings
     generator_model.generator_lm_head.weight = disc.embeddings.word_embeddings.weight
+
+
+def replaced_probability(discriminator_model, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
+    """The discriminator's P(replaced) for every token `[B, T]`: sigmoid of `ElectraForPreTraining`'s logits."""
+    kwargs = dict(input_ids=input_ids, attention_mask=attention_mask)
+    if token_type_ids is not None:
+        kwargs["token_type_ids"] = token_type_ids
+    return discriminator_model(**kwargs).logits.float().sigmoid()
+
+
+@dataclass(frozen=True)
+class Roc:
+    """Receiver operating characteristic of scores against 0/1 labels (1 = replaced)."""
+
+    fpr: torch.Tensor  # [K] false-positive rate at each threshold, rising from 0 to 1
+    tpr: torch.Tensor  # [K] true-positive rate
+    thresholds: torch.Tensor  # [K] score ≥ threshold counts as "replaced" (the first is +inf)
+    auc: float  # area under the curve: P(a random replaced token outscores a random original one)
+    positives: int
+    negatives: int
+
+
+def roc(scores: torch.Tensor, labels: torch.Tensor) -> Roc:
+    """ROC curve and AUC of 1-D `scores` against `labels`; tied scores form one step (trapezoid area)."""
+    scores, labels = scores.flatten().double(), labels.flatten().long()
+    pos, neg = int(labels.sum()), int((1 - labels).sum())
+    assert pos > 0 and neg > 0, "ROC needs both replaced and original tokens"
+    order = torch.argsort(scores, descending=True, stable=True)
+    s, y = scores[order], labels[order].double()
+    tp, fp = torch.cumsum(y, 0), torch.cumsum(1 - y, 0)
+    last = torch.ones_like(s, dtype=torch.bool)  # keep the last index of every run of equal scores
+    last[:-1] = s[1:] != s[:-1]
+    tpr = torch.cat([torch.zeros(1, dtype=torch.double), tp[last] / pos])
+    fpr = torch.cat([torch.zeros(1, dtype=torch.double), fp[last] / neg])
+    thresholds = torch.cat([torch.full((1,), float("inf"), dtype=torch.double), s[last]])
+    auc = float(torch.trapezoid(tpr, fpr))
+    return Roc(fpr.float(), tpr.float(), thresholds.float(), auc, pos, neg)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One round of the game on one sequence `[1, T]`, for display. Lists have T entries unless noted."""
+
+    original_ids: list[int]
+    masked_ids: list[int]  # what the generator read
+    positions: list[int]  # [N] masked positions
+    top_ids: list[list[int]]  # [N, k] the generator's most probable pieces there
+    top_probs: list[list[float]]  # [N, k] at the sampling temperature
+    sampled_ids: list[int]  # [N] its samples
+    corrupted_ids: list[int]  # what the discriminator read
+    replaced: list[int]  # truth: 1 where corrupted differs from original
+    p_replaced: list[float]  # the discriminator's P(replaced) at every position
+    mlm_loss: float  # the generator's cross-entropy at the masked positions (nan if none)
+    disc_loss: float  # the discriminator's BCE over all non-padding tokens
+
+
+@torch.no_grad()
+def replaced_token_detection(generator_model, discriminator_model, input_ids, attention_mask, special_tokens_mask,
+                             *, mask_token_id: int, vocab_size: int, rate: float = 0.15, temperature: float = 1.0,
+                             token_type_ids=None, seed: int = 0, k: int = 5) -> Detection:
+    """`corrupt` and the discriminator on one sequence, as in training, with the generator's top-k kept."""
+    assert input_ids.shape[0] == 1, "one sequence at a time"
+    g = torch.Generator().manual_seed(seed)
+    c = corrupt(generator_model, input_ids, attention_mask, special_tokens_mask, mask_token_id=mask_token_id,
+                vocab_size=vocab_size, rate=rate, temperature=temperature, token_type_ids=token_type_ids,
+                generator=g)
+    probs = (c.generator_logits.float() / temperature).softmax(-1)
+    top = probs.topk(min(k, probs.shape[-1]), dim=-1)
+    d_logits = discriminator_model(input_ids=c.corrupted_ids.to(input_ids.device), attention_mask=attention_mask,
+                                   **({"token_type_ids": token_type_ids} if token_type_ids is not None else {})).logits
+    positions = (c.mlm_labels[0] != IGNORE_INDEX).nonzero()[:, 0].tolist()
+    mlm = F.cross_entropy(c.generator_logits.float(), c.mlm_labels[c.mlm_labels != IGNORE_INDEX]) if positions \
+        else torch.tensor(float("nan"))
+    return Detection(input_ids[0].tolist(), c.masked_ids[0].tolist(), positions, top.indices.tolist(),
+                     top.values.tolist(), c.sampled_ids.tolist(), c.corrupted_ids[0].tolist(), c.replaced[0].tolist(),
+                     d_logits[0].float().sigmoid().tolist(), float(mlm),
+                     float(discriminator_loss(d_logits, c.replaced.to(d_logits.device), attention_mask)))
+
+
+@dataclass(frozen=True)
+class HeldoutScores:
+    """The discriminator's P(replaced) on held-out text corrupted by the generator, over real tokens only
+    ([CLS], [SEP] and padding are never replaced and are left out)."""
+
+    scores: torch.Tensor  # [M] P(replaced)
+    labels: torch.Tensor  # [M] 1 = replaced
+    generator_top1: float  # share of masked positions where the generator's arg-max is the original
+    masked: int  # masked positions
+    sequences: int
+
+
+@torch.no_grad()
+def heldout_scores(generator_model, discriminator_model, packed: dict, *, mask_token_id: int, vocab_size: int,
+                   rate: float = 0.15, temperature: float = 1.0, seed: int = 1234, batch_size: int = 32,
+                   on_progress=None) -> HeldoutScores:
+    """Corrupt packed held-out sequences (`input_ids`, `attention_mask`, `special`: `[B, T]`) batch by batch with
+    the generator, as training does, and score every real token with the discriminator."""
+    g = torch.Generator().manual_seed(seed)
+    scores, labels = [], []
+    correct = total = 0
+    n = len(packed["input_ids"])
+    for i in range(0, n, batch_size):
+        ids, att, special = (packed[k][i:i + batch_size] for k in ("input_ids", "attention_mask", "special"))
+        c = corrupt(generator_model, ids, att, special, mask_token_id=mask_token_id, vocab_size=vocab_size,
+                    rate=rate, temperature=temperature, generator=g)
+        target = c.mlm_labels[c.mlm_labels != IGNORE_INDEX]
+        correct += int((c.generator_logits.argmax(-1) == target).sum())
+        total += len(target)
+        keep = special.to(ids.device) == 0
+        scores.append(replaced_probability(discriminator_model, c.corrupted_ids, att)[keep].cpu())
+        labels.append(c.replaced[keep].cpu())
+        if on_progress:
+            on_progress(min(i + batch_size, n) / n)
+    return HeldoutScores(torch.cat(scores), torch.cat(labels), correct / max(total, 1), total, n)

@@ -105,6 +105,29 @@ def load_model(name: str, device: str = "cpu") -> LoadedModel:
     return LoadedModel(name or BUILTIN_NAME, model, tokenizer, device, cls is AutoModelForMaskedLM)
 
 
+def load_role(name: str, builtin: Path, model_class, device: str = "cpu") -> LoadedModel:
+    """Load a checkpoint with a given head class (e.g. `ElectraForPreTraining`): `name` is BUILTIN_NAME (the
+    folder `builtin`), a local folder or a Hub id. Raises `ModelLoadError` with a readable reason."""
+    source = str(builtin) if (name or "").strip() in ("", BUILTIN_NAME) else name.strip()
+    config, local = _read_config(name, source)
+    want = model_class.config_class.model_type
+    if config.model_type != want:
+        raise ModelLoadError(f"'{name}' is a {config.model_type} model; this needs a {want} checkpoint "
+                             f"({model_class.__name__}).")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local)
+        model, info = model_class.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
+                                                  trust_remote_code=False, local_files_only=local,
+                                                  output_loading_info=True)
+    except Exception as err:
+        raise ModelLoadError(_why_not_loadable(name, err)) from err
+    if info["missing_keys"]:  # e.g. a generator given where a discriminator is needed: its head would be random
+        raise ModelLoadError(f"'{name}' has no trained weights for {model_class.__name__} "
+                             f"({len(info['missing_keys'])} missing, e.g. {sorted(info['missing_keys'])[0]}).")
+    return LoadedModel(name or BUILTIN_NAME, model.to(device).eval(), tokenizer, device,
+                       model_class.__name__.endswith("ForMaskedLM"))
+
+
 def _is_mlm(config) -> bool:
     return any(a.endswith("ForMaskedLM") for a in (config.architectures or []))
 

@@ -57,3 +57,24 @@ def tiny_distilbert_dir(tmp_path_factory) -> Path:
     DistilBertModel(cfg).save_pretrained(folder)
     tok.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_electra_dirs(tmp_path_factory) -> tuple[Path, Path]:
+    """A tiny ELECTRA generator and discriminator with shared embeddings, saved like the built-in pair."""
+    from transformers import BertTokenizerFast, ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
+
+    from explainers.electra import share_embeddings
+
+    root = tmp_path_factory.mktemp("tiny-electra")
+    tok = BertTokenizerFast(vocab=str(write_vocab(root)), do_lower_case=True)
+    common = dict(vocab_size=len(tok), embedding_size=8, max_position_embeddings=16, num_attention_heads=2)
+    torch.manual_seed(0)
+    disc = ElectraForPreTraining(ElectraConfig(hidden_size=16, num_hidden_layers=2, intermediate_size=32, **common))
+    gen = ElectraForMaskedLM(ElectraConfig(hidden_size=8, num_hidden_layers=1, intermediate_size=16, **common))
+    share_embeddings(gen, disc)
+    folders = root / "generator", root / "discriminator"
+    for model, folder in zip((gen, disc), folders):
+        model.save_pretrained(folder)
+        tok.save_pretrained(folder)
+    return folders

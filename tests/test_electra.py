@@ -2,7 +2,8 @@ import pytest
 import torch
 from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
-from explainers.electra import corrupt, discriminator_loss, electra_loss, replaced_labels, sample, share_embeddings
+from explainers.electra import (corrupt, discriminator_loss, electra_loss, heldout_scores, replaced_labels,
+                               replaced_token_detection, roc, sample, share_embeddings)
 
 V = 30
 
@@ -83,3 +84,57 @@ def test_generator_and_discriminator_share_one_embedding_tensor(pair):
     assert gen.generator_lm_head.weight is disc.electra.embeddings.word_embeddings.weight
     params = {id(p) for p in gen.parameters()} & {id(p) for p in disc.parameters()}
     assert len(params) >= 3  # one optimiser over both models updates the shared tensors once
+
+
+def test_roc_auc_equals_the_pairwise_ranking_probability():
+    g = torch.Generator().manual_seed(0)
+    scores = torch.rand(400, generator=g).round(decimals=1)  # many ties
+    labels = (torch.rand(400, generator=g) < scores).long()
+    r = roc(scores, labels)
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    pairwise = ((pos[:, None] > neg[None]).double() + 0.5 * (pos[:, None] == neg[None]).double()).mean()
+    assert r.auc == pytest.approx(float(pairwise), abs=1e-9)
+    assert r.fpr[0] == 0 and r.tpr[0] == 0 and r.fpr[-1] == 1 and r.tpr[-1] == 1
+    assert (r.fpr.diff() >= 0).all() and (r.tpr.diff() >= 0).all()
+    assert roc(torch.tensor([0.9, 0.8, 0.1]), torch.tensor([1, 1, 0])).auc == 1.0
+    assert roc(torch.tensor([0.1, 0.9]), torch.tensor([1, 0])).auc == 0.0
+
+
+def test_detection_round_matches_corrupt_and_the_discriminator(pair):
+    gen, disc = pair
+    ids, att, special = _batch()
+    ids, att, special = ids[:1], att[:1], special[:1]
+    d = replaced_token_detection(gen, disc, ids, att, special, mask_token_id=3, vocab_size=V, rate=0.5, seed=4, k=3)
+    c = corrupt(gen, ids, att, special, mask_token_id=3, vocab_size=V, rate=0.5,
+                generator=torch.Generator().manual_seed(4))
+    assert d.corrupted_ids == c.corrupted_ids[0].tolist() and d.replaced == c.replaced[0].tolist()
+    assert d.positions == (c.mlm_labels[0] != -100).nonzero()[:, 0].tolist()
+    with torch.no_grad():
+        out = disc(input_ids=c.corrupted_ids, attention_mask=att, labels=c.replaced)
+    assert d.p_replaced == pytest.approx(out.logits[0].sigmoid().tolist(), abs=1e-6)
+    assert d.disc_loss == pytest.approx(out.loss.item(), abs=1e-6)
+    top = c.generator_logits.softmax(-1).topk(3)
+    assert d.top_ids == top.indices.tolist() and torch.allclose(torch.tensor(d.top_probs), top.values, atol=1e-6)
+
+
+def test_heldout_scores_leave_out_special_tokens_and_count_the_masked(pair):
+    gen, disc = pair
+    ids, att, special = _batch()
+    h = heldout_scores(gen, disc, {"input_ids": ids, "attention_mask": att, "special": special}, mask_token_id=3,
+                       vocab_size=V, rate=0.5, seed=1, batch_size=2)
+    assert len(h.scores) == len(h.labels) == int((special == 0).sum())
+    assert 0 < h.masked <= int((special == 0).sum()) and 0.0 <= h.generator_top1 <= 1.0
+
+
+def test_the_pair_loads_by_role_and_a_generator_is_refused_as_discriminator(tiny_electra_dirs):
+    from transformers import ElectraForMaskedLM, ElectraForPreTraining
+
+    from explainers.model import ModelLoadError, load_role
+
+    gen_dir, disc_dir = tiny_electra_dirs
+    gen = load_role(str(gen_dir), gen_dir, ElectraForMaskedLM)
+    disc = load_role(str(disc_dir), disc_dir, ElectraForPreTraining)
+    assert torch.equal(gen.model.electra.embeddings.word_embeddings.weight,
+                       disc.model.electra.embeddings.word_embeddings.weight)  # shared in training, saved equal
+    with pytest.raises(ModelLoadError, match="no trained weights"):
+        load_role(str(gen_dir), gen_dir, ElectraForPreTraining)

@@ -43,7 +43,8 @@ ACTION_STYLE = {  # explainers.masking.Action → (background, legend label)
 }
 
 
-def masked_chips(tokens: list[str], shown: list[str], action: list[int], special: set[str]) -> str:
+def masked_chips(tokens: list[str], shown: list[str], action: list[int], special: set[str],
+                 legend_actions: tuple[int, ...] = (0, 1, 2, 3)) -> str:
     """Each piece as the model reads it, coloured by what masking did; the original underneath when changed."""
     chips = []
     for tok, seen, act in zip(tokens, shown, action):
@@ -57,5 +58,46 @@ def masked_chips(tokens: list[str], shown: list[str], action: list[int], special
             f'<div style="font-size:1.05em;font-weight:600">{html.escape(seen)}</div>'
             f'<div style="font-size:.72em;color:#343a40">{under}</div></div>')
     legend = " ".join(f'<span style="background:{c};padding:2px 8px;border-radius:6px;margin-right:6px">{label}'
-                      f'</span>' for c, label in ACTION_STYLE.values())
+                      f'</span>' for a, (c, label) in ACTION_STYLE.items() if a in legend_actions)
     return f'<div>{"".join(chips)}</div><div style="font-size:.8em;margin-top:6px">{legend}</div>'
+
+
+def diverging(p: float) -> str:
+    """Colour of a probability on a blue (0) – white (0.5) – red (1) scale, as `rgb(...)`."""
+    blue, white, red = (33, 102, 172), (247, 247, 247), (178, 24, 43)
+    p = min(max(float(p), 0.0), 1.0)
+    a, b, t = (blue, white, p * 2) if p < 0.5 else (white, red, (p - 0.5) * 2)
+    return "rgb({},{},{})".format(*(round(x + (y - x) * t) for x, y in zip(a, b)))
+
+
+def score_chips(tokens: list[str], p: list[float], truth: list[int], threshold: float, special: set[str],
+                originals: list[str] | None = None) -> str:
+    """Each piece coloured by P(replaced); flagged (thick border) at p ≥ threshold; the truth underneath."""
+    chips = []
+    for i, (tok, pi, y) in enumerate(zip(tokens, p, truth)):
+        colour = "#e9ecef" if tok in special else diverging(pi)
+        ink = "#fff" if abs(pi - 0.5) > 0.35 and tok not in special else "#212529"
+        flagged = pi >= threshold and tok not in special
+        border = "3px solid #212529" if flagged else "3px solid transparent"
+        if y:
+            was = f" (was {html.escape(originals[i])})" if originals and originals[i] != tok else ""
+            truth_text = f"<b>replaced</b>{was}"
+        else:
+            truth_text = "original"
+        verdict = "" if tok in special else ("✓ " if flagged == bool(y) else "✗ ")
+        chips.append(
+            f'<div style="display:inline-block;margin:3px;padding:3px 7px;border-radius:8px;background:{colour};'
+            f'color:{ink};border:{border};text-align:center;font-family:ui-monospace,monospace;line-height:1.25">'
+            f'<div style="font-size:1.05em;font-weight:600">{html.escape(tok)}</div>'
+            f'<div style="font-size:.72em">{"" if tok in special else f"p {pi:.2f}"}</div>'
+            f'<div style="font-size:.68em">{"&nbsp;" if tok in special else verdict + truth_text}</div></div>')
+    stops = ", ".join(f"{diverging(x / 10)} {x * 10}%" for x in range(11))
+    legend = (
+        '<div style="display:flex;align-items:center;gap:10px;font-size:.8em;margin-top:8px">'
+        '<span>P(replaced):</span><span>0 original</span>'
+        f'<div style="position:relative;width:220px;height:12px;border-radius:6px;background:linear-gradient(90deg, '
+        f'{stops})"><div style="position:absolute;left:{threshold * 100:.1f}%;top:-4px;width:2px;height:20px;'
+        'background:#212529"></div></div><span>1 replaced</span>'
+        f'<span style="border:3px solid #212529;border-radius:6px;padding:0 6px">flagged: p ≥ {threshold:.2f}</span>'
+        '<span>✓ / ✗: the flag agrees / disagrees with the truth</span></div>')
+    return f'<div>{"".join(chips)}</div>{legend}'

@@ -1,0 +1,235 @@
+from ui.boot import require_app
+
+require_app()
+
+import math  # noqa: E402
+
+import plotly.graph_objects as go  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from explainers import electra  # noqa: E402
+from explainers.model import BUILTIN_NAME, EmptyInputError, ModelLoadError  # noqa: E402
+from ui import electra as E  # noqa: E402
+from ui import prose, state  # noqa: E402
+from ui.html import masked_chips, md_escape, score_chips  # noqa: E402
+from ui.prose import LANG, TEXT_DIR  # noqa: E402
+
+T = prose.sections("electra")
+st.markdown(T["title"])
+st.markdown(T["intro"])
+ctx = state.context()
+K = 5
+
+for key, default in (("e_rate", 15), ("e_temp", 1.0), ("e_seed", 0), ("e_thr", 0.5), ("e_lambda", 50),
+                     ("e_roc_thr", 0.5)):
+    st.session_state.setdefault(key, default)
+
+
+def _pair() -> tuple[str, str]:
+    """The generator and discriminator names: the built-in pair unless the user typed others."""
+    with st.expander("The ELECTRA pair", icon=":material/swap_horiz:"):
+        st.markdown(T["pair"])
+        c1, c2 = st.columns(2)
+        g = c1.text_input("Generator", BUILTIN_NAME, key="e_gen", bind="query-params").strip() or BUILTIN_NAME
+        d = c2.text_input("Discriminator", BUILTIN_NAME, key="e_disc", bind="query-params").strip() or BUILTIN_NAME
+    try:
+        E.get_pair(g, d, ctx.device)
+        return g, d
+    except ModelLoadError as err:
+        if (g, d) == (BUILTIN_NAME, BUILTIN_NAME):
+            st.warning(T["no-pair"], icon=":material/build:")
+            st.stop()
+        st.error(f"{md_escape(str(err))}\n\nShowing the built-in pair instead.", icon=":material/error:")
+        return BUILTIN_NAME, BUILTIN_NAME
+
+
+gen_name, disc_name = _pair()
+gen, disc = E.get_pair(gen_name, disc_name, ctx.device)
+pair_args = (gen_name, disc_name, ctx.device)
+try:
+    enc = E.encoded(*pair_args, ctx.text_a, ctx.text_b)
+except EmptyInputError as err:
+    st.info(str(err), icon=":material/edit:")
+    st.stop()
+for note in enc.notes:
+    st.warning(note, icon=":material/info:")
+special = set(gen.tokenizer.all_special_tokens)
+st.caption(f"Generator: {gen.model.config.num_hidden_layers} layers × {gen.model.config.hidden_size} "
+           f"({gen.model.num_parameters() / 1e6:.1f} M parameters) · discriminator: "
+           f"{disc.model.config.num_hidden_layers} layers × {disc.model.config.hidden_size} "
+           f"({disc.model.num_parameters() / 1e6:.1f} M) · width ratio "
+           f"{gen.model.config.hidden_size / disc.model.config.hidden_size:.2f}")
+
+
+def _resample() -> None:
+    st.session_state["e_seed"] = (int(st.session_state.get("e_seed", 0)) + 1) % 10_000
+
+
+def _controls() -> tuple[int, float, int]:
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
+    rate = c1.slider("Rate: share of pieces masked (%)", 1, 60, key="e_rate", bind="query-params")
+    temp = c2.slider("Sampling temperature", 0.1, 3.0, step=0.1, key="e_temp", bind="query-params",
+                     help="Divides the generator's logits before the softmax it samples from. Training used 1.")
+    seed = c3.number_input("Seed", 0, 9999, key="e_seed", bind="query-params")
+    c4.button("Resample", icon=":material/casino:", on_click=_resample, help="Draw again: the next seed.")
+    return int(rate), float(temp), int(seed)
+
+
+def _generator_table(r: E.Round) -> None:
+    d = r.d
+    st.dataframe(
+        {"position": d.positions,
+         "original": [r.tokens[i] for i in d.positions],
+         "generator's top guesses": [" · ".join(f"{t} {p:.0%}" for t, p in zip(ts, ps))
+                                     for ts, ps in zip(r.top_tokens, d.top_probs)],
+         "sampled": r.sampled,
+         "result": ["original (sampled the same piece)" if d.replaced[i] == 0 else "replaced" for i in d.positions]},
+        hide_index=True, column_config={"generator's top guesses": st.column_config.TextColumn(width="large")})
+
+
+def _confusion(p: list[float], truth: list[int], tokens: list[str], threshold: float) -> dict[str, int]:
+    real = [i for i, t in enumerate(tokens) if t not in special]
+    flag = {i: p[i] >= threshold for i in real}
+    return {"caught": sum(flag[i] and truth[i] for i in real), "missed": sum(not flag[i] and truth[i] for i in real),
+            "false alarms": sum(flag[i] and not truth[i] for i in real),
+            "originals passed": sum(not flag[i] and not truth[i] for i in real)}
+
+
+@st.fragment
+def game() -> None:
+    st.markdown(T["game"])
+    rate, temp, seed = _controls()
+    r = E.play(*pair_args, ctx.text_a, ctx.text_b, rate / 100, temp, seed, K)
+    d = r.d
+    st.caption(f"Masked at {rate} %: **{len(d.positions)} of {r.maskable}** maskable pieces · seed {seed} · "
+               f"T = {temp:.1f}. The generator read:")
+    st.html(masked_chips(r.tokens, r.masked, [int(i in d.positions) for i in range(len(r.tokens))], special,
+                         legend_actions=(0, 1)))
+    if r.maskable == 0:
+        st.info("This text has no word pieces that can be masked (special tokens such as [MASK] or [CLS] never "
+                "are). Write a sentence with some words in the sidebar.", icon=":material/info:")
+        return
+    st.markdown(T["generator"])
+    if d.positions:
+        _generator_table(r)
+    else:
+        st.info(f"No piece was masked at {rate} % with seed {seed}: nothing was replaced. Raise the rate or press "
+                "Resample.", icon=":material/casino:")
+
+    st.markdown(T["detect"])
+    thr = st.slider("Threshold: flag a piece as replaced when P(replaced) ≥", 0.05, 0.95, step=0.05, key="e_thr",
+                    bind="query-params")
+    st.html(score_chips(r.corrupted, d.p_replaced, d.replaced, thr, special, r.tokens))
+    c = _confusion(d.p_replaced, d.replaced, r.corrupted, thr)
+    cols = st.columns(4)
+    for col, (label, n) in zip(cols, c.items()):
+        col.metric(label.capitalize(), n)
+    st.caption(f"{sum(d.replaced)} piece(s) really replaced, of {len(d.positions)} masked.")
+
+    st.markdown(T["loss"])
+    lam = st.slider("λ (weight of the discriminator's loss)", 1, 100, key="e_lambda", bind="query-params")
+    loss_figure(d, lam, len(r.tokens), len(d.positions))
+
+
+def loss_figure(d: electra.Detection, lam: int, n_tokens: int, n_masked: int) -> None:
+    mlm = d.mlm_loss if not math.isnan(d.mlm_loss) else 0.0
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=["loss"], x=[mlm], orientation="h", name=f"L_MLM = {mlm:.2f}", marker_color="#748ffc",
+                         hovertemplate="generator MLM: %{x:.3f}<extra></extra>"))
+    fig.add_trace(go.Bar(y=["loss"], x=[lam * d.disc_loss], orientation="h", marker_color="#ff8787",
+                         name=f"λ · L_disc = {lam} × {d.disc_loss:.3f} = {lam * d.disc_loss:.2f}",
+                         hovertemplate="λ · discriminator BCE: %{x:.3f}<extra></extra>"))
+    fig.update_layout(barmode="stack", height=170, margin=dict(l=10, r=10, t=30, b=10),
+                      title=f"L = {mlm:.2f} + {lam} × {d.disc_loss:.3f} = {mlm + lam * d.disc_loss:.2f}",
+                      legend=dict(orientation="h", y=-0.35), xaxis_title="nats")
+    c1, c2 = st.columns([3, 2])
+    c1.plotly_chart(fig, key="e_loss")
+    if math.isnan(d.mlm_loss):
+        c1.caption("Nothing was masked, so the generator has no loss this round.")
+    c1.markdown(T["signal"])
+    sig = go.Figure(go.Bar(x=["generator (MLM)", "discriminator"], y=[n_masked, n_tokens],
+                           marker_color=["#748ffc", "#ff8787"], text=[n_masked, n_tokens], textposition="outside",
+                           hovertemplate="%{x}: %{y} positions with a loss<extra></extra>"))
+    sig.update_layout(height=260, margin=dict(l=10, r=10, t=40, b=10), title="positions that teach, this sentence",
+                      yaxis=dict(title="positions", range=[0, n_tokens * 1.25]))
+    c2.plotly_chart(sig, key="e_signal")
+
+
+@st.fragment
+def fool_it() -> None:
+    st.markdown(T["yours"])
+    positions = [i for i, t in enumerate(enc.tokens) if t not in special]
+    if not positions:
+        st.info("There is no word piece to replace: write a sentence in the sidebar.", icon=":material/info:")
+        return
+    c1, c2 = st.columns([1, 1])
+    pos = c1.selectbox("Replace the piece at", positions, index=min(len(positions) - 1, len(positions) // 2),
+                       key="e_pos", format_func=lambda i: f"{i} · {enc.tokens[i]}")
+    word = c2.text_input("with the word", "banana", key="e_word", max_chars=40).strip()
+    if not word:
+        st.info("Type a word to put in its place.", icon=":material/edit:")
+        return
+    ed = E.edit(*pair_args, ctx.text_a, ctx.text_b, int(pos), word)
+    thr = float(st.session_state.get("e_thr", 0.5))
+    originals = [enc.tokens[i] if i < len(enc.tokens) and i not in ed.new_positions else "" for i in
+                 range(len(ed.tokens))]
+    st.html(score_chips(ed.tokens, ed.p_replaced, ed.changed, thr, special,
+                        [enc.tokens[pos] if i in ed.new_positions else o for i, o in enumerate(originals)]))
+    if not any(ed.changed):
+        st.caption(f"“{word}” is the piece that was already there: nothing was replaced.")
+        return
+    p = max(ed.p_replaced[i] for i in ed.new_positions)
+    caught = p >= thr
+    verdict = ":material/search: **Caught.**" if caught else ":material/celebration: **You fooled it.**"
+    st.markdown(f"{verdict} The discriminator gives your “{md_escape(word)}” P(replaced) = **{p:.2f}** "
+                f"(threshold {thr:.2f}).")
+
+
+def roc_section() -> None:
+    st.markdown(T["roc"])
+    with st.spinner("Corrupting and scoring held-out text…"):
+        r, h = E.heldout_roc(*pair_args)
+    if r is None:
+        st.info("On the held-out sample every piece came out the same (all original or all replaced), so there "
+                "is no curve to draw for this pair.", icon=":material/info:")
+        return
+    roc_plot(r, h)
+
+
+@st.fragment
+def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
+    thr = st.slider("Operating point: threshold", 0.05, 0.95, step=0.05, key="e_roc_thr", bind="query-params")
+    flagged = h.scores >= thr
+    tpr = float((flagged & (h.labels == 1)).sum()) / r.positives
+    fpr = float((flagged & (h.labels == 0)).sum()) / r.negatives
+    step = max(1, len(r.fpr) // 400)  # ship ≤ ~400 points: the curve looks the same
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=r.fpr[::step].tolist() + [1.0], y=r.tpr[::step].tolist() + [1.0], mode="lines",
+                             name=f"discriminator (AUC {r.auc:.3f})", line=dict(color="#e03131", width=3),
+                             hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="guessing (AUC 0.5)",
+                             line=dict(color="#adb5bd", dash="dash"), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[fpr], y=[tpr], mode="markers", marker=dict(size=13, color="#212529"),
+                             name=f"threshold {thr:.2f}", hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<extra></extra>"))
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="false-positive rate "
+                      "(originals flagged)", yaxis_title="true-positive rate (replacements caught)",
+                      xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.02]), legend=dict(x=0.45, y=0.1))
+    c1, c2 = st.columns([3, 2])
+    c1.plotly_chart(fig, key="e_roc")
+    c2.metric("ROC-AUC", f"{r.auc:.3f}")
+    c2.metric(f"Caught at {thr:.2f}", f"{tpr:.1%}", help="true-positive rate")
+    c2.metric(f"False alarms at {thr:.2f}", f"{fpr:.1%}", help="false-positive rate")
+    c2.caption(f"{h.sequences} held-out sequences · {r.positives:,} replaced and {r.negatives:,} original pieces "
+               f"· generator masked top-1 {h.generator_top1:.1%} ({h.masked:,} masked positions) · seed 1234.")
+
+
+game()
+fool_it()
+roc_section()
+st.markdown(T["paper"])
+rows = [r.split("\t") for r in (TEXT_DIR / LANG / "electra_paper.tsv").read_text().splitlines()
+        if r and not r.startswith("#")]
+st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
+st.markdown(T["paper-after"])
+with st.expander("The math, as the code states it (explainers/electra.py)"):
+    st.markdown(prose.module_essay(electra))

@@ -1,0 +1,196 @@
+"""Distil the built-in student: a 3-layer `DistilBertForMaskedLM` from the built-in teacher.
+
+The student starts from `explainers.distillation.init_student` (teacher layers 0, 2, 4, its embeddings and MLM
+head; no token types, no pooler). Every batch is masked by `explainers.masking.mask_tokens` (15 %, 80/10/10),
+teacher and student read the same masked input, and the loss is `explainers.distillation.triple_loss`
+(α = 5, 2, 1, T = 2): the functions the Distillation chapter shows. The vocabulary head runs at the chosen
+positions only, for both models. bf16 autocast on CPUs that have it. Resumable: `<run>/ckpt.pt`.
+
+    python training/distill.py --run ~/.cache/inside-bert/runs/student
+    python training/distill.py --run ~/.cache/inside-bert/runs/student --export assets/models/student
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoTokenizer, BertForMaskedLM, DistilBertForMaskedLM
+
+from explainers.corpus import load_packed
+from explainers.distillation import init_student, student_config, triple_loss
+from explainers.masking import IGNORE_INDEX, mask_tokens
+from explainers.mlm import encode, mlm_head
+from training.pretrain_mlm import batch_at, cpu_name, lr_at
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Config:
+    run: Path  # checkpoints and logs (outside the repo)
+    teacher: Path = ROOT / "assets/models/teacher"
+    corpus: Path = Path.home() / ".cache/inside-bert/corpus"
+    layers: tuple[int, ...] = (0, 2, 4)  # teacher layers the student starts from
+    steps: int = 1500
+    batch_size: int = 32
+    seq_len: int = 128
+    lr: float = 2e-4
+    warmup: int = 100
+    weight_decay: float = 0.01
+    rate: float = 0.15
+    temperature: float = 2.0
+    alpha_ce: float = 5.0
+    alpha_mlm: float = 2.0
+    alpha_cos: float = 1.0
+    seed: int = 0
+    eval_every: int = 100
+    save_every: int = 50
+    eval_sequences: int = 256
+    threads: int = 2
+    bf16: bool = True
+
+
+def load_teacher(path: Path) -> BertForMaskedLM:
+    teacher = BertForMaskedLM.from_pretrained(path, dtype=torch.float32, attn_implementation="sdpa").eval()
+    teacher.requires_grad_(False)
+    return teacher
+
+
+@torch.no_grad()
+def compare(student, teacher, tokenizer, packed: dict, *, batch_size: int = 32, seed: int = 1234) -> dict:
+    """Held-out masked positions (15 %, 80/10/10, fixed seed): each model's top-1, their top-1 agreement, and
+    the soft-target KL (T = 1) of the student from the teacher."""
+    from explainers.distillation import soft_target_loss
+
+    student.eval()
+    g = torch.Generator().manual_seed(seed)
+    n = s_ok = t_ok = agree = 0
+    kl = 0.0
+    for i in range(0, len(packed["input_ids"]), batch_size):
+        ids, att, special = (packed[k][i:i + batch_size] for k in ("input_ids", "attention_mask", "special"))
+        m = mask_tokens(ids, special, mask_token_id=tokenizer.mask_token_id, vocab_size=len(tokenizer),
+                        generator=g)
+        sel = m.labels != IGNORE_INDEX
+        s = mlm_head(student, encode(student, m.input_ids, att)[sel]).float()
+        t = mlm_head(teacher, encode(teacher, m.input_ids, att)[sel]).float()
+        target = m.labels[sel]
+        s_top, t_top = s.argmax(-1), t.argmax(-1)
+        n += len(target)
+        s_ok += int((s_top == target).sum())
+        t_ok += int((t_top == target).sum())
+        agree += int((s_top == t_top).sum())
+        kl += float(soft_target_loss(s, t, 1.0)) * len(target)
+    return {"student_top1": round(s_ok / n, 4), "teacher_top1": round(t_ok / n, 4), "agreement": round(agree / n, 4),
+            "kl": round(kl / n, 4), "positions": n}
+
+
+def train(cfg: Config) -> None:
+    torch.set_num_threads(cfg.threads)
+    cfg.run.mkdir(parents=True, exist_ok=True)
+    tokenizer = AutoTokenizer.from_pretrained(cfg.teacher)
+    teacher = load_teacher(cfg.teacher)
+    student = init_student(teacher, cfg.layers).train()
+    t0 = time.time()
+    train_data = load_packed(cfg.corpus / "train.txt", tokenizer, cfg.seq_len)
+    test_data = load_packed(cfg.corpus / "test.txt", tokenizer, cfg.seq_len, max_sequences=cfg.eval_sequences)
+    print(f"packed {len(train_data['input_ids'])} train sequences in {time.time() - t0:.0f}s", flush=True)
+    decay = [p for p in student.parameters() if p.dim() >= 2]
+    no_decay = [p for p in student.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
+    step, seconds = 0, 0.0
+    ckpt_path = cfg.run / "ckpt.pt"
+    log = (cfg.run / "log.jsonl").open("a")
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=False)
+        student.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, seconds = state["step"], state["seconds"]
+        print(f"resumed at step {step}", flush=True)
+    else:
+        row = {"step": 0, "train_seconds": 0, **compare(student, teacher, tokenizer, test_data)}
+        log.write(json.dumps(row) + "\n")
+        log.flush()
+        print(row, flush=True)
+    while step < cfg.steps:
+        t = time.time()
+        student.train()
+        batch = batch_at(cfg, train_data, step)
+        g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        m = mask_tokens(batch["input_ids"], batch["special"], mask_token_id=tokenizer.mask_token_id,
+                        vocab_size=len(tokenizer), rate=cfg.rate, generator=g)
+        att = batch["attention_mask"]
+        sel = m.labels != IGNORE_INDEX
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, step)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            with torch.no_grad():
+                t_hidden = encode(teacher, m.input_ids, att)
+                t_logits = mlm_head(teacher, t_hidden[sel])
+            s_hidden = encode(student, m.input_ids, att)
+            s_logits = mlm_head(student, s_hidden[sel])
+            loss = triple_loss(s_logits, t_logits, m.labels[sel], s_hidden, t_hidden, att,
+                               temperature=cfg.temperature, alpha_ce=cfg.alpha_ce, alpha_mlm=cfg.alpha_mlm,
+                               alpha_cos=cfg.alpha_cos)
+        opt.zero_grad(set_to_none=True)
+        loss.total.backward()
+        torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seconds += time.time() - t
+        if step % 10 == 0:
+            print(f"step {step} loss {loss.total.item():.3f} (soft {loss.soft.item():.3f} mlm {loss.mlm.item():.3f} "
+                  f"cos {loss.cos.item():.3f}) lr {lr_at(cfg, step):.2e} {seconds / step:.2f}s/step", flush=True)
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                metrics = compare(student, teacher, tokenizer, test_data)
+            row = {"step": step, "train_seconds": round(seconds), "train_loss": round(loss.total.item(), 4),
+                   "soft": round(loss.soft.item(), 4), "mlm": round(loss.mlm.item(), 4),
+                   "cos": round(loss.cos.item(), 4), **metrics}
+            log.write(json.dumps(row) + "\n")
+            log.flush()
+            print(row, flush=True)
+        if step % cfg.save_every == 0 or step == cfg.steps:
+            tmp = cfg.run / "ckpt.tmp"
+            torch.save({"model": student.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
+                        "config": {k: str(v) for k, v in asdict(cfg).items()}}, tmp)
+            os.replace(tmp, ckpt_path)
+
+
+def export(cfg: Config, out: Path) -> None:
+    """Write the latest checkpoint as an fp16 `from_pretrained` folder with tokenizer and training facts."""
+    tokenizer = AutoTokenizer.from_pretrained(cfg.teacher)
+    teacher = load_teacher(cfg.teacher)
+    state = torch.load(cfg.run / "ckpt.pt", weights_only=False)
+    student = DistilBertForMaskedLM(student_config(teacher.config, len(cfg.layers)))
+    student.load_state_dict(state["model"])
+    out.mkdir(parents=True, exist_ok=True)
+    student.half().save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    facts = {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"],
+             "teacher_layers": list(cfg.layers),
+             "hardware": f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}"}
+    (out / "training.json").write_text(json.dumps(facts, indent=2))
+    print(json.dumps(facts, indent=2))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", type=Path, default=Path.home() / ".cache/inside-bert/runs/student")
+    ap.add_argument("--steps", type=int, default=Config.steps)
+    ap.add_argument("--lr", type=float, default=Config.lr)
+    ap.add_argument("--batch-size", type=int, default=Config.batch_size)
+    ap.add_argument("--threads", type=int, default=Config.threads)
+    ap.add_argument("--export", type=Path, default=None, help="write the checkpoint as a model folder and stop")
+    args = ap.parse_args()
+    cfg = Config(run=args.run, steps=args.steps, lr=args.lr, batch_size=args.batch_size, threads=args.threads)
+    export(cfg, args.export) if args.export else train(cfg)
+
+
+if __name__ == "__main__":
+    main()

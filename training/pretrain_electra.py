@@ -1,0 +1,244 @@
+"""Train the built-in ELECTRA pair: a small generator and a discriminator, jointly, by replaced-token detection.
+
+* discriminator: `ElectraForPreTraining`, 6 layers × 384 (12 heads), its encoder layers copied from the built-in
+  teacher (the same BERT layout under `electra.*`); embeddings of size 128 projected up to 384, as
+  ELECTRA-Small does, so that two fp16 folders fit the size budget. The 128-d embeddings start from a PCA of
+  the teacher's, and the projection is fitted by least squares to reproduce the teacher's embedding output.
+* generator: `ElectraForMaskedLM`, hidden 192 (1/2 of the discriminator's), 4 layers of 3 heads, new;
+  its output layer tied to the shared token embeddings.
+* one embedding layer (token, position, segment, LayerNorm) shared by both: `explainers.electra.share_embeddings`.
+
+Every step is `explainers.electra.corrupt` (masking by `explainers.masking.mask_tokens`, all chosen → [MASK],
+sampling at T = 1) and `explainers.electra.electra_loss` (MLM + 50 · discriminator BCE): what the ELECTRA
+chapter shows. bf16 autocast; resumable `<run>/ckpt.pt`.
+
+    python training/pretrain_electra.py --run ~/.cache/inside-bert/runs/electra
+    python training/pretrain_electra.py --run ~/.cache/inside-bert/runs/electra --export assets/models
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
+
+from explainers.corpus import load_packed
+from explainers.electra import LAMBDA, corrupt, electra_loss, heldout_scores, roc, share_embeddings
+from training.pretrain_mlm import batch_at, cpu_name, lr_at
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATOR, DISCRIMINATOR = "electra-generator", "electra-discriminator"
+
+
+@dataclass(frozen=True)
+class Config:
+    run: Path
+    teacher: Path = ROOT / "assets/models/teacher"  # the discriminator's encoder layers start here
+    corpus: Path = Path.home() / ".cache/inside-bert/corpus"
+    embedding_size: int = 128
+    generator_hidden: int = 192
+    generator_layers: int = 4
+    generator_heads: int = 3
+    steps: int = 1500
+    batch_size: int = 32
+    seq_len: int = 128
+    lr: float = 5e-4
+    warmup: int = 100
+    weight_decay: float = 0.01
+    rate: float = 0.15
+    lam: float = LAMBDA
+    temperature: float = 1.0
+    seed: int = 0
+    eval_every: int = 100
+    save_every: int = 50
+    eval_sequences: int = 256
+    threads: int = 2
+    bf16: bool = True
+
+
+def configs(cfg: Config, teacher_config) -> tuple[ElectraConfig, ElectraConfig]:
+    t = teacher_config
+    common = dict(vocab_size=t.vocab_size, embedding_size=cfg.embedding_size, max_position_embeddings=t.max_position_embeddings,
+                  type_vocab_size=t.type_vocab_size, hidden_act=t.hidden_act, layer_norm_eps=t.layer_norm_eps,
+                  pad_token_id=t.pad_token_id, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+    disc = ElectraConfig(hidden_size=t.hidden_size, num_hidden_layers=t.num_hidden_layers,
+                         num_attention_heads=t.num_attention_heads, intermediate_size=t.intermediate_size, **common)
+    gen = ElectraConfig(hidden_size=cfg.generator_hidden, num_hidden_layers=cfg.generator_layers,
+                        num_attention_heads=cfg.generator_heads, intermediate_size=4 * cfg.generator_hidden, **common)
+    return gen, disc
+
+
+@torch.no_grad()
+def init_from_teacher(disc: ElectraForPreTraining, teacher: BertForMaskedLM, samples: int = 20000) -> dict:
+    """Copy the teacher's encoder layers; 128-d embeddings from a PCA of the teacher's 384-d ones; the 128 → 384
+    projection fitted by least squares so that project(LN₁₂₈(e)) ≈ the teacher's LN₃₈₄(e). Returns fit facts."""
+    disc.electra.encoder.load_state_dict(teacher.bert.encoder.state_dict())
+    t_emb, d_emb = teacher.bert.embeddings, disc.electra.embeddings
+    words = t_emb.word_embeddings.weight
+    k = d_emb.word_embeddings.weight.shape[1]
+    _, _, v = torch.linalg.svd(words - words.mean(0), full_matrices=False)
+    basis = v[:k].T  # [384, k]
+    d_emb.word_embeddings.weight.copy_(words @ basis)
+    d_emb.position_embeddings.weight.copy_(t_emb.position_embeddings.weight @ basis)
+    d_emb.token_type_embeddings.weight.copy_(t_emb.token_type_embeddings.weight @ basis)
+    d_emb.LayerNorm.reset_parameters()
+    g = torch.Generator().manual_seed(0)
+    tok = torch.randint(999, words.shape[0], (samples,), generator=g)  # skip [unused] rows
+    pos = torch.randint(0, 128, (samples,), generator=g)
+    seg = torch.zeros(samples, dtype=torch.long)
+    target = t_emb.LayerNorm(words[tok] + t_emb.position_embeddings.weight[pos] + t_emb.token_type_embeddings.weight[seg])
+    x = d_emb.LayerNorm(d_emb.word_embeddings.weight[tok] + d_emb.position_embeddings.weight[pos]
+                        + d_emb.token_type_embeddings.weight[seg])
+    x1 = torch.cat([x, torch.ones(samples, 1)], 1)
+    sol = torch.linalg.lstsq(x1, target).solution  # [k + 1, 384]
+    proj = disc.electra.embeddings_project
+    proj.weight.copy_(sol[:-1].T)
+    proj.bias.copy_(sol[-1])
+    fitted = proj(x)
+    return {"embedding_fit_cosine": round(float(F.cosine_similarity(fitted, target, dim=-1).mean()), 4)}
+
+
+def build(cfg: Config, train_ids: torch.Tensor | None = None):
+    teacher = BertForMaskedLM.from_pretrained(cfg.teacher, dtype=torch.float32)
+    gen_cfg, disc_cfg = configs(cfg, teacher.config)
+    torch.manual_seed(cfg.seed)
+    disc = ElectraForPreTraining(disc_cfg)
+    gen = ElectraForMaskedLM(gen_cfg)
+    facts = init_from_teacher(disc, teacher) if train_ids is not None else {}
+    share_embeddings(gen, disc)
+    if train_ids is not None:  # the generator's output bias starts at log unigram frequencies
+        counts = torch.bincount(train_ids, minlength=gen_cfg.vocab_size).float() + 1.0
+        with torch.no_grad():
+            gen.generator_lm_head.bias.copy_((counts / counts.sum()).log())
+    return gen, disc, facts
+
+
+def evaluate(gen, disc, tokenizer, packed: dict, *, seed: int = 1234, rate: float = 0.15) -> dict:
+    """Held-out text corrupted by the generator (seeded): the discriminator's ROC-AUC over the real tokens
+    ([CLS]/[SEP]/padding excluded), its accuracy at 0.5, and the generator's masked top-1."""
+    gen.eval()
+    disc.eval()
+    h = heldout_scores(gen, disc, packed, mask_token_id=tokenizer.mask_token_id, vocab_size=len(tokenizer),
+                       rate=rate, seed=seed)
+    s, y = h.scores, h.labels
+    return {"auc": round(roc(s, y).auc, 4), "accuracy": round(float(((s >= 0.5).long() == y).float().mean()), 4),
+            "replaced_share": round(float(y.float().mean()), 4), "generator_top1": round(h.generator_top1, 4),
+            "tokens": len(y)}
+
+
+def parameters(gen, disc) -> list[torch.nn.Parameter]:
+    seen, out = set(), []
+    for p in [*disc.parameters(), *gen.parameters()]:
+        if id(p) not in seen:
+            seen.add(id(p))
+            out.append(p)
+    return out
+
+
+def train(cfg: Config) -> None:
+    torch.set_num_threads(cfg.threads)
+    cfg.run.mkdir(parents=True, exist_ok=True)
+    tokenizer = AutoTokenizer.from_pretrained(cfg.teacher)
+    train_data = load_packed(cfg.corpus / "train.txt", tokenizer, cfg.seq_len)
+    test_data = load_packed(cfg.corpus / "test.txt", tokenizer, cfg.seq_len, max_sequences=cfg.eval_sequences)
+    gen, disc, facts = build(cfg, train_data["input_ids"][train_data["attention_mask"].bool()])
+    params = parameters(gen, disc)
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.999))
+    step, seconds = 0, 0.0
+    ckpt_path = cfg.run / "ckpt.pt"
+    log = (cfg.run / "log.jsonl").open("a")
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=False)
+        gen.load_state_dict(state["generator"])
+        disc.load_state_dict(state["discriminator"])
+        share_embeddings(gen, disc)
+        opt.load_state_dict(state["opt"])
+        step, seconds = state["step"], state["seconds"]
+        print(f"resumed at step {step}", flush=True)
+    else:
+        row = {"step": 0, "train_seconds": 0, **facts, **evaluate(gen, disc, tokenizer, test_data)}
+        log.write(json.dumps(row) + "\n")
+        log.flush()
+        print(row, flush=True)
+    while step < cfg.steps:
+        t = time.time()
+        gen.train()
+        disc.train()
+        batch = batch_at(cfg, train_data, step)
+        g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        att = batch["attention_mask"]
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, step)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            c = corrupt(gen, batch["input_ids"], att, batch["special"], mask_token_id=tokenizer.mask_token_id,
+                        vocab_size=len(tokenizer), rate=cfg.rate, temperature=cfg.temperature, generator=g)
+            d_logits = disc(input_ids=c.corrupted_ids, attention_mask=att).logits
+            loss = electra_loss(c, d_logits, att, cfg.lam)
+        opt.zero_grad(set_to_none=True)
+        loss.total.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        seconds += time.time() - t
+        if step % 10 == 0:
+            print(f"step {step} loss {loss.total.item():.3f} (mlm {loss.mlm.item():.3f} disc {loss.disc.item():.4f}) "
+                  f"replaced {c.replaced[att.bool()].float().mean():.3f} lr {lr_at(cfg, step):.2e} "
+                  f"{seconds / step:.2f}s/step", flush=True)
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                metrics = evaluate(gen, disc, tokenizer, test_data)
+            row = {"step": step, "train_seconds": round(seconds), "train_loss": round(loss.total.item(), 4),
+                   "mlm": round(loss.mlm.item(), 4), "disc": round(loss.disc.item(), 4), **metrics}
+            log.write(json.dumps(row) + "\n")
+            log.flush()
+            print(row, flush=True)
+        if step % cfg.save_every == 0 or step == cfg.steps:
+            tmp = cfg.run / "ckpt.tmp"
+            torch.save({"generator": gen.state_dict(), "discriminator": disc.state_dict(), "opt": opt.state_dict(),
+                        "step": step, "seconds": seconds,
+                        "config": {k: str(v) for k, v in asdict(cfg).items()}}, tmp)
+            os.replace(tmp, ckpt_path)
+
+
+def export(cfg: Config, out: Path) -> None:
+    """Write `<out>/electra-generator` and `<out>/electra-discriminator`: fp16 `from_pretrained` folders."""
+    tokenizer = AutoTokenizer.from_pretrained(cfg.teacher)
+    gen, disc, _ = build(cfg)
+    state = torch.load(cfg.run / "ckpt.pt", weights_only=False)
+    gen.load_state_dict(state["generator"])
+    disc.load_state_dict(state["discriminator"])
+    facts = {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"],
+             "hardware": f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}"}
+    for name, model in ((GENERATOR, gen), (DISCRIMINATOR, disc)):
+        folder = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        model.half().save_pretrained(folder, safe_serialization=True)
+        tokenizer.save_pretrained(folder)
+        (folder / "training.json").write_text(json.dumps(facts, indent=2))
+    print(json.dumps(facts, indent=2))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", type=Path, default=Path.home() / ".cache/inside-bert/runs/electra")
+    ap.add_argument("--steps", type=int, default=Config.steps)
+    ap.add_argument("--lr", type=float, default=Config.lr)
+    ap.add_argument("--batch-size", type=int, default=Config.batch_size)
+    ap.add_argument("--threads", type=int, default=Config.threads)
+    ap.add_argument("--export", type=Path, default=None, help="folder to write the two model folders into, then stop")
+    args = ap.parse_args()
+    cfg = Config(run=args.run, steps=args.steps, lr=args.lr, batch_size=args.batch_size, threads=args.threads)
+    export(cfg, args.export) if args.export else train(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The ELECTRA chapter's caches: the generator/discriminator pair and the results the page shows.
+
+Models: `st.cache_resource`, keyed by the two names and the device. Results: `st.cache_data`, keyed by the names,
+device, text and controls, so another pair never returns a stale result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+from transformers import ElectraForMaskedLM, ElectraForPreTraining
+
+from explainers import electra
+from explainers.model import ROOT, EncodedInput, LoadedModel, encode_text, load_role
+
+GENERATOR_DIR = ROOT / "assets/models/electra-generator"
+DISCRIMINATOR_DIR = ROOT / "assets/models/electra-discriminator"
+
+
+@st.cache_resource(show_spinner="Loading the ELECTRA pair…", max_entries=4)
+def get_pair(gen_name: str, disc_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
+    gen = load_role(gen_name, GENERATOR_DIR, ElectraForMaskedLM, device)
+    disc = load_role(disc_name, DISCRIMINATOR_DIR, ElectraForPreTraining, device)
+    if gen.tokenizer.get_vocab() != disc.tokenizer.get_vocab():
+        from explainers.model import ModelLoadError
+
+        raise ModelLoadError(f"'{gen_name}' and '{disc_name}' use different vocabularies: the discriminator must "
+                             "read the generator's pieces.")
+    return gen, disc
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def encoded(gen_name: str, disc_name: str, device: str, text_a: str, text_b: str) -> EncodedInput:
+    gen, disc = get_pair(gen_name, disc_name, device)
+    limit = min(gen.max_positions, disc.max_positions)
+    return encode_text(gen.tokenizer, text_a, text_b, max_length=limit)
+
+
+def _special(enc: EncodedInput, tokenizer) -> torch.Tensor:
+    special = set(tokenizer.all_special_ids)
+    return torch.tensor([[int(i in special) for i in enc.input_ids[0].tolist()]])
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of the game with token strings for display."""
+
+    d: electra.Detection
+    tokens: list[str]  # original pieces [T]
+    masked: list[str]  # what the generator read [T]
+    corrupted: list[str]  # what the discriminator read [T]
+    top_tokens: list[list[str]]  # [N, k]
+    sampled: list[str]  # [N]
+    maskable: int
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def play(gen_name: str, disc_name: str, device: str, text_a: str, text_b: str, rate: float, temperature: float,
+         seed: int, k: int = 5) -> Round:
+    gen, disc = get_pair(gen_name, disc_name, device)
+    enc = encoded(gen_name, disc_name, device, text_a, text_b)
+    tok = gen.tokenizer
+    special = _special(enc, tok)
+    d = electra.replaced_token_detection(
+        gen.model, disc.model, enc.input_ids.to(device), enc.attention_mask.to(device), special,
+        mask_token_id=tok.mask_token_id, vocab_size=len(tok), rate=rate, temperature=temperature,
+        token_type_ids=enc.token_type_ids.to(device), seed=seed, k=k)
+    ids = tok.convert_ids_to_tokens
+    return Round(d, enc.tokens, ids(d.masked_ids), ids(d.corrupted_ids), [ids(r) for r in d.top_ids],
+                 ids(d.sampled_ids), int((special == 0).sum()))
+
+
+@dataclass(frozen=True)
+class Edit:
+    tokens: list[str]  # the edited sequence's pieces
+    changed: list[int]  # 1 where a piece differs from the original sentence's (the truth)
+    p_replaced: list[float]
+    new_positions: list[int]  # positions the typed word occupies
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def edit(gen_name: str, disc_name: str, device: str, text_a: str, text_b: str, position: int, word: str) -> Edit:
+    """Put `word` (its word pieces) in place of the piece at `position` and ask the discriminator."""
+    gen, disc = get_pair(gen_name, disc_name, device)
+    enc = encoded(gen_name, disc_name, device, text_a, text_b)
+    tok = gen.tokenizer
+    new = tok(word, add_special_tokens=False)["input_ids"] or [tok.unk_token_id]
+    ids = enc.input_ids[0].tolist()
+    types = enc.token_type_ids[0].tolist()
+    limit = min(gen.max_positions, disc.max_positions)
+    edited = (ids[:position] + new + ids[position + 1:])[:limit]
+    edited_types = (types[:position] + [types[position]] * len(new) + types[position + 1:])[:limit]
+    if edited[-1] != tok.sep_token_id:  # cut at the limit: keep the closing [SEP]
+        edited[-1] = tok.sep_token_id
+    span = [p for p in range(position, position + len(new)) if p < len(edited)]
+    # truth: the typed pieces are "replaced" unless they repeat the original piece at the same place
+    changed = [int(p in span and (len(new) != 1 or edited[p] != ids[p])) for p in range(len(edited))]
+    x = torch.tensor([edited], device=device)
+    p = electra.replaced_probability(disc.model, x, torch.ones_like(x), torch.tensor([edited_types], device=device))
+    return Edit(tok.convert_ids_to_tokens(edited), changed, p[0].tolist(), span)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def heldout_batch(gen_name: str, disc_name: str, device: str, sequences: int = 32) -> dict:
+    from explainers.corpus import load_packed
+    from ui.prose import LANG, TEXT_DIR
+
+    gen, _ = get_pair(gen_name, disc_name, device)
+    packed = load_packed(TEXT_DIR / LANG / "heldout.txt", gen.tokenizer, seq_len=min(128, gen.max_positions),
+                         max_sequences=sequences)
+    return {k: v.to(device) for k, v in packed.items()}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def heldout_roc(gen_name: str, disc_name: str, device: str,
+                seed: int = 1234) -> tuple[electra.Roc | None, electra.HeldoutScores]:
+    """ROC of the discriminator on the held-out sample; None when it has only one class (nothing replaced)."""
+    gen, disc = get_pair(gen_name, disc_name, device)
+    batch = heldout_batch(gen_name, disc_name, device)
+    h = electra.heldout_scores(gen.model, disc.model, batch, mask_token_id=gen.tokenizer.mask_token_id,
+                               vocab_size=len(gen.tokenizer), seed=seed)
+    if h.labels.sum() == 0 or h.labels.sum() == len(h.labels):
+        return None, h
+    return electra.roc(h.scores, h.labels), h
