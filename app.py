@@ -17,6 +17,7 @@ PAGES = [
     st.Page("pages/attention.py", title="2 · Attention heads", icon=":material/visibility:", url_path="attention"),
     st.Page("pages/masking.py", title="3 · Masking", icon=":material/theater_comedy:", url_path="masking"),
     st.Page("pages/electra.py", title="4 · ELECTRA", icon=":material/policy:", url_path="electra"),
+    st.Page("pages/distillation.py", title="5 · Distillation", icon=":material/school:", url_path="distillation"),
 ]
 
 

@@ -124,3 +124,86 @@ def init_student(teacher: BertForMaskedLM, layers: tuple[int, ...] = (0, 2, 4)) 
     student.vocab_projector.bias.copy_(head.bias)
     assert student.vocab_projector.weight is student.distilbert.embeddings.word_embeddings.weight, "head not tied"
     return student
+
+
+# --------------------------------------------------------------------------------------------- looking at a pair
+@dataclass(frozen=True)
+class SoftComparison:
+    """Teacher and student at one masked position, both softened by the same temperature T."""
+
+    temperature: float
+    teacher_top: list[int]  # [k] the teacher's most probable ids at T (the order does not depend on T)
+    teacher_probs: list[float]  # [k] their teacher probabilities at T
+    student_probs: list[float]  # [k] the student's probabilities for the same ids at T
+    student_top: list[int]  # [k] the student's own most probable ids
+    teacher_entropy: float  # nats, at T
+    student_entropy: float
+    kl: float  # KL(teacher_T ‖ student_T), nats
+    agree: bool  # same arg-max (true at every T)
+
+
+def compare_soft(teacher_logits: torch.Tensor, student_logits: torch.Tensor, temperature: float,
+                 k: int = 10) -> SoftComparison:
+    """Compare two `[V]` logit vectors at temperature T: the soft targets the student is trained to match."""
+    pt, ps = soft_targets(teacher_logits, temperature), soft_targets(student_logits, temperature)
+    top_t = pt.topk(k).indices
+    kl = float((pt * (pt.clamp_min(1e-12).log() - ps.clamp_min(1e-12).log())).sum())
+    return SoftComparison(temperature, top_t.tolist(), pt[top_t].tolist(), ps[top_t].tolist(),
+                          ps.topk(k).indices.tolist(), float(entropy(pt)), float(entropy(ps)), kl,
+                          bool(teacher_logits.argmax() == student_logits.argmax()))
+
+
+def layer_cosines(student_hidden, teacher_hidden, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean cosine similarity over real tokens between every student layer's output and every teacher layer's.
+
+    `*_hidden`: `output_hidden_states` tuples (embeddings first) of `[1, T, d]`. Returns `[S + 1, L + 1]`."""
+    real = attention_mask[0].bool()
+    s = torch.stack([h[0, real].float() for h in student_hidden])  # [S+1, n, d]
+    t = torch.stack([h[0, real].float() for h in teacher_hidden])  # [L+1, n, d]
+    s, t = F.normalize(s, dim=-1), F.normalize(t, dim=-1)
+    return torch.einsum("snd,lnd->sln", s, t).mean(-1)
+
+
+@torch.no_grad()
+def heldout_agreement(student, teacher, packed: dict, *, mask_token_id: int, vocab_size: int, seed: int = 1234,
+                      batch_size: int = 32) -> dict:
+    """Held-out masked positions (15 %, 80/10/10, seeded; both models read the same masked input): each model's
+    top-1, their top-1 agreement and the mean KL(teacher ‖ student) at T = 1."""
+    from explainers.masking import IGNORE_INDEX, mask_tokens
+    from explainers.mlm import encode, mlm_head
+
+    g = torch.Generator().manual_seed(seed)
+    n = s_ok = t_ok = agree = 0
+    kl = 0.0
+    for i in range(0, len(packed["input_ids"]), batch_size):
+        ids, att, special = (packed[k][i:i + batch_size] for k in ("input_ids", "attention_mask", "special"))
+        m = mask_tokens(ids.cpu(), special.cpu(), mask_token_id=mask_token_id, vocab_size=vocab_size, generator=g)
+        sel = (m.labels != IGNORE_INDEX).to(ids.device)
+        masked = m.input_ids.to(ids.device)
+        s = mlm_head(student, encode(student, masked, att)[sel]).float()
+        t = mlm_head(teacher, encode(teacher, masked, att)[sel]).float()
+        target = m.labels.to(ids.device)[sel]
+        n += len(target)
+        s_ok += int((s.argmax(-1) == target).sum())
+        t_ok += int((t.argmax(-1) == target).sum())
+        agree += int((s.argmax(-1) == t.argmax(-1)).sum())
+        kl += float(soft_target_loss(s, t, 1.0)) * len(target)
+    return {"student_top1": s_ok / n, "teacher_top1": t_ok / n, "agreement": agree / n, "kl": kl / n,
+            "positions": n}
+
+
+def parameter_breakdown(model) -> dict[str, int]:
+    """Parameters by part (a tied output matrix counted once, under the embeddings)."""
+    base = model.base_model
+    emb = base.embeddings
+    segments = getattr(emb, "token_type_embeddings", None)  # DistilBERT has none
+    parts = {"token embeddings": emb.word_embeddings.weight.numel(),
+             "position embeddings": emb.position_embeddings.weight.numel(),
+             "segment (token-type) embeddings": segments.weight.numel() if segments is not None else 0,
+             "embedding LayerNorm": sum(p.numel() for p in emb.LayerNorm.parameters())}
+    layers = base.encoder.layer if hasattr(base, "encoder") else base.transformer.layer
+    parts["transformer layers"] = sum(p.numel() for p in layers.parameters())
+    parts["pooler"] = sum(p.numel() for p in base.pooler.parameters()) if getattr(base, "pooler", None) else 0
+    total = sum(p.numel() for p in model.parameters())
+    parts["MLM head (besides the tied embeddings)"] = total - sum(parts.values())
+    return parts

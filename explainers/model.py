@@ -110,10 +110,11 @@ def load_role(name: str, builtin: Path, model_class, device: str = "cpu") -> Loa
     folder `builtin`), a local folder or a Hub id. Raises `ModelLoadError` with a readable reason."""
     source = str(builtin) if (name or "").strip() in ("", BUILTIN_NAME) else name.strip()
     config, local = _read_config(name, source)
-    want = model_class.config_class.model_type
-    if config.model_type != want:
-        raise ModelLoadError(f"'{name}' is a {config.model_type} model; this needs a {want} checkpoint "
-                             f"({model_class.__name__}).")
+    config_class = getattr(model_class, "config_class", None)  # None for the Auto classes
+    wanted = (config_class.model_type,) if config_class else SUPPORTED_TYPES
+    if config.model_type not in wanted:
+        raise ModelLoadError(f"'{name}' is a {config.model_type} model; this needs a {' or '.join(wanted)} "
+                             f"checkpoint ({model_class.__name__}).")
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local)
         model, info = model_class.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",

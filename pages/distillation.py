@@ -1,0 +1,258 @@
+from ui.boot import require_app
+
+require_app()
+
+import numpy as np  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from explainers import distillation as dist  # noqa: E402
+from explainers.model import BUILTIN_NAME, EmptyInputError, ModelLoadError  # noqa: E402
+from ui import distill as D  # noqa: E402
+from ui import prose, state  # noqa: E402
+from ui.html import masked_chips, md_escape  # noqa: E402
+from ui.prose import LANG, TEXT_DIR  # noqa: E402
+
+T = prose.sections("distillation")
+st.markdown(T["title"])
+st.markdown(T["intro"])
+ctx = state.context()
+K = 10
+TEACHER_C, STUDENT_C = "#4263eb", "#f08c00"
+
+for key, default in (("d_rate", 15), ("d_seed", 0), ("d_temp", 2.0)):
+    st.session_state.setdefault(key, default)
+
+
+def _pair() -> tuple[str, str]:
+    with st.expander("The teacher and the student", icon=":material/swap_horiz:"):
+        st.markdown(T["pair"])
+        c1, c2 = st.columns(2)
+        t = c1.text_input("Teacher", BUILTIN_NAME, key="d_teacher", bind="query-params").strip() or BUILTIN_NAME
+        s = c2.text_input("Student", BUILTIN_NAME, key="d_student", bind="query-params").strip() or BUILTIN_NAME
+    try:
+        D.get_pair(t, s, ctx.device)
+        return t, s
+    except ModelLoadError as err:
+        if (t, s) == (BUILTIN_NAME, BUILTIN_NAME):
+            st.warning(T["no-pair"], icon=":material/build:")
+            st.stop()
+        st.error(f"{md_escape(str(err))}\n\nShowing the built-in pair instead.", icon=":material/error:")
+        return BUILTIN_NAME, BUILTIN_NAME
+
+
+teacher_name, student_name = _pair()
+teacher, student = D.get_pair(teacher_name, student_name, ctx.device)
+pair_args = (teacher_name, student_name, ctx.device)
+try:
+    enc = D.encoded(*pair_args, ctx.text_a, ctx.text_b)
+except EmptyInputError as err:
+    st.info(str(err), icon=":material/edit:")
+    st.stop()
+for note in enc.notes:
+    st.warning(note, icon=":material/info:")
+special = set(teacher.tokenizer.all_special_tokens)
+
+
+def n_layers(lm) -> int:
+    c = lm.config
+    return int(getattr(c, "num_hidden_layers", None) or getattr(c, "n_layers"))
+
+
+def architecture() -> None:
+    st.markdown(T["architecture"])
+    lt, ls = n_layers(teacher), n_layers(student)
+    sources = [j * lt // ls for j in range(ls)]  # every other layer when the student has half
+    fig = go.Figure()
+    box = dict(type="rect", line=dict(width=1.5))
+    for i in range(lt):
+        y = i
+        fig.add_shape(**box, x0=0, x1=1.6, y0=y + 0.1, y1=y + 0.9,
+                      fillcolor="#dbe4ff" if i in sources else "#f1f3f5", line_color=TEACHER_C)
+        fig.add_annotation(x=0.8, y=y + 0.5, text=f"teacher layer {i}", showarrow=False)
+    for j in range(ls):
+        y = sources[j] + 0.5 if j < len(sources) else 2 * j + 0.5
+        fig.add_shape(**box, x0=3, x1=4.6, y0=y - 0.4, y1=y + 0.4, fillcolor="#ffe8cc", line_color=STUDENT_C)
+        fig.add_annotation(x=3.8, y=y, text=f"student layer {j}", showarrow=False)
+        fig.add_annotation(x=3, y=y, ax=1.6, ay=y, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
+                           arrowhead=3, arrowwidth=1.5, arrowcolor=STUDENT_C, text="")
+    for x, label, colour in ((0.8, "embeddings: token + position + segment", TEACHER_C),
+                             (3.8, "embeddings: token + position", STUDENT_C)):
+        fig.add_shape(**box, x0=x - 0.8, x1=x + 0.8, y0=-1.0, y1=-0.2, fillcolor="#f8f9fa", line_color=colour)
+        fig.add_annotation(x=x, y=-0.6, text=label, showarrow=False, font=dict(size=11))
+    fig.update_xaxes(visible=False, range=[-0.1, 4.7])
+    fig.update_yaxes(visible=False, range=[-1.1, lt + 0.1])
+    fig.update_layout(height=60 * (lt + 2), margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
+    c1, c2 = st.columns([1, 1])
+    c1.plotly_chart(fig, key="d_arch")
+    pt, ps = dist.parameter_breakdown(teacher.model), dist.parameter_breakdown(student.model)
+    tt, ts = sum(pt.values()), sum(ps.values())
+    c2.dataframe({"part": [*pt, "total"], "teacher": [*pt.values(), tt], "student": [*ps.values(), ts]},
+                 hide_index=True, column_config={"teacher": st.column_config.NumberColumn(format="localized"),
+                                                 "student": st.column_config.NumberColumn(format="localized")})
+    enc_t = pt["transformer layers"]
+    enc_s = ps["transformer layers"]
+    c2.caption(f"Student: **{1 - ts / tt:.0%} fewer parameters** in all, {1 - enc_s / enc_t:.0%} fewer in the "
+               f"transformer layers ({lt} → {ls} layers).")
+    c2.markdown(T["params"])
+
+
+def bars(cmp: dist.SoftComparison) -> go.Figure:
+    labels = [f"{t} " for t in teacher.tokenizer.convert_ids_to_tokens(cmp.teacher_top)][::-1]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=labels, x=cmp.teacher_probs[::-1], orientation="h", name="teacher", marker_color=TEACHER_C,
+                         hovertemplate="teacher: %{y} %{x:.3f}<extra></extra>"))
+    fig.add_trace(go.Bar(y=labels, x=cmp.student_probs[::-1], orientation="h", name="student", marker_color=STUDENT_C,
+                         hovertemplate="student: %{y} %{x:.3f}<extra></extra>"))
+    fig.update_layout(barmode="group", height=430, margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(type="category"),
+                      xaxis=dict(title=f"probability at T = {cmp.temperature:g}", rangemode="tozero"),
+                      title="The teacher's top 10 and the student's probability for each",
+                      legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def entropy_curve(teacher_logits, student_logits, temp: float) -> go.Figure:
+    ts = np.round(np.geomspace(0.25, 20, 40), 3).tolist()
+    ht = [float(dist.entropy(dist.soft_targets(teacher_logits, t))) for t in ts]
+    hs = [float(dist.entropy(dist.soft_targets(student_logits, t))) for t in ts]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ts, y=ht, name="teacher", line=dict(color=TEACHER_C),
+                             hovertemplate="T %{x}<br>%{y:.2f} nats<extra></extra>"))
+    fig.add_trace(go.Scatter(x=ts, y=hs, name="student", line=dict(color=STUDENT_C, dash="dot"),
+                             hovertemplate="T %{x}<br>%{y:.2f} nats<extra></extra>"))
+    fig.add_hline(y=float(np.log(teacher_logits.shape[-1])), line_dash="dash", line_color="#adb5bd",
+                  annotation_text="uniform over the vocabulary")
+    fig.add_vline(x=temp, line_color="#212529", annotation_text=f"T = {temp:g}")
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(type="log", title="temperature T"),
+                      yaxis_title="entropy (nats)", legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+@st.fragment
+def soft_targets() -> None:
+    st.markdown(T["soft"])
+    c1, c2 = st.columns([3, 1])
+    rate = c1.slider("Rate: share of pieces masked (%)", 1, 60, key="d_rate", bind="query-params")
+    seed = c2.number_input("Seed", 0, 9999, key="d_seed", bind="query-params")
+    mp = D.masked_pair(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed))
+    st.html(masked_chips(mp.tokens, mp.shown, mp.action, special))
+    if mp.maskable == 0:
+        st.info("This text has no word pieces that can be masked (special tokens such as [MASK] or [CLS] never "
+                "are). Write a sentence with some words in the sidebar.", icon=":material/info:")
+        return
+    if not mp.positions:
+        st.info(f"No piece was masked at {rate} % with seed {seed}. Raise the rate or change the seed.",
+                icon=":material/casino:")
+        return
+    tok = teacher.tokenizer
+    t_top = tok.convert_ids_to_tokens(mp.teacher_logits.argmax(-1).tolist())
+    s_top = tok.convert_ids_to_tokens(mp.student_logits.argmax(-1).tolist())
+    cmp1 = [dist.compare_soft(t, s, 1.0, K) for t, s in zip(mp.teacher_logits, mp.student_logits)]
+    agree = sum(c.agree for c in cmp1)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Student agrees with the teacher", f"{agree} of {len(cmp1)}")
+    m2.metric("Teacher right", f"{sum(t == mp.tokens[p] for t, p in zip(t_top, mp.positions))} of {len(cmp1)}")
+    m3.metric("Student right", f"{sum(s == mp.tokens[p] for s, p in zip(s_top, mp.positions))} of {len(cmp1)}")
+    st.dataframe({"position": mp.positions, "original": [mp.tokens[p] for p in mp.positions],
+                  "read": [mp.shown[p] for p in mp.positions], "teacher's top-1": t_top, "student's top-1": s_top,
+                  "agree": ["✓" if c.agree else "✗" for c in cmp1], "KL at T = 1 (nats)": [c.kl for c in cmp1]},
+                 hide_index=True, column_config={"KL at T = 1 (nats)": st.column_config.NumberColumn(format="%.3f")})
+
+    st.markdown(T["temperature"])
+    c1, c2 = st.columns([2, 3])
+    j = c1.selectbox("Masked position", range(len(mp.positions)), key="d_pos",
+                     format_func=lambda i: f"{mp.positions[i]} · {mp.tokens[mp.positions[i]]} (read as "
+                                           f"{mp.shown[mp.positions[i]]})")
+    temp = c2.slider("Temperature T", 0.5, 10.0, step=0.5, key="d_temp", bind="query-params")
+    cmp = dist.compare_soft(mp.teacher_logits[j], mp.student_logits[j], temp, K)
+    c1, c2 = st.columns([3, 2])
+    c1.plotly_chart(bars(cmp), key="d_bars")
+    with c2:
+        a, b = st.columns(2)
+        a.metric("Teacher entropy", f"{cmp.teacher_entropy:.2f} nats")
+        b.metric("Student entropy", f"{cmp.student_entropy:.2f} nats")
+        a.metric("KL(teacher ‖ student)", f"{cmp.kl:.3f}")
+        b.metric("T² · KL (the loss term)", f"{temp ** 2 * cmp.kl:.3f}")
+        st.plotly_chart(entropy_curve(mp.teacher_logits[j], mp.student_logits[j], temp), key="d_entropy")
+    loss_now(mp)
+
+
+def hidden() -> None:
+    st.markdown(T["hidden"])
+    cos = D.hidden_cosines(*pair_args, ctx.text_a, ctx.text_b).numpy()
+    s_n, t_n = cos.shape
+    ylab = ["embeddings"] + [f"student layer {i}" for i in range(s_n - 1)]
+    xlab = ["embeddings"] + [f"teacher layer {i}" for i in range(t_n - 1)]
+    fig = go.Figure(go.Heatmap(z=cos, x=xlab, y=ylab, colorscale="Viridis", zmin=0, zmax=1,
+                               text=np.round(cos, 2), texttemplate="%{text}",
+                               hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>",
+                               colorbar=dict(title="mean cosine")))
+    ratio = (t_n - 1) / max(s_n - 1, 1)
+    for i in range(s_n):  # student output i ↔ teacher output round(i · ratio): the same depth of the network
+        jx = int(round(i * ratio))
+        fig.add_shape(type="rect", x0=jx - 0.5, x1=jx + 0.5, y0=i - 0.5, y1=i + 0.5, line=dict(color="#f03e3e", width=3))
+    fig.update_layout(height=140 + 50 * s_n, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
+    st.plotly_chart(fig, key="d_cos")
+    st.caption(f"Last layers: mean cosine **{cos[-1, -1]:.3f}** over the {len(enc.tokens)} tokens of your text "
+               f"(the cosine loss is 1 − this, averaged over tokens: {1 - cos[-1, -1]:.3f}).")
+
+
+@st.fragment
+def speed_meter() -> None:
+    st.markdown(T["speed"])
+    st.button("Measure again", icon=":material/speed:", key="d_measure")
+    with st.spinner("Timing both encoders…"):
+        lat = D.speed(*pair_args, ctx.text_a, ctx.text_b)
+    t_ms, s_ms = lat["teacher"].median_ms, lat["student"].median_ms
+    pt, ps = teacher.model.num_parameters(), student.model.num_parameters()
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Teacher encoder", f"{t_ms:.1f} ms", help=f"median of {len(lat['teacher'].runs_ms)} runs")
+    c2.metric("Student encoder", f"{s_ms:.1f} ms", help=f"median of {len(lat['student'].runs_ms)} runs")
+    c3.metric("Student speed-up", f"{t_ms / s_ms:.2f}×", f"{1 - s_ms / t_ms:.0%} less time")
+    fig = go.Figure()
+    for name, colour in (("teacher", TEACHER_C), ("student", STUDENT_C)):
+        fig.add_trace(go.Box(x=lat[name].runs_ms, name=name, marker_color=colour, boxpoints="all",
+                             hovertemplate="%{x:.2f} ms<extra></extra>"))
+    fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="ms per encoder forward",
+                      showlegend=False)
+    st.plotly_chart(fig, key="d_speed")
+    st.caption(f"{len(enc.tokens)} tokens · batch 1 · {ctx.device.upper()} · runs interleaved teacher/student, "
+               "2 warm-up runs each. Parameters: "
+               f"teacher {pt / 1e6:.1f} M, student {ps / 1e6:.1f} M.")
+    claims(t_ms / s_ms, 1 - ps / pt)
+
+
+def claims(speedup: float, smaller: float) -> None:
+    st.markdown(T["claims"])
+    with st.spinner("Masking held-out text for both models…"):
+        h = D.heldout(*pair_args)
+    rows = [r.split("\t") for r in (TEXT_DIR / LANG / "distilbert_claims.tsv").read_text().splitlines()
+            if r and not r.startswith("#")]
+    ours = {"smaller": f"{smaller:.0%} fewer parameters",
+            "faster": f"{1 - 1 / speedup:.0%} less encoder time ({speedup:.2f}× throughput), on your text",
+            "quality": f"held-out masked top-1 {h['student_top1']:.1%} vs the teacher's {h['teacher_top1']:.1%}: "
+                       f"{h['student_top1'] / h['teacher_top1']:.0%} of it; the same first guess as the teacher at "
+                       f"{h['agreement']:.0%} of {h['positions']} positions"}
+    st.table({rows[0][0]: [r[0] for r in rows[1:]], rows[0][1]: [r[1] for r in rows[1:]],
+              "measured here (built-in pair, live)" if (teacher_name, student_name) == (BUILTIN_NAME, BUILTIN_NAME)
+              else "measured here (live)": [ours[r[2]] for r in rows[1:]]}, border="horizontal")
+
+
+def loss_now(mp: D.MaskedPair) -> None:
+    st.markdown(T["loss"])
+    parts = [("5 · T² · KL", 5 * mp.loss["soft"], TEACHER_C), ("2 · MLM", 2 * mp.loss["mlm"], "#2f9e44"),
+             ("1 · (1 − cos)", mp.loss["cos"], STUDENT_C)]
+    fig = go.Figure([go.Bar(y=["loss"], x=[v], name=f"{n} = {v:.2f}", orientation="h", marker_color=c,
+                            hovertemplate=f"{n}: %{{x:.3f}}<extra></extra>") for n, v, c in parts])
+    fig.update_layout(barmode="stack", height=170, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="nats",
+                      title=f"On your masked sentence above, at T = 2: L = {mp.loss['total']:.2f}",
+                      legend=dict(orientation="h", y=-0.4))
+    st.plotly_chart(fig, key="d_loss")
+
+
+architecture()
+soft_targets()
+hidden()
+speed_meter()
+with st.expander("The math, as the code states it (explainers/distillation.py)"):
+    st.markdown(prose.module_essay(dist))

@@ -1,0 +1,124 @@
+"""The Distillation chapter's caches: the teacher/student pair and the results the page shows.
+
+Models: `st.cache_resource`, keyed by the two names and the device. Results: `st.cache_data`, keyed by names,
+device, text and controls. Logits at the masked positions are cached, so the temperature slider only reruns a
+softmax.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+from transformers import AutoModelForMaskedLM
+
+from explainers import distillation as dist
+from explainers.masking import IGNORE_INDEX, mask_tokens
+from explainers.mlm import encode, mlm_head
+from explainers.model import BUILTIN_DIR, ROOT, EncodedInput, LoadedModel, ModelLoadError, encode_text, load_role
+
+STUDENT_DIR = ROOT / "assets/models/student"
+
+
+@st.cache_resource(show_spinner="Loading the teacher and the student…", max_entries=4)
+def get_pair(teacher_name: str, student_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
+    teacher = load_role(teacher_name, BUILTIN_DIR, AutoModelForMaskedLM, device)
+    student = load_role(student_name, STUDENT_DIR, AutoModelForMaskedLM, device)
+    if teacher.tokenizer.get_vocab() != student.tokenizer.get_vocab():
+        raise ModelLoadError(f"'{teacher_name}' and '{student_name}' use different vocabularies: a student learns "
+                             "the teacher's distribution over the same word pieces.")
+    if teacher.config.hidden_size != student.config.hidden_size:
+        raise ModelLoadError(f"'{teacher_name}' is {teacher.config.hidden_size} wide and '{student_name}' "
+                             f"{student.config.hidden_size}: DistilBERT's cosine loss compares hidden vectors of "
+                             "the same width.")
+    return teacher, student
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def encoded(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str) -> EncodedInput:
+    t, s = get_pair(teacher_name, student_name, device)
+    return encode_text(t.tokenizer, text_a, text_b, max_length=min(t.max_positions, s.max_positions))
+
+
+@dataclass(frozen=True)
+class MaskedPair:
+    """The sentence masked once (15 %-style, seeded); both models' logits at the masked positions."""
+
+    tokens: list[str]  # [T] original pieces
+    shown: list[str]  # [T] what both models read
+    action: list[int]  # [T] explainers.masking.Action
+    positions: list[int]  # [N]
+    teacher_logits: torch.Tensor  # [N, V]
+    student_logits: torch.Tensor  # [N, V]
+    maskable: int
+    loss: dict[str, float] | None  # the triple loss's terms on this sentence at T = 2 (None: nothing masked)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def masked_pair(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str, rate: float,
+                seed: int) -> MaskedPair:
+    teacher, student = get_pair(teacher_name, student_name, device)
+    enc = encoded(teacher_name, student_name, device, text_a, text_b)
+    tok = teacher.tokenizer
+    special = torch.tensor([[int(i in tok.all_special_ids) for i in enc.input_ids[0].tolist()]])
+    m = mask_tokens(enc.input_ids, special, mask_token_id=tok.mask_token_id, vocab_size=len(tok), rate=rate,
+                    generator=torch.Generator().manual_seed(seed))
+    sel = m.labels[0] != IGNORE_INDEX
+    positions = sel.nonzero()[:, 0].tolist()
+    ids, att, types = m.input_ids.to(device), enc.attention_mask.to(device), enc.token_type_ids.to(device)
+    on = sel.to(device)
+    with torch.no_grad():
+        th, sh = encode(teacher.model, ids, att, types), encode(student.model, ids, att, types)
+        t, s = mlm_head(teacher.model, th[0, on]).float(), mlm_head(student.model, sh[0, on]).float()
+    loss = None
+    if positions:
+        out = dist.triple_loss(s, t, m.labels[0, sel].to(device), sh, th, att)
+        loss = {"soft": float(out.soft), "mlm": float(out.mlm), "cos": float(out.cos), "total": float(out.total)}
+    return MaskedPair(enc.tokens, tok.convert_ids_to_tokens(m.input_ids[0].tolist()), m.action[0].tolist(), positions,
+                      t.cpu(), s.cpu(), int((special == 0).sum()), loss)
+
+
+def _hidden_states(model, ids, att, types):
+    kwargs = dict(input_ids=ids, attention_mask=att, output_hidden_states=True)
+    if model.config.model_type != "distilbert":  # DistilBERT has no segments
+        kwargs["token_type_ids"] = types
+    return model.base_model(**kwargs).hidden_states
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def hidden_cosines(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str) -> torch.Tensor:
+    teacher, student = get_pair(teacher_name, student_name, device)
+    enc = encoded(teacher_name, student_name, device, text_a, text_b)
+    ids, att = enc.input_ids.to(device), enc.attention_mask.to(device)
+    with torch.no_grad():
+        th, sh = (_hidden_states(lm.model, ids, att, enc.token_type_ids.to(device)) for lm in (teacher, student))
+    return dist.layer_cosines(sh, th, att).cpu()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def heldout_batch(teacher_name: str, student_name: str, device: str, sequences: int = 32) -> dict:
+    from explainers.corpus import load_packed
+    from ui.prose import LANG, TEXT_DIR
+
+    teacher, _ = get_pair(teacher_name, student_name, device)
+    packed = load_packed(TEXT_DIR / LANG / "heldout.txt", teacher.tokenizer, seq_len=min(128, teacher.max_positions),
+                         max_sequences=sequences)
+    return {k: v.to(device) for k, v in packed.items()}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def heldout(teacher_name: str, student_name: str, device: str) -> dict:
+    teacher, student = get_pair(teacher_name, student_name, device)
+    batch = heldout_batch(teacher_name, student_name, device)
+    return dist.heldout_agreement(student.model, teacher.model, batch, mask_token_id=teacher.tokenizer.mask_token_id,
+                                  vocab_size=len(teacher.tokenizer))
+
+
+def speed(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str, repeats: int = 15):
+    """Not cached: a speed meter measures now."""
+    from explainers.speed import encoder_latency
+
+    teacher, student = get_pair(teacher_name, student_name, device)
+    enc = encoded(teacher_name, student_name, device, text_a, text_b)
+    return encoder_latency({"teacher": teacher.model, "student": student.model}, enc.input_ids.to(device),
+                           enc.attention_mask.to(device), repeats=repeats)
