@@ -190,7 +190,8 @@ def hidden() -> None:
     ratio = (t_n - 1) / max(s_n - 1, 1)
     for i in range(s_n):  # student output i ↔ teacher output round(i · ratio): the same depth of the network
         jx = int(round(i * ratio))
-        fig.add_shape(type="rect", x0=jx - 0.5, x1=jx + 0.5, y0=i - 0.5, y1=i + 0.5, line=dict(color="#f03e3e", width=3))
+        fig.add_shape(type="rect", x0=jx - 0.5, x1=jx + 0.5, y0=i - 0.5, y1=i + 0.5,
+                      line=dict(color="#f03e3e", width=3))
     fig.update_layout(height=140 + 50 * s_n, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
     st.plotly_chart(fig, key="d_cos")
     st.caption(f"Last layers: mean cosine **{cos[-1, -1]:.3f}** over the {len(enc.tokens)} tokens of your text "

@@ -4,7 +4,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertForMaskedLM
 
-from explainers.distillation import (LAYER_MAP, cosine_loss, entropy, init_student, soft_target_loss, soft_targets,
+from explainers.distillation import (LAYER_MAP, compare_soft, cosine_loss, entropy, heldout_agreement, init_student,
+                                     layer_cosines, parameter_breakdown, soft_target_loss, soft_targets,
                                      triple_loss)
 
 
@@ -77,3 +78,69 @@ def test_a_student_with_all_teacher_layers_computes_the_teacher(teacher):
     ids = torch.randint(5, 40, (2, 9), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         assert torch.allclose(student(input_ids=ids).logits, teacher(input_ids=ids).logits, atol=1e-4)
+
+
+def test_compare_soft_by_hand():
+    t, s = torch.tensor([2.0, 0.0, -2.0]), torch.tensor([0.0, 2.0, -2.0])
+    c = compare_soft(t, s, 2.0, k=3)
+    pt, ps = soft_targets(t, 2.0), soft_targets(s, 2.0)
+    assert c.teacher_top == [0, 1, 2] and c.teacher_probs == pytest.approx(pt.tolist())
+    assert c.student_probs == pytest.approx(ps.tolist()) and c.student_top[0] == 1
+    assert c.kl == pytest.approx(float((pt * (pt / ps).log()).sum()), rel=1e-5)
+    assert c.kl * 4 == pytest.approx(soft_target_loss(s[None], t[None], 2.0).item(), rel=1e-5)  # T² · KL
+    assert c.teacher_entropy == pytest.approx(float(entropy(pt))) and not c.agree
+    assert compare_soft(t, t * 3, 5.0, k=2).agree  # same arg-max, whatever the sharpness
+
+
+def test_layer_cosines_of_a_model_with_itself_is_one_on_the_diagonal_and_ignores_padding(teacher):
+    ids = torch.randint(5, 40, (1, 7), generator=torch.Generator().manual_seed(2))
+    att = torch.tensor([[1, 1, 1, 1, 1, 0, 0]])
+    with torch.no_grad():
+        hs = teacher.bert(input_ids=ids, attention_mask=att, output_hidden_states=True).hidden_states
+    cos = layer_cosines(hs, hs, att)
+    assert cos.shape == (7, 7) and torch.allclose(cos.diagonal(), torch.ones(7), atol=1e-5)
+    by_hand = torch.nn.functional.cosine_similarity(hs[1][0, :5], hs[3][0, :5], dim=-1).mean()
+    assert cos[1, 3].item() == pytest.approx(by_hand.item(), abs=1e-5)
+
+
+def test_a_full_copy_of_the_teacher_agrees_everywhere_and_a_half_copy_does_not(teacher):
+    g = torch.Generator().manual_seed(3)
+    ids = torch.randint(5, 40, (8, 12), generator=g)
+    ids[:, 0], ids[:, -1] = 2, 3
+    special = ((ids == 2) | (ids == 3)).long()
+    packed = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "special": special}
+    full = heldout_agreement(init_student(teacher, tuple(range(6))), teacher, packed, mask_token_id=4,
+                             vocab_size=40)
+    assert full["agreement"] == 1.0 and full["kl"] == pytest.approx(0.0, abs=1e-4)
+    assert full["student_top1"] == full["teacher_top1"] and full["positions"] > 0
+    half = heldout_agreement(init_student(teacher), teacher, packed, mask_token_id=4, vocab_size=40)
+    assert half["kl"] > full["kl"] and half["positions"] == full["positions"]  # same seed: the same positions
+
+
+def test_parameter_breakdown_adds_up_and_the_student_has_no_segments(teacher):
+    for model in (teacher, init_student(teacher)):
+        parts = parameter_breakdown(model)
+        assert sum(parts.values()) == model.num_parameters()
+    assert parameter_breakdown(init_student(teacher))["segment (token-type) embeddings"] == 0
+    t, s = parameter_breakdown(teacher), parameter_breakdown(init_student(teacher))
+    assert s["transformer layers"] * 2 == t["transformer layers"]
+
+
+def test_encoder_latency_interleaves_the_models_and_keeps_every_run():
+    from explainers.speed import encoder_latency
+
+    calls = []
+
+    class Fake(torch.nn.Module):
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
+
+        @property
+        def base_model(self):
+            return lambda **kw: calls.append(self.name)
+
+    out = encoder_latency({"a": Fake("a"), "b": Fake("b")}, torch.ones(1, 3, dtype=torch.long),
+                          torch.ones(1, 3, dtype=torch.long), repeats=4, warmup=1)
+    assert calls == ["a", "b"] * 5
+    assert len(out["a"].runs_ms) == 4 and out["b"].median_ms >= 0

@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 from ui.html import md_escape
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["pages/overview.py", "pages/embeddings.py", "pages/attention.py", "pages/electra.py"]  # masking: below
+PAGES = ["pages/overview.py", "pages/embeddings.py", "pages/attention.py", "pages/electra.py",
+         "pages/distillation.py"]  # masking: below
 
 
 def _app(page: str | None = None, **query) -> AppTest:

@@ -22,7 +22,7 @@ import torch
 from transformers import AutoTokenizer, BertForMaskedLM, DistilBertForMaskedLM
 
 from explainers.corpus import load_packed
-from explainers.distillation import init_student, student_config, triple_loss
+from explainers.distillation import heldout_agreement, init_student, student_config, triple_loss
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
 from training.pretrain_mlm import batch_at, cpu_name, lr_at
@@ -61,32 +61,13 @@ def load_teacher(path: Path) -> BertForMaskedLM:
     return teacher
 
 
-@torch.no_grad()
-def compare(student, teacher, tokenizer, packed: dict, *, batch_size: int = 32, seed: int = 1234) -> dict:
+def compare(student, teacher, tokenizer, packed: dict, *, seed: int = 1234) -> dict:
     """Held-out masked positions (15 %, 80/10/10, fixed seed): each model's top-1, their top-1 agreement, and
-    the soft-target KL (T = 1) of the student from the teacher."""
-    from explainers.distillation import soft_target_loss
-
+    the soft-target KL (T = 1) of the student from the teacher (`explainers.distillation.heldout_agreement`)."""
     student.eval()
-    g = torch.Generator().manual_seed(seed)
-    n = s_ok = t_ok = agree = 0
-    kl = 0.0
-    for i in range(0, len(packed["input_ids"]), batch_size):
-        ids, att, special = (packed[k][i:i + batch_size] for k in ("input_ids", "attention_mask", "special"))
-        m = mask_tokens(ids, special, mask_token_id=tokenizer.mask_token_id, vocab_size=len(tokenizer),
-                        generator=g)
-        sel = m.labels != IGNORE_INDEX
-        s = mlm_head(student, encode(student, m.input_ids, att)[sel]).float()
-        t = mlm_head(teacher, encode(teacher, m.input_ids, att)[sel]).float()
-        target = m.labels[sel]
-        s_top, t_top = s.argmax(-1), t.argmax(-1)
-        n += len(target)
-        s_ok += int((s_top == target).sum())
-        t_ok += int((t_top == target).sum())
-        agree += int((s_top == t_top).sum())
-        kl += float(soft_target_loss(s, t, 1.0)) * len(target)
-    return {"student_top1": round(s_ok / n, 4), "teacher_top1": round(t_ok / n, 4), "agreement": round(agree / n, 4),
-            "kl": round(kl / n, 4), "positions": n}
+    out = heldout_agreement(student, teacher, packed, mask_token_id=tokenizer.mask_token_id,
+                            vocab_size=len(tokenizer), seed=seed)
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
 
 def train(cfg: Config) -> None:

@@ -64,9 +64,10 @@ class Config:
 
 def configs(cfg: Config, teacher_config) -> tuple[ElectraConfig, ElectraConfig]:
     t = teacher_config
-    common = dict(vocab_size=t.vocab_size, embedding_size=cfg.embedding_size, max_position_embeddings=t.max_position_embeddings,
-                  type_vocab_size=t.type_vocab_size, hidden_act=t.hidden_act, layer_norm_eps=t.layer_norm_eps,
-                  pad_token_id=t.pad_token_id, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+    common = dict(vocab_size=t.vocab_size, embedding_size=cfg.embedding_size,
+                  max_position_embeddings=t.max_position_embeddings, type_vocab_size=t.type_vocab_size,
+                  hidden_act=t.hidden_act, layer_norm_eps=t.layer_norm_eps, pad_token_id=t.pad_token_id,
+                  hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
     disc = ElectraConfig(hidden_size=t.hidden_size, num_hidden_layers=t.num_hidden_layers,
                          num_attention_heads=t.num_attention_heads, intermediate_size=t.intermediate_size, **common)
     gen = ElectraConfig(hidden_size=cfg.generator_hidden, num_hidden_layers=cfg.generator_layers,
@@ -77,7 +78,8 @@ def configs(cfg: Config, teacher_config) -> tuple[ElectraConfig, ElectraConfig]:
 @torch.no_grad()
 def init_from_teacher(disc: ElectraForPreTraining, teacher: BertForMaskedLM, samples: int = 20000) -> dict:
     """Copy the teacher's encoder layers; 128-d embeddings from a PCA of the teacher's 384-d ones; the 128 → 384
-    projection fitted by least squares so that project(LN₁₂₈(e)) ≈ the teacher's LN₃₈₄(e). Returns fit facts."""
+    projection fitted by least squares so that project(LN₁₂₈(e)) ≈ the teacher's LN₃₈₄(e).
+    Returns facts about the fit."""
     disc.electra.encoder.load_state_dict(teacher.bert.encoder.state_dict())
     t_emb, d_emb = teacher.bert.embeddings, disc.electra.embeddings
     words = t_emb.word_embeddings.weight
@@ -92,7 +94,8 @@ def init_from_teacher(disc: ElectraForPreTraining, teacher: BertForMaskedLM, sam
     tok = torch.randint(999, words.shape[0], (samples,), generator=g)  # skip [unused] rows
     pos = torch.randint(0, 128, (samples,), generator=g)
     seg = torch.zeros(samples, dtype=torch.long)
-    target = t_emb.LayerNorm(words[tok] + t_emb.position_embeddings.weight[pos] + t_emb.token_type_embeddings.weight[seg])
+    target = t_emb.LayerNorm(words[tok] + t_emb.position_embeddings.weight[pos]
+                             + t_emb.token_type_embeddings.weight[seg])
     x = d_emb.LayerNorm(d_emb.word_embeddings.weight[tok] + d_emb.position_embeddings.weight[pos]
                         + d_emb.token_type_embeddings.weight[seg])
     x1 = torch.cat([x, torch.ones(samples, 1)], 1)

@@ -1,0 +1,87 @@
+"""The Distillation chapter through AppTest: the numbers on the page are the explainers' on the same input."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.test_pages import _app
+from ui.html import md_escape
+
+TEXT = "the big red cat sat on the mat . the dog ran"
+
+
+@pytest.fixture(scope="module")
+def tiny_student_dir(tiny_bert_dir, tmp_path_factory):
+    """A 1-layer DistilBERT student initialised from the tiny BERT teacher, with the teacher's tokenizer."""
+    from transformers import AutoTokenizer, BertForMaskedLM
+
+    from explainers.distillation import init_student
+
+    folder = tmp_path_factory.mktemp("tiny-student")
+    init_student(BertForMaskedLM.from_pretrained(tiny_bert_dir), layers=(1,)).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_bert_dir).save_pretrained(folder)
+    return folder
+
+
+def _masked(teacher_dir, student_dir, text, rate, seed):
+    from transformers import AutoModelForMaskedLM
+
+    from explainers.masking import mask_tokens
+    from explainers.mlm import encode, mlm_head
+    from explainers.model import encode_text, load_role
+
+    t = load_role(str(teacher_dir), teacher_dir, AutoModelForMaskedLM)
+    s = load_role(str(student_dir), student_dir, AutoModelForMaskedLM)
+    enc = encode_text(t.tokenizer, text, max_length=t.max_positions)
+    special = torch.tensor([[int(i in t.tokenizer.all_special_ids) for i in enc.input_ids[0].tolist()]])
+    m = mask_tokens(enc.input_ids, special, mask_token_id=t.tokenizer.mask_token_id, vocab_size=len(t.tokenizer),
+                    rate=rate, generator=torch.Generator().manual_seed(seed))
+    sel = m.labels[0] != -100
+    with torch.no_grad():
+        tl = mlm_head(t.model, encode(t.model, m.input_ids, enc.attention_mask)[0, sel])
+        sl = mlm_head(s.model, encode(s.model, m.input_ids, enc.attention_mask)[0, sel])
+    return sel.nonzero()[:, 0].tolist(), tl, sl, t, s
+
+
+def test_the_page_masks_like_training_and_compares_the_same_logits(tiny_bert_dir, tiny_student_dir):
+    at = _app("pages/distillation.py", d_teacher=str(tiny_bert_dir), d_student=str(tiny_student_dir), a=TEXT,
+              d_rate="50", d_seed="4", d_temp="3.0")
+    positions, tl, sl, t, s = _masked(tiny_bert_dir, tiny_student_dir, TEXT, 0.5, 4)
+    table = at.dataframe[1].value
+    assert list(table["position"]) == positions
+    assert list(table["agree"]) == ["✓" if a else "✗" for a in (tl.argmax(-1) == sl.argmax(-1)).tolist()]
+    from explainers.distillation import entropy, soft_targets
+
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Teacher entropy"] == f"{float(entropy(soft_targets(tl[0], 3.0))):.2f} nats"
+    assert metrics["Student entropy"] == f"{float(entropy(soft_targets(sl[0], 3.0))):.2f} nats"
+
+
+def test_the_parameter_table_is_the_models_own_count(tiny_bert_dir, tiny_student_dir):
+    at = _app("pages/distillation.py", d_teacher=str(tiny_bert_dir), d_student=str(tiny_student_dir), a=TEXT)
+    _, _, _, t, s = _masked(tiny_bert_dir, tiny_student_dir, TEXT, 0.15, 0)
+    table = at.dataframe[0].value
+    total = table[table["part"] == "total"]
+    assert int(total["teacher"].iloc[0]) == t.model.num_parameters()
+    assert int(total["student"].iloc[0]) == s.model.num_parameters()
+    assert int(table[table["part"] == "segment (token-type) embeddings"]["student"].iloc[0]) == 0
+
+
+def test_the_temperature_slider_spreads_the_soft_targets():
+    at = _app("pages/distillation.py", d_rate="30", d_temp="1.0")
+    cold = float(next(m.value for m in at.metric if m.label == "Teacher entropy").split()[0])
+    at.slider(key="d_temp").set_value(8.0).run()
+    assert not at.exception
+    hot = float(next(m.value for m in at.metric if m.label == "Teacher entropy").split()[0])
+    assert hot > cold
+
+
+def test_an_unknown_student_shows_an_error_and_falls_back_to_the_built_in_pair():
+    at = _app("pages/distillation.py", d_student="no-such-user/no-such-student")
+    assert any(md_escape("Could not load 'no-such-user/no-such-student'") in e.value for e in at.error)
+    assert any(m.label == "Student speed-up" for m in at.metric)
+
+
+def test_a_student_with_another_vocabulary_is_refused(tiny_bert_dir):
+    at = _app("pages/distillation.py", d_student=str(tiny_bert_dir))  # built-in teacher, 19-piece vocabulary
+    assert any("different vocabularies" in e.value for e in at.error)
