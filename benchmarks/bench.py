@@ -49,7 +49,12 @@ RERENDER_CASES = [
                  lambda i: f"Layer {(i + 1) % 2}, head 0"),
     RerenderCase("slider → re-render: masking, Rate", "/masking", slider("Rate: share of pieces chosen (%)"),
                  lambda i: f"Chosen at {16 if i % 2 == 0 else 15} %:"),
+    RerenderCase("slider → re-render: ELECTRA, Rate", "/electra", slider("Rate: share of pieces masked (%)"),
+                 lambda i: f"Masked at {16 if i % 2 == 0 else 15} %:"),
+    RerenderCase("slider → re-render: distillation, Rate", "/distillation",
+                 slider("Rate: share of pieces masked (%)"), lambda i: f"Masked at {16 if i % 2 == 0 else 15} %:"),
 ]
+TARGET_STUDENT_SPEEDUP = 1.8  # issue 6: the student's encoder throughput over the teacher's, same run
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
@@ -128,6 +133,29 @@ def bench_forward(repeats: int, threads: int, lengths=(16, 64, 128, 512)) -> lis
     return rows
 
 
+def bench_student_speed(repeats: int, lengths=(16, 64, 128, 512)) -> list[tuple[int, list[float], list[float]]]:
+    """Teacher vs student encoder, batch 1, interleaved run by run (`explainers.speed.encoder_latency`)."""
+    import torch
+    from transformers import AutoModelForMaskedLM
+    from transformers.utils import logging as hf_logging
+
+    from explainers.model import BUILTIN_DIR, load_role
+    from explainers.speed import encoder_latency
+    from ui.distill import STUDENT_DIR
+
+    hf_logging.disable_progress_bar()
+    teacher = load_role("built-in", BUILTIN_DIR, AutoModelForMaskedLM)
+    student = load_role("built-in", STUDENT_DIR, AutoModelForMaskedLM)
+    gen = torch.Generator().manual_seed(0)
+    rows = []
+    for n in lengths:
+        ids = torch.randint(1000, teacher.tokenizer.vocab_size, (1, n), generator=gen)
+        lat = encoder_latency({"teacher": teacher.model, "student": student.model}, ids, torch.ones_like(ids),
+                              repeats=max(repeats, 15))
+        rows.append((n, lat["teacher"].runs_ms, lat["student"].runs_ms))
+    return rows
+
+
 def measure_rerender(page, base_url: str, case: RerenderCase, repeats: int, warmup: int = 2):
     """ms from a key press on `case.slider` until `case.expected(i)` is shown, and until it is shown and the
     app is idle again (the headline number). Returns (shown, shown_and_idle)."""
@@ -201,6 +229,17 @@ def main() -> None:
         for tokens, xs in bench_forward(n, threads):
             row(f"encoder forward, batch 1, {tokens} tokens, output_attentions, {threads} torch thread(s)", xs,
                 "ms", ".1f")
+    lines.append("")
+    lines += ["| encoder, batch 1 (interleaved) | teacher median | student median | student throughput ÷ teacher's | "
+              "target |", "|---|---|---|---|---|"]
+    for tokens, t_ms, s_ms in bench_student_speed(n):
+        ratio = float(np.median(t_ms) / np.median(s_ms))
+        ok = "✅" if ratio >= TARGET_STUDENT_SPEEDUP else "❌"
+        line = (f"| {tokens} tokens | {np.median(t_ms):.1f} ms | {np.median(s_ms):.1f} ms | **{ratio:.2f}×** | "
+                f"≥ {TARGET_STUDENT_SPEEDUP}× {ok} |")
+        print(line, flush=True)
+        lines.append(line)
+    lines += ["", "| measurement | median | p90 | target |", "|---|---|---|---|"]
     if not args.skip_browser:
         for name, xs, headline in bench_browser(n):
             row(name, xs, "ms", ".0f", (f"p50 ≤ {TARGET_RERENDER_P50_MS} ms", TARGET_RERENDER_P50_MS)

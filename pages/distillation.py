@@ -135,6 +135,8 @@ def soft_targets() -> None:
     rate = c1.slider("Rate: share of pieces masked (%)", 1, 60, key="d_rate", bind="query-params")
     seed = c2.number_input("Seed", 0, 9999, key="d_seed", bind="query-params")
     mp = D.masked_pair(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed))
+    st.caption(f"Masked at {rate} %: **{len(mp.positions)} of {mp.maskable}** maskable pieces · seed {seed}. "
+               "Both models read:")
     st.html(masked_chips(mp.tokens, mp.shown, mp.action, special))
     if mp.maskable == 0:
         st.info("This text has no word pieces that can be masked (special tokens such as [MASK] or [CLS] never "

@@ -115,10 +115,11 @@ def test_cold_deep_link_runs_the_app_shell(server, page):
 
 
 PAGES = {"": "Inside BERT", "embeddings": "1 · Input embeddings", "attention": "2 · Attention heads",
-         "masking": "3 · Masking"}
+         "masking": "3 · Masking", "electra": "4 · ELECTRA: spot the fake",
+         "distillation": "5 · Distillation: a small student learns from a big teacher"}
 
 
-@pytest.mark.parametrize("path", list(PAGES), ids=["overview", "embeddings", "attention", "masking"])
+@pytest.mark.parametrize("path", list(PAGES), ids=[p or "overview" for p in PAGES])
 def test_every_page_renders_offline(base_url, page, path):
     outside: list[str] = []
 
@@ -196,4 +197,49 @@ def test_masking_rate_slider_remasks_the_sentence(base_url, page):
     expect(page).to_have_url(re.compile(r"[?&]rate=18(&|$)"), timeout=TIMEOUT_MS)
     wait_idle(page)
     shot(page, "masking-rate-18")
+    assert_no_exception(page)
+
+
+def test_electra_resample_and_threshold_update_the_page_and_url(base_url, page):
+    page.goto(f"{base_url}/electra")
+    wait_idle(page)
+    expect(page.get_by_text("Masked at 15 %").first).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Resample").click()
+    expect(page).to_have_url(re.compile(r"[?&]e_seed=1(&|$)"), timeout=TIMEOUT_MS)
+    expect(page.get_by_text("seed 1 ·").first).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    page.locator('[data-testid="stSlider"] input[type="range"][aria-label^="Threshold"]').first.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_text("flagged: p ≥ 0.55").first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(r"[?&]e_thr=0\.55(&|$)"), timeout=TIMEOUT_MS)
+    wait_idle(page)
+    shot(page, "electra-resampled")
+    assert_no_exception(page)
+
+
+def test_electra_typed_word_is_text_and_judged(base_url, page):
+    page.goto(f"{base_url}/electra")
+    wait_idle(page)
+    box = page.get_by_label("with the word")
+    box.fill("<img src=x onerror=window.__pwned=1>")
+    box.press("Enter")
+    expect(page.get_by_text("P(replaced) =").first).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert_no_exception(page)
+    for frame in page.frames:
+        assert frame.evaluate("() => typeof window.__pwned") == "undefined", f"script ran in {frame.url}"
+
+
+def test_distillation_temperature_slider_updates_url_and_entropy(base_url, page):
+    page.goto(f"{base_url}/distillation?d_temp=1.0")
+    wait_idle(page)
+    metric = page.locator('[data-testid="stMetric"]', has_text="Teacher entropy").first
+    before = metric.inner_text()
+    page.locator('[data-testid="stSlider"] input[type="range"][aria-label="Temperature T"]').first.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"[?&]d_temp=3(\.0)?(&|$)"), timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert metric.inner_text() != before
+    shot(page, "distillation-t3")
     assert_no_exception(page)
