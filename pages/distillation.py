@@ -7,10 +7,11 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import distillation as dist  # noqa: E402
-from explainers.model import BUILTIN_NAME, EmptyInputError, ModelLoadError  # noqa: E402
+from explainers.model import BUILTIN_NAME  # noqa: E402
 from ui import distill as D  # noqa: E402
 from ui import prose, state  # noqa: E402
-from ui.html import masked_chips, md_escape  # noqa: E402
+from ui.html import masked_chips  # noqa: E402
+from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.prose import LANG, TEXT_DIR  # noqa: E402
 
 T = prose.sections("distillation")
@@ -24,33 +25,12 @@ for key, default in (("d_rate", 15), ("d_seed", 0), ("d_temp", 2.0)):
     st.session_state.setdefault(key, default)
 
 
-def _pair() -> tuple[str, str]:
-    with st.expander("The teacher and the student", icon=":material/swap_horiz:"):
-        st.markdown(T["pair"])
-        c1, c2 = st.columns(2)
-        t = c1.text_input("Teacher", BUILTIN_NAME, key="d_teacher", bind="query-params").strip() or BUILTIN_NAME
-        s = c2.text_input("Student", BUILTIN_NAME, key="d_student", bind="query-params").strip() or BUILTIN_NAME
-    try:
-        D.get_pair(t, s, ctx.device)
-        return t, s
-    except ModelLoadError as err:
-        if (t, s) == (BUILTIN_NAME, BUILTIN_NAME):
-            st.warning(T["no-pair"], icon=":material/build:")
-            st.stop()
-        st.error(f"{md_escape(str(err))}\n\nShowing the built-in pair instead.", icon=":material/error:")
-        return BUILTIN_NAME, BUILTIN_NAME
-
-
-teacher_name, student_name = _pair()
+teacher_name, student_name = choose_pair("The teacher and the student", ("Teacher", "Student"),
+                                        ("d_teacher", "d_student"), T["pair"], T["no-pair"],
+                                        lambda t, s: D.get_pair(t, s, ctx.device))
 teacher, student = D.get_pair(teacher_name, student_name, ctx.device)
 pair_args = (teacher_name, student_name, ctx.device)
-try:
-    enc = D.encoded(*pair_args, ctx.text_a, ctx.text_b)
-except EmptyInputError as err:
-    st.info(str(err), icon=":material/edit:")
-    st.stop()
-for note in enc.notes:
-    st.warning(note, icon=":material/info:")
+enc = encode_or_stop(lambda: D.encoded(*pair_args, ctx.text_a, ctx.text_b))
 special = set(teacher.tokenizer.all_special_tokens)
 
 

@@ -8,10 +8,10 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import electra  # noqa: E402
-from explainers.model import BUILTIN_NAME, EmptyInputError, ModelLoadError  # noqa: E402
 from ui import electra as E  # noqa: E402
 from ui import prose, state  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips  # noqa: E402
+from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.prose import LANG, TEXT_DIR  # noqa: E402
 
 T = prose.sections("electra")
@@ -25,34 +25,11 @@ for key, default in (("e_rate", 15), ("e_temp", 1.0), ("e_seed", 0), ("e_thr", 0
     st.session_state.setdefault(key, default)
 
 
-def _pair() -> tuple[str, str]:
-    """The generator and discriminator names: the built-in pair unless the user typed others."""
-    with st.expander("The ELECTRA pair", icon=":material/swap_horiz:"):
-        st.markdown(T["pair"])
-        c1, c2 = st.columns(2)
-        g = c1.text_input("Generator", BUILTIN_NAME, key="e_gen", bind="query-params").strip() or BUILTIN_NAME
-        d = c2.text_input("Discriminator", BUILTIN_NAME, key="e_disc", bind="query-params").strip() or BUILTIN_NAME
-    try:
-        E.get_pair(g, d, ctx.device)
-        return g, d
-    except ModelLoadError as err:
-        if (g, d) == (BUILTIN_NAME, BUILTIN_NAME):
-            st.warning(T["no-pair"], icon=":material/build:")
-            st.stop()
-        st.error(f"{md_escape(str(err))}\n\nShowing the built-in pair instead.", icon=":material/error:")
-        return BUILTIN_NAME, BUILTIN_NAME
-
-
-gen_name, disc_name = _pair()
+gen_name, disc_name = choose_pair("The ELECTRA pair", ("Generator", "Discriminator"), ("e_gen", "e_disc"),
+                                  T["pair"], T["no-pair"], lambda g, d: E.get_pair(g, d, ctx.device))
 gen, disc = E.get_pair(gen_name, disc_name, ctx.device)
 pair_args = (gen_name, disc_name, ctx.device)
-try:
-    enc = E.encoded(*pair_args, ctx.text_a, ctx.text_b)
-except EmptyInputError as err:
-    st.info(str(err), icon=":material/edit:")
-    st.stop()
-for note in enc.notes:
-    st.warning(note, icon=":material/info:")
+enc = encode_or_stop(lambda: E.encoded(*pair_args, ctx.text_a, ctx.text_b))
 special = set(gen.tokenizer.all_special_tokens)
 st.caption(f"Generator: {gen.model.config.num_hidden_layers} layers × {gen.model.config.hidden_size} "
            f"({gen.model.num_parameters() / 1e6:.1f} M parameters) · discriminator: "

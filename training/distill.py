@@ -11,11 +11,10 @@ positions only, for both models. bf16 autocast on CPUs that have it. Resumable: 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -25,7 +24,7 @@ from explainers.corpus import load_packed
 from explainers.distillation import heldout_agreement, init_student, student_config, triple_loss
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from training.pretrain_mlm import batch_at, cpu_name, lr_at
+from training.pretrain_mlm import batch_at, cli, cpu_name, lr_at, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,10 +136,7 @@ def train(cfg: Config) -> None:
             log.flush()
             print(row, flush=True)
         if step % cfg.save_every == 0 or step == cfg.steps:
-            tmp = cfg.run / "ckpt.tmp"
-            torch.save({"model": student.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
-                        "config": {k: str(v) for k, v in asdict(cfg).items()}}, tmp)
-            os.replace(tmp, ckpt_path)
+            save_checkpoint(cfg.run, cfg, step, seconds, model=student.state_dict(), opt=opt.state_dict())
 
 
 def export(cfg: Config, out: Path) -> None:
@@ -161,16 +157,8 @@ def export(cfg: Config, out: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", type=Path, default=Path.home() / ".cache/inside-bert/runs/student")
-    ap.add_argument("--steps", type=int, default=Config.steps)
-    ap.add_argument("--lr", type=float, default=Config.lr)
-    ap.add_argument("--batch-size", type=int, default=Config.batch_size)
-    ap.add_argument("--threads", type=int, default=Config.threads)
-    ap.add_argument("--export", type=Path, default=None, help="write the checkpoint as a model folder and stop")
-    args = ap.parse_args()
-    cfg = Config(run=args.run, steps=args.steps, lr=args.lr, batch_size=args.batch_size, threads=args.threads)
-    export(cfg, args.export) if args.export else train(cfg)
+    cli(__doc__, Config, train, export, Path.home() / ".cache/inside-bert/runs/student",
+        "write the checkpoint as a model folder and stop")
 
 
 if __name__ == "__main__":

@@ -83,6 +83,28 @@ def batch_at(cfg: Config, data: dict, step: int) -> dict:
     return {key: v[idx] for key, v in data.items()}
 
 
+def save_checkpoint(run: Path, cfg, step: int, seconds: float, **state) -> None:
+    """`<run>/ckpt.pt`, written atomically (a kill mid-write leaves the previous checkpoint)."""
+    tmp = run / "ckpt.tmp"
+    torch.save({**state, "step": step, "seconds": seconds,
+                "config": {k: str(v) for k, v in asdict(cfg).items()}}, tmp)
+    os.replace(tmp, run / "ckpt.pt")
+
+
+def cli(doc: str, config_class, train_fn, export_fn, default_run: Path, export_help: str) -> None:
+    """The command line every training script shares: train (resumable) or `--export` the checkpoint."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", type=Path, default=default_run)
+    ap.add_argument("--steps", type=int, default=config_class.steps)
+    ap.add_argument("--lr", type=float, default=config_class.lr)
+    ap.add_argument("--batch-size", type=int, default=config_class.batch_size)
+    ap.add_argument("--threads", type=int, default=config_class.threads)
+    ap.add_argument("--export", type=Path, default=None, help=export_help)
+    args = ap.parse_args()
+    cfg = config_class(run=args.run, steps=args.steps, lr=args.lr, batch_size=args.batch_size, threads=args.threads)
+    export_fn(cfg, args.export) if args.export else train_fn(cfg)
+
+
 def train(cfg: Config) -> None:
     torch.set_num_threads(cfg.threads)
     cfg.run.mkdir(parents=True, exist_ok=True)
@@ -133,10 +155,7 @@ def train(cfg: Config) -> None:
             log.flush()
             print(row, flush=True)
         if step % cfg.save_every == 0 or step == cfg.steps:
-            tmp = cfg.run / "ckpt.tmp"
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "seconds": seconds,
-                        "config": {k: str(v) for k, v in asdict(cfg).items()}}, tmp)
-            os.replace(tmp, ckpt_path)
+            save_checkpoint(cfg.run, cfg, step, seconds, model=model.state_dict(), opt=opt.state_dict())
 
 
 def export(cfg: Config, out: Path) -> None:
@@ -156,16 +175,8 @@ def export(cfg: Config, out: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", type=Path, default=Path.home() / ".cache/inside-bert/runs/teacher")
-    ap.add_argument("--steps", type=int, default=Config.steps)
-    ap.add_argument("--lr", type=float, default=Config.lr)
-    ap.add_argument("--batch-size", type=int, default=Config.batch_size)
-    ap.add_argument("--threads", type=int, default=Config.threads)
-    ap.add_argument("--export", type=Path, default=None, help="write the checkpoint as a model folder and stop")
-    args = ap.parse_args()
-    cfg = Config(run=args.run, steps=args.steps, lr=args.lr, batch_size=args.batch_size, threads=args.threads)
-    export(cfg, args.export) if args.export else train(cfg)
+    cli(__doc__, Config, train, export, Path.home() / ".cache/inside-bert/runs/teacher",
+        "write the checkpoint as a model folder and stop")
 
 
 if __name__ == "__main__":

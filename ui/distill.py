@@ -16,6 +16,7 @@ from explainers import distillation as dist
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
 from explainers.model import BUILTIN_DIR, ROOT, EncodedInput, LoadedModel, ModelLoadError, encode_text, load_role
+from ui.state import heldout_packed
 
 STUDENT_DIR = ROOT / "assets/models/student"
 
@@ -95,21 +96,10 @@ def hidden_cosines(teacher_name: str, student_name: str, device: str, text_a: st
     return dist.layer_cosines(sh, th, att).cpu()
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def heldout_batch(teacher_name: str, student_name: str, device: str, sequences: int = 32) -> dict:
-    from explainers.corpus import load_packed
-    from ui.prose import LANG, TEXT_DIR
-
-    teacher, _ = get_pair(teacher_name, student_name, device)
-    packed = load_packed(TEXT_DIR / LANG / "heldout.txt", teacher.tokenizer, seq_len=min(128, teacher.max_positions),
-                         max_sequences=sequences)
-    return {k: v.to(device) for k, v in packed.items()}
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def heldout(teacher_name: str, student_name: str, device: str) -> dict:
     teacher, student = get_pair(teacher_name, student_name, device)
-    batch = heldout_batch(teacher_name, student_name, device)
+    batch = heldout_packed(f"distill:{teacher_name}|{student_name}", teacher.tokenizer, teacher.max_positions, device)
     return dist.heldout_agreement(student.model, teacher.model, batch, mask_token_id=teacher.tokenizer.mask_token_id,
                                   vocab_size=len(teacher.tokenizer))
 

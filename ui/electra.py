@@ -12,7 +12,8 @@ import torch
 from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers import electra
-from explainers.model import ROOT, EncodedInput, LoadedModel, encode_text, load_role
+from explainers.model import ROOT, EncodedInput, LoadedModel, ModelLoadError, encode_text, load_role
+from ui.state import heldout_packed
 
 GENERATOR_DIR = ROOT / "assets/models/electra-generator"
 DISCRIMINATOR_DIR = ROOT / "assets/models/electra-discriminator"
@@ -23,8 +24,6 @@ def get_pair(gen_name: str, disc_name: str, device: str) -> tuple[LoadedModel, L
     gen = load_role(gen_name, GENERATOR_DIR, ElectraForMaskedLM, device)
     disc = load_role(disc_name, DISCRIMINATOR_DIR, ElectraForPreTraining, device)
     if gen.tokenizer.get_vocab() != disc.tokenizer.get_vocab():
-        from explainers.model import ModelLoadError
-
         raise ModelLoadError(f"'{gen_name}' and '{disc_name}' use different vocabularies: the discriminator must "
                              "read the generator's pieces.")
     return gen, disc
@@ -101,23 +100,12 @@ def edit(gen_name: str, disc_name: str, device: str, text_a: str, text_b: str, p
     return Edit(tok.convert_ids_to_tokens(edited), changed, p[0].tolist(), span)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def heldout_batch(gen_name: str, disc_name: str, device: str, sequences: int = 32) -> dict:
-    from explainers.corpus import load_packed
-    from ui.prose import LANG, TEXT_DIR
-
-    gen, _ = get_pair(gen_name, disc_name, device)
-    packed = load_packed(TEXT_DIR / LANG / "heldout.txt", gen.tokenizer, seq_len=min(128, gen.max_positions),
-                         max_sequences=sequences)
-    return {k: v.to(device) for k, v in packed.items()}
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def heldout_roc(gen_name: str, disc_name: str, device: str,
                 seed: int = 1234) -> tuple[electra.Roc | None, electra.HeldoutScores]:
     """ROC of the discriminator on the held-out sample; None when it has only one class (nothing replaced)."""
     gen, disc = get_pair(gen_name, disc_name, device)
-    batch = heldout_batch(gen_name, disc_name, device)
+    batch = heldout_packed(f"electra:{gen_name}|{disc_name}", gen.tokenizer, gen.max_positions, device)
     h = electra.heldout_scores(gen.model, disc.model, batch, mask_token_id=gen.tokenizer.mask_token_id,
                                vocab_size=len(gen.tokenizer), seed=seed)
     if h.labels.sum() == 0 or h.labels.sum() == len(h.labels):

@@ -180,16 +180,21 @@ def guesses_with(name: str, device: str, text_a: str, text_b: str, position: int
             float(p.target_probs[0]), int(p.target_ranks[0]))
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def heldout_batch(name: str, device: str, sequences: int = 32) -> dict:
-    """The held-out sample shipped in assets/text/en/heldout.txt, packed like the training data."""
+@st.cache_resource(max_entries=8, show_spinner=False)
+def heldout_packed(key: str, _tokenizer, max_positions: int, device: str, sequences: int = 32) -> dict:
+    """The held-out sample shipped in assets/text/en/heldout.txt, packed like the training data with the
+    tokenizer of the model(s) named by `key` (the cache key: a tokenizer object is not hashed)."""
     from explainers.corpus import load_packed
     from ui.prose import TEXT_DIR, LANG
 
-    lm = get_model(name, device)
-    packed = load_packed(TEXT_DIR / LANG / "heldout.txt", lm.tokenizer, seq_len=min(128, lm.max_positions),
+    packed = load_packed(TEXT_DIR / LANG / "heldout.txt", _tokenizer, seq_len=min(128, max_positions),
                          max_sequences=sequences)
-    return {k: v.to(device) if k != "special" else v for k, v in packed.items()}
+    return {k: v.to(device) for k, v in packed.items()}
+
+
+def heldout_batch(name: str, device: str, sequences: int = 32) -> dict:
+    lm = get_model(name, device)
+    return heldout_packed(f"model:{name}", lm.tokenizer, lm.max_positions, device, sequences)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -1,0 +1,176 @@
+"""Write the model cards of the built-in ELECTRA pair and the distilled student from measured numbers.
+
+Reads `training.json` (written by the `--export` of `pretrain_electra.py` / `distill.py`), measures the exported
+fp16 folders (in float32 after the round trip) on the held-out split, and writes `README.md` in each folder.
+
+    python -m training.cards electra assets/models --note "..."
+    python -m training.cards student assets/models/student --note "..."
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForMaskedLM, AutoTokenizer, ElectraForMaskedLM, ElectraForPreTraining
+
+from explainers.corpus import load_packed
+from explainers.distillation import heldout_agreement
+from explainers.electra import heldout_scores, roc
+from explainers.model import BUILTIN_DIR
+from explainers.speed import encoder_latency
+from training.pretrain_mlm import cpu_name
+
+CORPUS = Path.home() / ".cache/inside-bert/corpus"
+
+
+def hashes(folder: Path) -> list[str]:
+    return [f"- `{p.name}` {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in sorted(folder.iterdir())
+            if p.is_file() and p.name != "README.md"]
+
+
+def size_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1e6
+
+
+def corpus_line() -> str:
+    m = json.loads((CORPUS / "manifest.json").read_text())
+    return (f"`training/build_corpus.py` (WordNet glosses and examples + fortunes): train {m['train']['documents']:,} "
+            f"documents (sha256 {m['train']['sha256'][:16]}…), held out by document {m['test']['documents']:,} "
+            f"(sha256 {m['test']['sha256'][:16]}…)")
+
+
+def electra_card(models: Path, sequences: int, note: str) -> dict:
+    gen_dir, disc_dir = models / "electra-generator", models / "electra-discriminator"
+    tok = AutoTokenizer.from_pretrained(gen_dir)
+    gen = ElectraForMaskedLM.from_pretrained(gen_dir, dtype=torch.float32).eval()
+    disc = ElectraForPreTraining.from_pretrained(disc_dir, dtype=torch.float32).eval()
+    packed = load_packed(CORPUS / "test.txt", tok, max_sequences=sequences)
+    t = time.time()
+    h = heldout_scores(gen, disc, packed, mask_token_id=tok.mask_token_id, vocab_size=len(tok), seed=1234)
+    r = roc(h.scores, h.labels)
+    acc = float(((h.scores >= 0.5).long() == h.labels).float().mean())
+    facts = json.loads((gen_dir / "training.json").read_text())
+    cfg = facts["config"]
+    shared = torch.equal(gen.electra.embeddings.word_embeddings.weight, disc.electra.embeddings.word_embeddings.weight)
+    g, d = gen.config, disc.config
+    metrics = {"auc": round(r.auc, 4), "accuracy_at_0_5": round(acc, 4), "generator_top1": round(h.generator_top1, 4),
+               "replaced_share": round(float(h.labels.float().mean()), 4), "tokens": len(h.labels),
+               "masked": h.masked}
+    lines = [
+        "# electra-generator and electra-discriminator: the built-in ELECTRA pair", "",
+        f"- **discriminator** (`ElectraForPreTraining`): {d.num_hidden_layers} layers × {d.hidden_size}, "
+        f"{d.num_attention_heads} heads, {disc.num_parameters() / 1e6:.1f} M parameters. Its encoder layers started "
+        "from the built-in teacher's (`assets/models/teacher`, itself from all-MiniLM-L6-v2): the same BERT "
+        "layout under `electra.*`. Its embeddings are "
+        f"{d.embedding_size}-dimensional (projected up to {d.hidden_size}, as ELECTRA-Small does, so that the two "
+        f"folders fit 60 MB). They started from a PCA of the teacher's 384-d embeddings, and the projection was "
+        f"fitted by least squares to the teacher's embedding output (mean cosine "
+        f"{facts.get('embedding_fit_cosine')}). The detection head was new.",
+        f"- **generator** (`ElectraForMaskedLM`): {g.num_hidden_layers} layers × {g.hidden_size} "
+        f"({g.hidden_size / d.hidden_size:.2f} of the discriminator's width), {g.num_attention_heads} heads, "
+        f"{gen.num_parameters() / 1e6:.1f} M parameters; new (random initialisation), its output bias started at "
+        "log unigram frequencies.",
+        f"- shared: one embedding layer (token, position, segment, LayerNorm) for both in training "
+        f"(`explainers.electra.share_embeddings`); each folder stores a copy, equal: **{shared}**.",
+        "- float16; together "
+        f"{size_mb(gen_dir) + size_mb(disc_dir):.1f} MB ({size_mb(gen_dir):.1f} + {size_mb(disc_dir):.1f}).", "",
+        "## Measured", "",
+        "| measure | value |", "|---|---|",
+        f"| discriminator ROC-AUC, held-out text corrupted by the generator | **{r.auc:.3f}** |",
+        f"| discriminator accuracy at threshold 0.5 | {acc:.1%} |",
+        f"| generator masked top-1 (every chosen piece shown as [MASK]) | {h.generator_top1:.1%} |",
+        f"| share of pieces replaced | {float(h.labels.float().mean()):.1%} |", "",
+        f"{sequences} held-out sequences of up to 128 pieces: 15 % masked (`explainers.masking.mask_tokens`, p_mask "
+        f"= 1), one sample per masked position at T = 1, seed 1234; {len(h.labels):,} pieces scored "
+        f"({r.positives:,} replaced), [CLS]/[SEP]/padding left out. Measured in {time.time() - t:.0f} s, float32 "
+        "after the fp16 round trip.", "",
+        "## Training", "",
+        f"- corpus: {corpus_line()}",
+        f"- {facts['step']:,} steps of {cfg['batch_size']} sequences × {cfg['seq_len']} pieces, loss "
+        f"L_MLM + {cfg['lam']} · L_disc (`explainers.electra.electra_loss`), AdamW (β = 0.9, 0.999, weight decay "
+        f"{cfg['weight_decay']}), peak learning rate {cfg['lr']} (discriminator and shared embeddings) and "
+        f"{cfg['generator_lr']} (generator), {cfg['warmup']} warm-up steps then linear decay, gradient clipping "
+        "1.0, bf16 autocast",
+        f"- {facts['train_seconds'] / 3600:.2f} hours on {cpu_name()}, 1 torch thread of 2 cores (the other core "
+        f"distilled the student at the same time), torch {torch.__version__}",
+        *([f"- {note}"] if note else []), "",
+        "## This pair's files (sha256)", "", "generator:", *hashes(gen_dir), "", "discriminator:",
+        *hashes(disc_dir), "",
+    ]
+    text = "\n".join(lines)
+    (gen_dir / "README.md").write_text(text)
+    (disc_dir / "README.md").write_text(text)
+    return metrics
+
+
+def student_card(folder: Path, sequences: int, note: str) -> dict:
+    tok = AutoTokenizer.from_pretrained(folder)
+    student = AutoModelForMaskedLM.from_pretrained(folder, dtype=torch.float32).eval()
+    teacher = AutoModelForMaskedLM.from_pretrained(BUILTIN_DIR, dtype=torch.float32).eval()
+    packed = load_packed(CORPUS / "test.txt", tok, max_sequences=sequences)
+    t = time.time()
+    a = heldout_agreement(student, teacher, packed, mask_token_id=tok.mask_token_id, vocab_size=len(tok))
+    seconds = time.time() - t
+    ids = torch.randint(1000, tok.vocab_size, (1, 128), generator=torch.Generator().manual_seed(0))
+    lat = encoder_latency({"teacher": teacher, "student": student}, ids, torch.ones_like(ids), repeats=31)
+    speed = lat["teacher"].median_ms / lat["student"].median_ms
+    facts = json.loads((folder / "training.json").read_text())
+    cfg = facts["config"]
+    metrics = {k: round(v, 4) if isinstance(v, float) else v for k, v in a.items()}
+    metrics["encoder_speedup_128"] = round(speed, 3)
+    lines = [
+        "# student: the built-in DistilBERT student", "",
+        f"A `DistilBertForMaskedLM` with {student.config.n_layers} layers × {student.config.dim} "
+        f"({student.num_parameters() / 1e6:.1f} M parameters; the teacher has "
+        f"{teacher.num_parameters() / 1e6:.1f} M), "
+        f"no segment embeddings and no pooler, float16 ({size_mb(folder):.1f} MB). It started from teacher layers "
+        f"{', '.join(map(str, facts['teacher_layers']))} with the teacher's embeddings and MLM head "
+        "(`explainers.distillation.init_student`; the teacher's segment-A row folded into the position "
+        "embeddings) and was distilled from the built-in teacher (`assets/models/teacher`) by "
+        "`training/distill.py`.", "",
+        "## Measured", "",
+        "| measure | value |", "|---|---|",
+        f"| top-1 agreement with the teacher, held-out masked positions | **{a['agreement']:.1%}** |",
+        f"| student held-out masked top-1 | **{a['student_top1']:.1%}** |",
+        f"| teacher held-out masked top-1 (same positions) | {a['teacher_top1']:.1%} |",
+        f"| student top-1 ÷ teacher top-1 | **{a['student_top1'] / a['teacher_top1']:.1%}** |",
+        f"| KL(teacher ‖ student) at T = 1, mean per position | {a['kl']:.3f} nats |",
+        f"| encoder speed, batch 1 × 128 tokens, teacher ÷ student median (31 interleaved runs) | **{speed:.2f}×** |",
+        "", f"{sequences} held-out sequences of up to 128 pieces, masked at 15 % (80/10/10, seed 1234; both models "
+        f"read the same masked input): {a['positions']:,} positions, measured in {seconds:.0f} s in float32 after "
+        f"the fp16 round trip. Speed measured on {cpu_name()}, {torch.get_num_threads()} threads, load average "
+        f"{os.getloadavg()[0]:.1f}; `python benchmarks/bench.py` measures it at 16–512 tokens.", "",
+        "## Training", "",
+        f"- corpus: {corpus_line()}",
+        f"- {facts['step']:,} steps of {cfg['batch_size']} sequences × {cfg['seq_len']} pieces, masked at "
+        f"{float(cfg['rate']):.0%} (80/10/10) by `explainers.masking.mask_tokens`; loss `explainers.distillation.triple_loss` "
+        f"with α_ce = {cfg['alpha_ce']}, α_mlm = {cfg['alpha_mlm']}, α_cos = {cfg['alpha_cos']}, T = "
+        f"{cfg['temperature']}, the vocabulary head at masked positions only; AdamW (β = 0.9, 0.98), peak learning "
+        f"rate {cfg['lr']}, {cfg['warmup']} warm-up steps then linear decay, gradient clipping 1.0, bf16 autocast",
+        f"- {facts['train_seconds'] / 3600:.2f} hours on {cpu_name()}, 1–2 torch threads of 2 cores (shared with "
+        f"the ELECTRA pair's training), torch {torch.__version__}",
+        *([f"- {note}"] if note else []), "",
+        "## This folder's files (sha256)", "", *hashes(folder), "",
+    ]
+    (folder / "README.md").write_text("\n".join(lines))
+    return metrics
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("kind", choices=["electra", "student"])
+    ap.add_argument("path", type=Path, help="assets/models (electra) or the student's folder")
+    ap.add_argument("--sequences", type=int, default=512)
+    ap.add_argument("--note", default="")
+    args = ap.parse_args()
+    card = electra_card if args.kind == "electra" else student_card
+    print(json.dumps(card(args.path, args.sequences, args.note), indent=2))
+
+
+if __name__ == "__main__":
+    main()
