@@ -2,9 +2,8 @@
 
 * discriminator: `ElectraForPreTraining`, 6 layers × 384 (12 heads), its encoder layers copied from the built-in
   teacher (the same BERT layout under `electra.*`); embeddings of size 256 projected up to 384, as
-  ELECTRA-Small does, so that two fp16 folders fit the size budget (60 MB). The 256-d embeddings start from a
-  PCA of the teacher's, and the projection is fitted by least squares to reproduce the teacher's embedding
-  output (128-d fits it at mean cosine 0.75 only, 256-d at 0.88).
+  ELECTRA-Small does, so that two fp16 folders fit the size budget (60 MB). The 256-d embeddings are fitted to
+  reproduce the teacher's embedding output first (`init_from_teacher`).
 * generator: `ElectraForMaskedLM`, hidden 192 (1/2 of the discriminator's), 4 layers of 3 heads, new;
   its output layer tied to the shared token embeddings.
 * one embedding layer (token, position, segment, LayerNorm) shared by both: `explainers.electra.share_embeddings`.
@@ -76,36 +75,59 @@ def configs(cfg: Config, teacher_config) -> tuple[ElectraConfig, ElectraConfig]:
     return gen, disc
 
 
-@torch.no_grad()
-def init_from_teacher(disc: ElectraForPreTraining, teacher: BertForMaskedLM, samples: int = 20000) -> dict:
-    """Copy the teacher's encoder layers; 128-d embeddings from a PCA of the teacher's 384-d ones; the 128 → 384
-    projection fitted by least squares so that project(LN₁₂₈(e)) ≈ the teacher's LN₃₈₄(e).
+def init_from_teacher(disc: ElectraForPreTraining, teacher: BertForMaskedLM, train_ids: torch.Tensor,
+                      fit_steps: int = 300, batch: int = 4096) -> dict:
+    """Copy the teacher's encoder layers, then make the smaller embeddings reproduce the teacher's embedding
+    output, so that the copied layers read what they were trained on:
+
+    1. the 256-d tables start from a PCA of the teacher's 384-d ones, the 256 → 384 projection from least squares;
+    2. then `fit_steps` Adam steps on the mean squared error between project(LN₂₅₆(e)) and the teacher's
+       LN₃₈₄(e), over pieces drawn from the corpus (plus uniform ones, so rare pieces are fitted too) at random
+       positions. PCA + least squares alone reach a mean cosine of 0.88, and the teacher's masked top-1 falls
+       from 49 % to 12 % when it reads them; after the fit, 0.96 and 47 %.
     Returns facts about the fit."""
-    disc.electra.encoder.load_state_dict(teacher.bert.encoder.state_dict())
-    t_emb, d_emb = teacher.bert.embeddings, disc.electra.embeddings
-    words = t_emb.word_embeddings.weight
-    k = d_emb.word_embeddings.weight.shape[1]
-    _, _, v = torch.linalg.svd(words - words.mean(0), full_matrices=False)
-    basis = v[:k].T  # [384, k]
-    d_emb.word_embeddings.weight.copy_(words @ basis)
-    d_emb.position_embeddings.weight.copy_(t_emb.position_embeddings.weight @ basis)
-    d_emb.token_type_embeddings.weight.copy_(t_emb.token_type_embeddings.weight @ basis)
-    d_emb.LayerNorm.reset_parameters()
-    g = torch.Generator().manual_seed(0)
-    tok = torch.randint(999, words.shape[0], (samples,), generator=g)  # skip [unused] rows
-    pos = torch.randint(0, 128, (samples,), generator=g)
-    seg = torch.zeros(samples, dtype=torch.long)
-    target = t_emb.LayerNorm(words[tok] + t_emb.position_embeddings.weight[pos]
-                             + t_emb.token_type_embeddings.weight[seg])
-    x = d_emb.LayerNorm(d_emb.word_embeddings.weight[tok] + d_emb.position_embeddings.weight[pos]
-                        + d_emb.token_type_embeddings.weight[seg])
-    x1 = torch.cat([x, torch.ones(samples, 1)], 1)
-    sol = torch.linalg.lstsq(x1, target).solution  # [k + 1, 384]
+    with torch.no_grad():
+        disc.electra.encoder.load_state_dict(teacher.bert.encoder.state_dict())
+        t_emb, d_emb = teacher.bert.embeddings, disc.electra.embeddings
+        words = t_emb.word_embeddings.weight
+        k = d_emb.word_embeddings.weight.shape[1]
+        _, _, v = torch.linalg.svd(words - words.mean(0), full_matrices=False)
+        basis = v[:k].T  # [384, k]
+        d_emb.word_embeddings.weight.copy_(words @ basis)
+        d_emb.position_embeddings.weight.copy_(t_emb.position_embeddings.weight @ basis)
+        d_emb.token_type_embeddings.weight.copy_(t_emb.token_type_embeddings.weight @ basis)
+        d_emb.LayerNorm.reset_parameters()
     proj = disc.electra.embeddings_project
-    proj.weight.copy_(sol[:-1].T)
-    proj.bias.copy_(sol[-1])
-    fitted = proj(x)
-    return {"embedding_fit_cosine": round(float(F.cosine_similarity(fitted, target, dim=-1).mean()), 4)}
+    g = torch.Generator().manual_seed(0)
+
+    def sample(n: int):
+        tok = torch.cat([train_ids[torch.randint(0, len(train_ids), (n,), generator=g)],
+                         torch.randint(999, words.shape[0], (n // 4,), generator=g)])  # skip [unused] rows
+        pos = torch.randint(0, 128, (len(tok),), generator=g)
+        with torch.no_grad():
+            target = t_emb.LayerNorm(words[tok] + t_emb.position_embeddings.weight[pos]
+                                     + t_emb.token_type_embeddings.weight[0])
+        x = d_emb.LayerNorm(d_emb.word_embeddings(tok) + d_emb.position_embeddings(pos)
+                            + d_emb.token_type_embeddings.weight[0])
+        return x, target
+
+    with torch.no_grad():
+        x, target = sample(batch * 4)
+        sol = torch.linalg.lstsq(torch.cat([x, torch.ones(len(x), 1)], 1), target).solution  # [k + 1, 384]
+        proj.weight.copy_(sol[:-1].T)
+        proj.bias.copy_(sol[-1])
+        lstsq_cos = float(F.cosine_similarity(proj(x), target, dim=-1).mean())
+    opt = torch.optim.Adam([*d_emb.parameters(), *proj.parameters()], lr=1e-3)
+    for _ in range(fit_steps):
+        x, target = sample(batch)
+        loss = F.mse_loss(proj(x), target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        x, target = sample(batch * 4)
+        fit_cos = float(F.cosine_similarity(proj(x), target, dim=-1).mean())
+    return {"embedding_fit_cosine_lstsq": round(lstsq_cos, 4), "embedding_fit_cosine": round(fit_cos, 4)}
 
 
 def build(cfg: Config, train_ids: torch.Tensor | None = None):
@@ -114,7 +136,7 @@ def build(cfg: Config, train_ids: torch.Tensor | None = None):
     torch.manual_seed(cfg.seed)
     disc = ElectraForPreTraining(disc_cfg)
     gen = ElectraForMaskedLM(gen_cfg)
-    facts = init_from_teacher(disc, teacher) if train_ids is not None else {}
+    facts = init_from_teacher(disc, teacher, train_ids) if train_ids is not None else {}
     share_embeddings(gen, disc)
     if train_ids is not None:  # the generator's output bias starts at log unigram frequencies
         counts = torch.bincount(train_ids, minlength=gen_cfg.vocab_size).float() + 1.0
