@@ -148,10 +148,8 @@ def fool_it() -> None:
         return
     ed = E.edit(*pair_args, ctx.text_a, ctx.text_b, int(pos), word)
     thr = float(st.session_state.get("e_thr", 0.5))
-    originals = [enc.tokens[i] if i < len(enc.tokens) and i not in ed.new_positions else "" for i in
-                 range(len(ed.tokens))]
-    st.html(score_chips(ed.tokens, ed.p_replaced, ed.changed, thr, special,
-                        [enc.tokens[pos] if i in ed.new_positions else o for i, o in enumerate(originals)]))
+    was = [enc.tokens[pos] if i in ed.new_positions else t for i, t in enumerate(ed.tokens)]
+    st.html(score_chips(ed.tokens, ed.p_replaced, ed.changed, thr, special, was))
     if not any(ed.changed):
         st.caption(f"“{word}” is the piece that was already there: nothing was replaced.")
         return

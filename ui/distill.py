@@ -104,11 +104,11 @@ def heldout(teacher_name: str, student_name: str, device: str) -> dict:
                                   vocab_size=len(teacher.tokenizer))
 
 
-def speed(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str, repeats: int = 15):
-    """Not cached: a speed meter measures now."""
+def speed(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str):
+    """Not cached: a speed meter measures now (15 runs each; 7 for long text, to keep the page quick)."""
     from explainers.speed import encoder_latency
 
     teacher, student = get_pair(teacher_name, student_name, device)
     enc = encoded(teacher_name, student_name, device, text_a, text_b)
     return encoder_latency({"teacher": teacher.model, "student": student.model}, enc.input_ids.to(device),
-                           enc.attention_mask.to(device), repeats=repeats)
+                           enc.attention_mask.to(device), repeats=15 if len(enc.tokens) <= 128 else 7)
