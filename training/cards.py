@@ -110,8 +110,10 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
 
 def student_card(folder: Path, sequences: int, note: str) -> dict:
     tok = AutoTokenizer.from_pretrained(folder)
-    student = AutoModelForMaskedLM.from_pretrained(folder, dtype=torch.float32).eval()
-    teacher = AutoModelForMaskedLM.from_pretrained(BUILTIN_DIR, dtype=torch.float32).eval()
+    # eager attention for both, as the app loads them
+    student = AutoModelForMaskedLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
+    teacher = AutoModelForMaskedLM.from_pretrained(BUILTIN_DIR, dtype=torch.float32,
+                                                   attn_implementation="eager").eval()
     packed = load_packed(CORPUS / "test.txt", tok, max_sequences=sequences)
     t = time.time()
     a = heldout_agreement(student, teacher, packed, mask_token_id=tok.mask_token_id, vocab_size=len(tok))
@@ -140,7 +142,8 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
         f"| teacher held-out masked top-1 (same positions) | {a['teacher_top1']:.1%} |",
         f"| student top-1 ÷ teacher top-1 | **{a['student_top1'] / a['teacher_top1']:.1%}** |",
         f"| KL(teacher ‖ student) at T = 1, mean per position | {a['kl']:.3f} nats |",
-        f"| encoder speed, batch 1 × 128 tokens, teacher ÷ student median (31 interleaved runs) | **{speed:.2f}×** |",
+        f"| encoder speed, batch 1 × 128 tokens, teacher ÷ student median (31 interleaved runs) | "
+        f"**{speed:.2f}×** |",
         "", f"{sequences} held-out sequences of up to 128 pieces, masked at 15 % (80/10/10, seed 1234; both models "
         f"read the same masked input): {a['positions']:,} positions, measured in {seconds:.0f} s in float32 after "
         f"the fp16 round trip. Speed measured on {cpu_name()}, {torch.get_num_threads()} threads, load average "
@@ -148,12 +151,13 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
         "## Training", "",
         f"- corpus: {corpus_line()}",
         f"- {facts['step']:,} steps of {cfg['batch_size']} sequences × {cfg['seq_len']} pieces, masked at "
-        f"{float(cfg['rate']):.0%} (80/10/10) by `explainers.masking.mask_tokens`; loss `explainers.distillation.triple_loss` "
+        f"{float(cfg['rate']):.0%} (80/10/10) by `explainers.masking.mask_tokens`; loss "
+        "`explainers.distillation.triple_loss` "
         f"with α_ce = {cfg['alpha_ce']}, α_mlm = {cfg['alpha_mlm']}, α_cos = {cfg['alpha_cos']}, T = "
         f"{cfg['temperature']}, the vocabulary head at masked positions only; AdamW (β = 0.9, 0.98), peak learning "
         f"rate {cfg['lr']}, {cfg['warmup']} warm-up steps then linear decay, gradient clipping 1.0, bf16 autocast",
-        f"- {facts['train_seconds'] / 3600:.2f} hours on {cpu_name()}, 1–2 torch threads of 2 cores (shared with "
-        f"the ELECTRA pair's training), torch {torch.__version__}",
+        f"- {facts['train_seconds'] / 3600:.2f} hours on {cpu_name()}, 1 torch thread of 2 cores (the other core "
+        f"trained the ELECTRA pair at the same time), torch {torch.__version__}",
         *([f"- {note}"] if note else []), "",
         "## This folder's files (sha256)", "", *hashes(folder), "",
     ]
