@@ -111,6 +111,9 @@ def entropy_curve(teacher_logits, student_logits, temp: float) -> go.Figure:
 @st.fragment
 def soft_targets() -> None:
     st.markdown(T["soft"])
+    if "B" in enc.segment and student.config.model_type == "distilbert":
+        st.caption("Your text is a sentence pair. The teacher adds a segment-B embedding to the second sentence; "
+                   "the student has no segment embeddings and reads both sentences alike.")
     c1, c2 = st.columns([3, 1])
     rate = c1.slider("Rate: share of pieces masked (%)", 1, 60, key="d_rate", bind="query-params")
     seed = c2.number_input("Seed", 0, 9999, key="d_seed", bind="query-params")

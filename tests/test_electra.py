@@ -138,3 +138,21 @@ def test_the_pair_loads_by_role_and_a_generator_is_refused_as_discriminator(tiny
                        disc.model.electra.embeddings.word_embeddings.weight)  # shared in training, saved equal
     with pytest.raises(ModelLoadError, match="no trained weights"):
         load_role(str(gen_dir), gen_dir, ElectraForPreTraining)
+
+
+def test_fitted_embeddings_reproduce_the_teachers_embedding_output_better_than_least_squares():
+    """`init_from_teacher`: after the fit, the smaller embeddings + projection match the teacher's embedding
+    output more closely than PCA + least squares alone, and the encoder layers are the teacher's."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    from training.pretrain_electra import Config, configs, init_from_teacher
+
+    torch.manual_seed(0)
+    teacher = BertForMaskedLM(BertConfig(vocab_size=1200, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                         intermediate_size=64, max_position_embeddings=128)).eval()
+    _, disc_cfg = configs(Config(run=None, embedding_size=8), teacher.config)
+    disc = ElectraForPreTraining(disc_cfg)
+    facts = init_from_teacher(disc, teacher, torch.randint(1000, 1200, (5000,)), fit_steps=200, batch=512)
+    assert facts["embedding_fit_cosine"] > facts["embedding_fit_cosine_lstsq"]
+    for p_disc, p_teacher in zip(disc.electra.encoder.parameters(), teacher.bert.encoder.parameters()):
+        assert torch.equal(p_disc, p_teacher)
