@@ -44,7 +44,7 @@ class Config:
     generator_hidden: int = 192
     generator_layers: int = 4
     generator_heads: int = 3
-    steps: int = 1500
+    steps: int = 900  # what the built-in pair got: ~1 CPU-hour on one core
     batch_size: int = 32
     seq_len: int = 128
     lr: float = 2e-4  # the discriminator (pretrained) and the shared embeddings
