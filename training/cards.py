@@ -68,9 +68,10 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
         "from the built-in teacher's (`assets/models/teacher`, itself from all-MiniLM-L6-v2): the same BERT "
         "layout under `electra.*`. Its embeddings are "
         f"{d.embedding_size}-dimensional (projected up to {d.hidden_size}, as ELECTRA-Small does, so that the two "
-        f"folders fit 60 MB). They started from a PCA of the teacher's 384-d embeddings, and the projection was "
-        f"fitted by least squares to the teacher's embedding output (mean cosine "
-        f"{facts.get('embedding_fit_cosine')}). The detection head was new.",
+        f"folders fit 60 MB). They started from a PCA of the teacher's 384-d embeddings and a least-squares "
+        f"projection (mean cosine {facts.get('embedding_fit_cosine_lstsq')} to the teacher's embedding output); "
+        f"then 300 Adam steps fitted them to that output (mean cosine {facts.get('embedding_fit_cosine')}). "
+        "The detection head was new.",
         f"- **generator** (`ElectraForMaskedLM`): {g.num_hidden_layers} layers × {g.hidden_size} "
         f"({g.hidden_size / d.hidden_size:.2f} of the discriminator's width), {g.num_attention_heads} heads, "
         f"{gen.num_parameters() / 1e6:.1f} M parameters; new (random initialisation), its output bias started at "

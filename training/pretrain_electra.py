@@ -244,6 +244,7 @@ def export(cfg: Config, out: Path) -> None:
     disc.load_state_dict(state["discriminator"])
     first = json.loads((cfg.run / "log.jsonl").read_text().splitlines()[0])  # step 0: the initialisation
     facts = {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"],
+             "embedding_fit_cosine_lstsq": first.get("embedding_fit_cosine_lstsq"),
              "embedding_fit_cosine": first.get("embedding_fit_cosine"),
              "hardware": f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}"}
     for name, model in ((GENERATOR, gen), (DISCRIMINATOR, disc)):
