@@ -15,8 +15,8 @@ PAGES = {  # file name: (url path with query, viewport height)
     "embeddings": ("/embeddings?a=The+cat+sat+on+the+mat.&b=It+was+warm+in+the+sun.", 1500),
     "attention": ("/attention?layer=1&head=8", 1500),
     "masking": ("/masking?rate=25&seed=2", 1500),
-    "electra": ("/electra?e_rate=25&e_seed=1", 1500),
-    "distillation": ("/distillation?d_rate=30&d_seed=1&d_temp=2.0", 1700),
+    "electra": ("/electra?e_rate=25&e_seed=4", 1500),
+    "distillation": ("/distillation?d_rate=30&d_seed=0&d_temp=2.0", 1700),
 }
 
 

@@ -56,8 +56,8 @@ def architecture() -> None:
         fig.add_annotation(x=3.8, y=y, text=f"student layer {j}", showarrow=False)
         fig.add_annotation(x=3, y=y, ax=1.6, ay=y, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
                            arrowhead=3, arrowwidth=1.5, arrowcolor=STUDENT_C, text="")
-    for x, label, colour in ((0.8, "embeddings: token + position + segment", TEACHER_C),
-                             (3.8, "embeddings: token + position", STUDENT_C)):
+    for x, label, colour in ((0.8, "embeddings<br>token + position + segment", TEACHER_C),
+                             (3.8, "embeddings<br>token + position", STUDENT_C)):
         fig.add_shape(**box, x0=x - 0.8, x1=x + 0.8, y0=-1.0, y1=-0.2, fillcolor="#f8f9fa", line_color=colour)
         fig.add_annotation(x=x, y=-0.6, text=label, showarrow=False, font=dict(size=11))
     fig.update_xaxes(visible=False, range=[-0.1, 4.7])
