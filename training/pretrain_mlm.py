@@ -27,13 +27,12 @@ from explainers.mlm import masked_lm_loss
 from explainers.corpus import load_packed
 from training.evaluate_mlm import evaluate
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
 class Config:
     run: Path  # checkpoints and logs (outside the repo)
-    init: Path = ROOT / "assets/models/minilm-l6"  # encoder to start from
+    init: Path = Path.home() / ".cache/inside-bert/minilm-l6"  # encoder to start from (import_minilm.py)
     corpus: Path = Path.home() / ".cache/inside-bert/corpus"
     steps: int = 3600  # optimiser steps (linear decay ends here)
     batch_size: int = 32  # sequences per step
