@@ -12,7 +12,6 @@ positions only, for both models. bf16 autocast on CPUs that have it. Resumable: 
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from explainers.corpus import load_packed
 from explainers.distillation import heldout_agreement, init_student, student_config, triple_loss
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from training.pretrain_mlm import batch_at, cli, cpu_name, lr_at, save_checkpoint
+from training.pretrain_mlm import batch_at, checkpoint_facts, cli, lr_at, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,9 +148,7 @@ def export(cfg: Config, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     student.half().save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
-    facts = {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"],
-             "teacher_layers": list(cfg.layers),
-             "hardware": f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}"}
+    facts = checkpoint_facts(state, teacher_layers=list(cfg.layers))
     (out / "training.json").write_text(json.dumps(facts, indent=2))
     print(json.dumps(facts, indent=2))
 

@@ -18,7 +18,6 @@ chapter shows. bf16 autocast; resumable `<run>/ckpt.pt`.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraF
 
 from explainers.corpus import load_packed
 from explainers.electra import LAMBDA, corrupt, electra_loss, heldout_scores, roc, share_embeddings
-from training.pretrain_mlm import batch_at, cli, cpu_name, lr_at, save_checkpoint
+from training.pretrain_mlm import batch_at, checkpoint_facts, cli, lr_at, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR, DISCRIMINATOR = "electra-generator", "electra-discriminator"
@@ -243,10 +242,8 @@ def export(cfg: Config, out: Path) -> None:
     gen.load_state_dict(state["generator"])
     disc.load_state_dict(state["discriminator"])
     first = json.loads((cfg.run / "log.jsonl").read_text().splitlines()[0])  # step 0: the initialisation
-    facts = {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"],
-             "embedding_fit_cosine_lstsq": first.get("embedding_fit_cosine_lstsq"),
-             "embedding_fit_cosine": first.get("embedding_fit_cosine"),
-             "hardware": f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}"}
+    facts = checkpoint_facts(state, embedding_fit_cosine_lstsq=first.get("embedding_fit_cosine_lstsq"),
+                             embedding_fit_cosine=first.get("embedding_fit_cosine"))
     for name, model in ((GENERATOR, gen), (DISCRIMINATOR, disc)):
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)

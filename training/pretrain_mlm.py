@@ -90,6 +90,13 @@ def save_checkpoint(run: Path, cfg, step: int, seconds: float, **state) -> None:
     os.replace(tmp, run / "ckpt.pt")
 
 
+def checkpoint_facts(state: dict, **extra) -> dict:
+    """What `training.json` records about an exported checkpoint (the model cards quote it)."""
+    return {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"], **extra,
+            "hardware": f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+                        f"{torch.get_num_threads()} threads"}
+
+
 def cli(doc: str, config_class, train_fn, export_fn, default_run: Path, export_help: str) -> None:
     """The command line every training script shares: train (resumable) or `--export` the checkpoint."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -166,9 +173,7 @@ def export(cfg: Config, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
-    facts = {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"],
-             "hardware": f"{cpu_name()}, {os.cpu_count()} cores, torch "
-                         f"{torch.__version__}, {torch.get_num_threads()} threads"}
+    facts = checkpoint_facts(state)
     (out / "training.json").write_text(json.dumps(facts, indent=2))
     print(json.dumps(facts, indent=2))
 

@@ -16,7 +16,7 @@ from explainers import distillation as dist
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
 from explainers.model import BUILTIN_DIR, ROOT, EncodedInput, LoadedModel, ModelLoadError, encode_text, load_role
-from ui.state import heldout_packed
+from ui.state import heldout_packed, special_mask
 
 STUDENT_DIR = ROOT / "assets/models/student"
 
@@ -61,7 +61,7 @@ def masked_pair(teacher_name: str, student_name: str, device: str, text_a: str, 
     teacher, student = get_pair(teacher_name, student_name, device)
     enc = encoded(teacher_name, student_name, device, text_a, text_b)
     tok = teacher.tokenizer
-    special = torch.tensor([[int(i in tok.all_special_ids) for i in enc.input_ids[0].tolist()]])
+    special = special_mask(enc, tok)
     m = mask_tokens(enc.input_ids, special, mask_token_id=tok.mask_token_id, vocab_size=len(tok), rate=rate,
                     generator=torch.Generator().manual_seed(seed))
     sel = m.labels[0] != IGNORE_INDEX

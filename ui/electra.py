@@ -13,7 +13,7 @@ from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers import electra
 from explainers.model import ROOT, EncodedInput, LoadedModel, ModelLoadError, encode_text, load_role
-from ui.state import heldout_packed
+from ui.state import heldout_packed, special_mask
 
 GENERATOR_DIR = ROOT / "assets/models/electra-generator"
 DISCRIMINATOR_DIR = ROOT / "assets/models/electra-discriminator"
@@ -36,11 +36,6 @@ def encoded(gen_name: str, disc_name: str, device: str, text_a: str, text_b: str
     return encode_text(gen.tokenizer, text_a, text_b, max_length=limit)
 
 
-def _special(enc: EncodedInput, tokenizer) -> torch.Tensor:
-    special = set(tokenizer.all_special_ids)
-    return torch.tensor([[int(i in special) for i in enc.input_ids[0].tolist()]])
-
-
 @dataclass(frozen=True)
 class Round:
     """One round of the game with token strings for display."""
@@ -60,7 +55,7 @@ def play(gen_name: str, disc_name: str, device: str, text_a: str, text_b: str, r
     gen, disc = get_pair(gen_name, disc_name, device)
     enc = encoded(gen_name, disc_name, device, text_a, text_b)
     tok = gen.tokenizer
-    special = _special(enc, tok)
+    special = special_mask(enc, tok)
     d = electra.replaced_token_detection(
         gen.model, disc.model, enc.input_ids.to(device), enc.attention_mask.to(device), special,
         mask_token_id=tok.mask_token_id, vocab_size=len(tok), rate=rate, temperature=temperature,

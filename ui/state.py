@@ -129,7 +129,8 @@ class MaskedSentence:
     maskable: int  # positions that could be selected
 
 
-def _special_mask(enc: EncodedInput, tokenizer) -> torch.Tensor:
+def special_mask(enc: EncodedInput, tokenizer) -> torch.Tensor:
+    """`[1, T]`: 1 at special tokens, which masking never chooses."""
     special = set(tokenizer.all_special_ids)
     return torch.tensor([[int(i in special) for i in enc.input_ids[0].tolist()]])
 
@@ -141,7 +142,7 @@ def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: floa
     from explainers.mlm import predict
 
     lm, enc = get_model(name, device), encoded(name, device, text_a, text_b)
-    special = _special_mask(enc, lm.tokenizer)
+    special = special_mask(enc, lm.tokenizer)
     m = mask_tokens(enc.input_ids, special, mask_token_id=lm.tokenizer.mask_token_id, vocab_size=len(lm.tokenizer),
                     rate=rate, p_mask=p_mask, p_random=p_random, generator=torch.Generator().manual_seed(seed),
                     word_ids=word_ids_from_tokens([enc.tokens]) if whole_word else None)
