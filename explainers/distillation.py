@@ -11,15 +11,17 @@ $$p_i^{(T)} = \frac{\exp(z_i / T)}{\sum_j \exp(z_j / T)}$$
 $T = 1$ is the ordinary softmax; larger $T$ flattens it (higher entropy), revealing the teacher's ranking of
 the unlikely words.
 
-**The triple loss**, at the masked positions, with the paper's weights $\alpha_{ce} = 5$, $\alpha_{mlm} = 2$,
+**The triple loss**, with the weights of DistilBERT's recipe $\alpha_{ce} = 5$, $\alpha_{mlm} = 2$,
 $\alpha_{cos} = 1$ and $T = 2$:
 
 $$\mathcal{L} = \alpha_{ce}\, T^2\, \mathrm{KL}\big(p_\text{teacher}^{(T)} \,\|\, p_\text{student}^{(T)}\big)
  + \alpha_{mlm}\, \mathcal{L}_\text{MLM} + \alpha_{cos}\, \big(1 - \cos(h_\text{student}, h_\text{teacher})\big)$$
 
-The KL is averaged over positions (`reduction="batchmean"`), not over the vocabulary; the factor $T^2$ keeps
-its gradients on the same scale as the hard-label loss when $T$ changes (Hinton et al., 2015). The cosine term
-pulls the student's last hidden states towards the teacher's, position by position.
+The MLM term is taken at the masked positions, the cosine term at every real token, and the KL either at every
+real token (`soft_at="all"`, the default of DistilBERT's training code) or at the masked positions only
+(`soft_at="masked"`). The KL is averaged over positions (`reduction="batchmean"`), not over the vocabulary;
+the factor $T^2$ keeps its gradients on the same scale as the hard-label loss when $T$ changes (Hinton et al.,
+2015). The cosine term pulls the student's last hidden states towards the teacher's, position by position.
 
 **Initialisation.** The student keeps every other teacher layer (0, 2, 4 of 6), its embeddings and its MLM
 head, and drops what DistilBERT does not have: the token-type (segment) embeddings and the pooler. The
@@ -61,21 +63,63 @@ def cosine_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor) -> t
 @dataclass(frozen=True)
 class DistillationLoss:
     total: torch.Tensor  # α_ce·soft + α_mlm·mlm + α_cos·cos
-    soft: torch.Tensor  # T²·KL at the masked positions
+    soft: torch.Tensor  # T²·KL at the masked positions (or at every real token: soft_at="all")
     mlm: torch.Tensor  # cross-entropy against the original tokens at the masked positions
     cos: torch.Tensor  # 1 - cosine of last hidden states at every real (non-padding) position
 
 
+@dataclass(frozen=True)
+class LossSettings:
+    """The knobs of `triple_loss`. `PAPER` is Sanh et al. (2019); `trained_with` reads a student's own."""
+
+    temperature: float = 2.0
+    alpha_ce: float = 5.0
+    alpha_mlm: float = 2.0
+    alpha_cos: float = 1.0
+    soft_at: str = "masked"
+
+
+PAPER = LossSettings(soft_at="all")  # the paper's α and T; its code's default puts the KL at every token
+
+
+def trained_with(folder) -> LossSettings | None:
+    """The loss settings in a student folder's `training.json` (written by `training/distill.py`), if any."""
+    import json
+    from pathlib import Path
+
+    path = Path(folder) / "training.json"
+    if not path.is_file():
+        return None
+    cfg = json.loads(path.read_text()).get("config", {})
+    try:
+        return LossSettings(float(cfg["temperature"]), float(cfg["alpha_ce"]), float(cfg["alpha_mlm"]),
+                            float(cfg["alpha_cos"]), cfg.get("soft_at", "masked"))
+    except (KeyError, ValueError):
+        return None
+
+
+SOFT_AT = ("masked", "all")  # where the soft-target KL is taken: masked positions, or every real token
+
+
 def triple_loss(student_logits, teacher_logits, labels, student_hidden, teacher_hidden, attention_mask, *,
                 temperature: float = 2.0, alpha_ce: float = 5.0, alpha_mlm: float = 2.0,
-                alpha_cos: float = 1.0) -> DistillationLoss:
-    """DistilBERT's loss. Logits `[B, T, V]` (or `[N, V]` already at the masked positions, with labels `[N]`);
-    labels use -100 where there is no MLM target; hidden `[B, T, d]`; attention_mask `[B, T]` (1 = token)."""
-    selected = labels != -100
-    s_sel = student_logits[selected] if student_logits.dim() == 3 else student_logits
-    t_sel = teacher_logits[selected] if teacher_logits.dim() == 3 else teacher_logits
-    soft = soft_target_loss(s_sel, t_sel, temperature)
-    mlm = F.cross_entropy(s_sel.float(), labels[selected])
+                alpha_cos: float = 1.0, soft_at: str = "masked") -> DistillationLoss:
+    """DistilBERT's loss. Logits `[B, T, V]` with labels `[B, T]`, or rows `[N, V]` already picked out, with
+    labels `[N]`; labels are -100 where there is no MLM target; hidden `[B, T, d]`; attention_mask `[B, T]`.
+
+    `soft_at="masked"`: the KL at the masked positions only (DistilBERT's `--restrict_ce_to_mask`);
+    `"all"`: at every row given (for `[B, T, V]`: every real token), the default of DistilBERT's training code.
+    The MLM term is always at the masked positions; the cosine term at every real token."""
+    assert soft_at in SOFT_AT, f"soft_at must be one of {SOFT_AT}, got {soft_at!r}"
+    if student_logits.dim() == 3:
+        rows = attention_mask.bool() if soft_at == "all" else labels != -100
+        student_logits, teacher_logits, labels = student_logits[rows], teacher_logits[rows], labels[rows]
+    masked = labels != -100
+    if soft_at == "all":
+        soft = soft_target_loss(student_logits, teacher_logits, temperature)
+    else:
+        soft = soft_target_loss(student_logits[masked], teacher_logits[masked], temperature)
+    mlm = F.cross_entropy(student_logits[masked].float(), labels[masked])
     real = attention_mask.bool()
     cos = cosine_loss(student_hidden[real], teacher_hidden[real])
     return DistillationLoss(alpha_ce * soft + alpha_mlm * mlm + alpha_cos * cos, soft, mlm, cos)

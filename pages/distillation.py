@@ -101,9 +101,14 @@ def entropy_curve(teacher_logits, student_logits, temp: float) -> go.Figure:
     fig.add_trace(go.Scatter(x=ts, y=hs, name="student", line=dict(color=STUDENT_C, dash="dot"),
                              hovertemplate="T %{x}<br>%{y:.2f} nats<extra></extra>"))
     fig.add_hline(y=float(np.log(teacher_logits.shape[-1])), line_dash="dash", line_color="#adb5bd",
-                  annotation_text="uniform over the vocabulary")
-    fig.add_vline(x=temp, line_color="#212529", annotation_text=f"T = {temp:g}")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(type="log", title="temperature T"),
+                  annotation_text="uniform over the vocabulary", annotation_position="top left")
+    fig.add_vline(x=temp, line_color="#212529")
+    # on a log axis an annotation's x is log10(T) (plotly places add_vline's own annotation wrongly there)
+    fig.add_annotation(x=float(np.log10(temp)), y=0.02, yref="paper", text=f"T = {temp:g}", showarrow=False,
+                       xanchor="left", xshift=4)
+    ticks = [0.25, 0.5, 1, 2, 5, 10, 20]
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(type="log", title="temperature T", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks]),
                       yaxis_title="entropy (nats)", legend=dict(orientation="h", y=-0.3))
     return fig
 
@@ -169,7 +174,7 @@ def hidden() -> None:
     ylab = ["embeddings"] + [f"student layer {i}" for i in range(s_n - 1)]
     xlab = ["embeddings"] + [f"teacher layer {i}" for i in range(t_n - 1)]
     fig = go.Figure(go.Heatmap(z=cos, x=xlab, y=ylab, colorscale="Viridis", zmin=0, zmax=1,
-                               text=np.round(cos, 2), texttemplate="%{text}",
+                               texttemplate="%{z:.2f}",
                                hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>",
                                colorbar=dict(title="mean cosine")))
     ratio = (t_n - 1) / max(s_n - 1, 1)
@@ -225,15 +230,25 @@ def claims(speedup: float, smaller: float) -> None:
 
 
 def loss_now(mp: D.MaskedPair) -> None:
+    c = mp.settings
     st.markdown(T["loss"])
-    parts = [("5 · T² · KL", 5 * mp.loss["soft"], TEACHER_C), ("2 · MLM", 2 * mp.loss["mlm"], "#2f9e44"),
-             ("1 · (1 − cos)", mp.loss["cos"], STUDENT_C)]
-    fig = go.Figure([go.Bar(y=["loss"], x=[v], name=f"{n} = {v:.2f}", orientation="h", marker_color=c,
-                            hovertemplate=f"{n}: %{{x:.3f}}<extra></extra>") for n, v, c in parts])
+    where = T["loss-all"] if c.soft_at == "all" else T["loss-masked"]
+    st.markdown((T["loss-own"] if mp.settings_known else T["loss-paper"]).format(
+        alpha_ce=f"{c.alpha_ce:g}", alpha_mlm=f"{c.alpha_mlm:g}", alpha_cos=f"{c.alpha_cos:g}",
+        temperature=f"{c.temperature:g}", where=where))
+    st.markdown(T["loss-formula"])
+    parts = [(f"{c.alpha_ce:g} · T² · KL", c.alpha_ce * mp.loss["soft"], mp.loss["soft"], TEACHER_C),
+             (f"{c.alpha_mlm:g} · MLM", c.alpha_mlm * mp.loss["mlm"], mp.loss["mlm"], "#2f9e44"),
+             (f"{c.alpha_cos:g} · (1 − cos)", c.alpha_cos * mp.loss["cos"], mp.loss["cos"], STUDENT_C)]
+    fig = go.Figure([go.Bar(y=["loss"], x=[v], name=f"{n} = {v:.2f}", orientation="h", marker_color=colour,
+                            hovertemplate=f"{n}: %{{x:.3f}} (the term itself: {raw:.3f})<extra></extra>")
+                     for n, v, raw, colour in parts])
     fig.update_layout(barmode="stack", height=170, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="nats",
-                      title=f"On your masked sentence above, at T = 2: L = {mp.loss['total']:.2f}",
-                      legend=dict(orientation="h", y=-0.4))
+                      title=f"On your masked sentence above, at T = {c.temperature:g}: L = {mp.loss['total']:.2f}",
+                      legend=dict(orientation="h", y=-0.4, traceorder="normal"))
     st.plotly_chart(fig, key="d_loss")
+    st.caption(T["loss-terms"].format(soft=f"{mp.loss['soft']:.3f}", mlm=f"{mp.loss['mlm']:.3f}",
+                                      cos=f"{mp.loss['cos']:.3f}"))
 
 
 architecture()

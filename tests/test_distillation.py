@@ -54,6 +54,25 @@ def test_triple_loss_weights_its_terms():
     assert out.total.item() == pytest.approx(5 * out.soft.item() + 2 * out.mlm.item() + out.cos.item(), rel=1e-6)
 
 
+def test_triple_loss_soft_targets_at_every_real_token():
+    torch.manual_seed(0)
+    s, t = torch.randn(1, 4, 6), torch.randn(1, 4, 6)
+    hs, ht = torch.randn(1, 4, 3), torch.randn(1, 4, 3)
+    labels = torch.tensor([[-100, 2, -100, 5]])
+    att = torch.tensor([[1, 1, 1, 0]])  # the 4th token is padding: no KL there, though it has a label
+    out = triple_loss(s, t, labels, hs, ht, att, temperature=2.0, soft_at="all")
+    assert out.soft.item() == pytest.approx(soft_target_loss(s[0, :3], t[0, :3], 2.0).item())
+    masked = torch.tensor([False, True, False])
+    mlm = torch.nn.functional.cross_entropy(s[0, :3][masked], labels[0, :3][masked])
+    assert out.mlm.item() == pytest.approx(mlm.item())
+    assert out.soft.item() != pytest.approx(triple_loss(s, t, labels, hs, ht, att, temperature=2.0).soft.item())
+    # rows already picked out (how training calls it: the head only at real tokens) give the same loss
+    flat = triple_loss(s[0, :3], t[0, :3], labels[0, :3], hs, ht, att, temperature=2.0, soft_at="all")
+    assert flat.total.item() == pytest.approx(out.total.item(), rel=1e-6)
+    with pytest.raises(AssertionError):
+        triple_loss(s, t, labels, hs, ht, att, soft_at="everywhere")
+
+
 def test_student_copies_every_other_layer_exactly(teacher):
     student = init_student(teacher, layers=(0, 2, 4))
     assert student.config.n_layers == 3
@@ -144,3 +163,14 @@ def test_encoder_latency_interleaves_the_models_and_keeps_every_run():
                           torch.ones(1, 3, dtype=torch.long), repeats=4, warmup=1)
     assert calls == ["a", "b"] * 5
     assert len(out["a"].runs_ms) == 4 and out["b"].median_ms >= 0
+
+
+def test_the_training_script_defaults_are_the_shipped_students_settings():
+    """`python -m training.distill` trains with the loss the chapter says trained the built-in student."""
+    from explainers.distillation import LossSettings, trained_with
+    from explainers.model import ROOT
+    from training.distill import Config
+
+    shipped = trained_with(ROOT / "assets/models/student")
+    assert shipped == LossSettings(Config.temperature, Config.alpha_ce, Config.alpha_mlm, Config.alpha_cos,
+                                   Config.soft_at)

@@ -23,11 +23,11 @@ def tiny_student_dir(tiny_bert_dir, tmp_path_factory):
     return folder
 
 
-def _masked(teacher_dir, student_dir, text, rate, seed):
+def _masked_input(teacher_dir, student_dir, text, rate, seed):
+    """Both models, and the text masked as the page masks it (same rate and seed)."""
     from transformers import AutoModelForMaskedLM
 
     from explainers.masking import mask_tokens
-    from explainers.mlm import encode, mlm_head
     from explainers.model import encode_text, load_role
 
     t = load_role(str(teacher_dir), teacher_dir, AutoModelForMaskedLM)
@@ -36,6 +36,13 @@ def _masked(teacher_dir, student_dir, text, rate, seed):
     special = torch.tensor([[int(i in t.tokenizer.all_special_ids) for i in enc.input_ids[0].tolist()]])
     m = mask_tokens(enc.input_ids, special, mask_token_id=t.tokenizer.mask_token_id, vocab_size=len(t.tokenizer),
                     rate=rate, generator=torch.Generator().manual_seed(seed))
+    return t, s, enc, m
+
+
+def _masked(teacher_dir, student_dir, text, rate, seed):
+    from explainers.mlm import encode, mlm_head
+
+    t, s, enc, m = _masked_input(teacher_dir, student_dir, text, rate, seed)
     sel = m.labels[0] != -100
     with torch.no_grad():
         tl = mlm_head(t.model, encode(t.model, m.input_ids, enc.attention_mask)[0, sel])
@@ -85,3 +92,47 @@ def test_an_unknown_student_shows_an_error_and_falls_back_to_the_built_in_pair()
 def test_a_student_with_another_vocabulary_is_refused(tiny_bert_dir):
     at = _app("pages/distillation.py", d_student=str(tiny_bert_dir))  # built-in teacher, 19-piece vocabulary
     assert any("different vocabularies" in e.value for e in at.error)
+
+
+def _loss_reference(teacher_dir, student_dir, text, rate, seed, settings):
+    """The triple loss on the page's masked sentence, computed here from the explainers alone."""
+    from dataclasses import asdict
+
+    from explainers.distillation import triple_loss
+    from explainers.mlm import encode, mlm_head
+
+    t, s, enc, m = _masked_input(teacher_dir, student_dir, text, rate, seed)
+    with torch.no_grad():
+        th = encode(t.model, m.input_ids, enc.attention_mask, enc.token_type_ids)
+        sh = encode(s.model, m.input_ids, enc.attention_mask)
+        return triple_loss(mlm_head(s.model, sh), mlm_head(t.model, th), m.labels, sh, th, enc.attention_mask,
+                           **asdict(settings))
+
+
+def test_the_loss_is_the_one_that_trained_the_builtin_student():
+    from explainers.distillation import trained_with
+    from explainers.model import BUILTIN_DIR
+    from ui.distill import STUDENT_DIR
+
+    settings = trained_with(STUDENT_DIR)
+    assert settings is not None and settings.soft_at in ("all", "masked")
+    at = _app("pages/distillation.py", a=TEXT, d_rate="30", d_seed="2")
+    assert not at.exception
+    out = _loss_reference(BUILTIN_DIR, STUDENT_DIR, TEXT, 0.3, 2, settings)
+    page = " ".join(m.value for m in at.markdown)
+    assert f"**T = {settings.temperature:g}**" in page and f"α_mlm = {settings.alpha_mlm:g}" in page
+    captions = " ".join(c.value for c in at.caption)
+    assert f"T² · KL = {float(out.soft):.3f} nats" in captions
+    assert f"MLM = {float(out.mlm):.3f} nats" in captions
+    assert f"1 − cos = {float(out.cos):.3f}" in captions
+
+
+def test_a_student_without_training_facts_is_shown_with_the_papers_loss(tiny_bert_dir, tiny_student_dir):
+    from explainers.distillation import PAPER
+
+    at = _app("pages/distillation.py", d_teacher=str(tiny_bert_dir), d_student=str(tiny_student_dir), a=TEXT,
+              d_rate="50", d_seed="4")
+    page = " ".join(m.value for m in at.markdown)
+    assert "does not say how it was trained" in page and "**T = 2**" in page
+    out = _loss_reference(tiny_bert_dir, tiny_student_dir, TEXT, 0.5, 4, PAPER)
+    assert f"T² · KL = {float(out.soft):.3f} nats" in " ".join(c.value for c in at.caption)

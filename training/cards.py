@@ -109,6 +109,13 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
     return metrics
 
 
+SOFT_AT_WORDS = {
+    "masked": "the soft-target KL and the vocabulary head at the masked positions only",
+    "all": "the soft-target KL at every real token (`soft_at=\"all\"`, DistilBERT's code default), so the "
+           "vocabulary head runs at every real token",
+}
+
+
 def student_card(folder: Path, sequences: int, note: str) -> dict:
     tok = AutoTokenizer.from_pretrained(folder)
     # eager attention for both, as the app loads them
@@ -155,10 +162,11 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
         f"{float(cfg['rate']):.0%} (80/10/10) by `explainers.masking.mask_tokens`; loss "
         "`explainers.distillation.triple_loss` "
         f"with α_ce = {cfg['alpha_ce']}, α_mlm = {cfg['alpha_mlm']}, α_cos = {cfg['alpha_cos']}, T = "
-        f"{cfg['temperature']}, the vocabulary head at masked positions only; AdamW (β = 0.9, 0.98), peak learning "
-        f"rate {cfg['lr']}, {cfg['warmup']} warm-up steps then linear decay, gradient clipping 1.0, bf16 autocast",
-        f"- {facts['train_seconds'] / 3600:.2f} hours on {cpu_name()}, 1 torch thread of 2 cores (the other core "
-        f"trained the ELECTRA pair at the same time), torch {torch.__version__}",
+        f"{cfg['temperature']}, {SOFT_AT_WORDS[cfg.get('soft_at', 'masked')]}; AdamW (β = 0.9, 0.98), peak "
+        f"learning rate {cfg['lr']}, {cfg['warmup']} warm-up steps then linear decay, gradient clipping 1.0, bf16 "
+        "autocast",
+        f"- {facts['train_seconds'] / 60:.0f} minutes of training on {facts['hardware']}",
+        *([f"- Schedule: {facts['schedule']}"] if facts.get("schedule") else []),
         *([f"- {note}"] if note else []), "",
         "## This folder's files (sha256)", "", *hashes(folder), "",
     ]

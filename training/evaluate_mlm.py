@@ -5,7 +5,7 @@
   selected position shown as [MASK] (p_mask = 1), the harder reading.
 * cloze top-5: `../shared/eval/cloze_public.tsv`; a prompt counts when any acceptable word is among the top 5.
 
-    python training/evaluate_mlm.py assets/models/teacher
+    python -m training.evaluate_mlm assets/models/teacher
 """
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ Every step is `explainers.electra.corrupt` (masking by `explainers.masking.mask_
 sampling at T = 1) and `explainers.electra.electra_loss` (MLM + 50 · discriminator BCE): what the ELECTRA
 chapter shows. bf16 autocast; resumable `<run>/ckpt.pt`.
 
-    python training/pretrain_electra.py --run ~/.cache/inside-bert/runs/electra
-    python training/pretrain_electra.py --run ~/.cache/inside-bert/runs/electra --export assets/models
+    python -m training.pretrain_electra --run ~/.cache/inside-bert/runs/electra
+    python -m training.pretrain_electra --run ~/.cache/inside-bert/runs/electra --export assets/models
 """
 from __future__ import annotations
 

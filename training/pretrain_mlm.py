@@ -6,8 +6,8 @@ it. Resumable: `<run>/ckpt.pt` is written every `save_every` steps; rerunning th
 Logs one JSON line per eval to `<run>/log.jsonl` (what the model card quotes).
 
     python training/build_corpus.py
-    python training/pretrain_mlm.py --run ~/.cache/inside-bert/runs/teacher
-    python training/pretrain_mlm.py --run ~/.cache/inside-bert/runs/teacher --export assets/models/teacher
+    python -m training.pretrain_mlm --run ~/.cache/inside-bert/runs/teacher
+    python -m training.pretrain_mlm --run ~/.cache/inside-bert/runs/teacher --export assets/models/teacher
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
@@ -93,21 +93,34 @@ def save_checkpoint(run: Path, cfg, step: int, seconds: float, **state) -> None:
 def checkpoint_facts(state: dict, **extra) -> dict:
     """What `training.json` records about an exported checkpoint (the model cards quote it)."""
     return {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"], **extra,
-            "hardware": f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-                        f"{torch.get_num_threads()} threads"}
+            "hardware": state.get("hardware") or hardware()}
+
+
+def hardware(device: torch.device | None = None) -> str:
+    """Where training runs: the GPU's name, or the CPU's with its core and thread counts."""
+    if device is not None and device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
+    return f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def cli(doc: str, config_class, train_fn, export_fn, default_run: Path, export_help: str) -> None:
-    """The command line every training script shares: train (resumable) or `--export` the checkpoint."""
+    """The command line every training script shares: train (resumable) or `--export` the checkpoint. Every
+    scalar field of the config is a flag (`--batch-size 64`, `--soft-at all`, `--bf16 false`)."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", type=Path, default=default_run)
-    ap.add_argument("--steps", type=int, default=config_class.steps)
-    ap.add_argument("--lr", type=float, default=config_class.lr)
-    ap.add_argument("--batch-size", type=int, default=config_class.batch_size)
-    ap.add_argument("--threads", type=int, default=config_class.threads)
     ap.add_argument("--export", type=Path, default=None, help=export_help)
+    names = []
+    for f in fields(config_class):
+        default = f.default
+        if f.name == "run" or not isinstance(default, (bool, int, float, str, Path)):
+            continue
+        kind = type(default)
+        if kind is bool:
+            kind = lambda v: {"true": True, "false": False}[v.lower()]  # noqa: E731
+        ap.add_argument("--" + f.name.replace("_", "-"), type=kind, default=default)
+        names.append(f.name)
     args = ap.parse_args()
-    cfg = config_class(run=args.run, steps=args.steps, lr=args.lr, batch_size=args.batch_size, threads=args.threads)
+    cfg = config_class(run=args.run, **{name: getattr(args, name) for name in names})
     export_fn(cfg, args.export) if args.export else train_fn(cfg)
 
 

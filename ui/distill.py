@@ -6,7 +6,7 @@ softmax.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import streamlit as st
 import torch
@@ -15,7 +15,8 @@ from transformers import AutoModelForMaskedLM
 from explainers import distillation as dist
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from explainers.model import BUILTIN_DIR, ROOT, EncodedInput, LoadedModel, ModelLoadError, encode_text, load_role
+from explainers.model import (BUILTIN_DIR, BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError, encode_text,
+                              load_role)
 from ui.state import heldout_packed, special_mask
 
 STUDENT_DIR = ROOT / "assets/models/student"
@@ -52,7 +53,15 @@ class MaskedPair:
     teacher_logits: torch.Tensor  # [N, V]
     student_logits: torch.Tensor  # [N, V]
     maskable: int
-    loss: dict[str, float] | None  # the triple loss's terms on this sentence at T = 2 (None: nothing masked)
+    loss: dict[str, float] | None  # the triple loss's terms on this sentence (None: nothing masked)
+    settings: dist.LossSettings  # the loss settings it was computed with
+    settings_known: bool  # True: the student's own (its training.json); False: the paper's, for a foreign student
+
+
+def loss_settings(student_name: str) -> tuple[dist.LossSettings, bool]:
+    """The settings that trained this student where its folder records them, else the paper's."""
+    own = dist.trained_with(STUDENT_DIR if student_name in ("", BUILTIN_NAME) else student_name)
+    return (own, True) if own else (dist.PAPER, False)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -67,16 +76,20 @@ def masked_pair(teacher_name: str, student_name: str, device: str, text_a: str, 
     sel = m.labels[0] != IGNORE_INDEX
     positions = sel.nonzero()[:, 0].tolist()
     ids, att, types = m.input_ids.to(device), enc.attention_mask.to(device), enc.token_type_ids.to(device)
+    settings, known = loss_settings(student_name)
     on = sel.to(device)
+    rows = att[0].bool() if settings.soft_at == "all" else on  # where the loss needs the vocabulary head
     with torch.no_grad():
         th, sh = encode(teacher.model, ids, att, types), encode(student.model, ids, att, types)
-        t, s = mlm_head(teacher.model, th[0, on]).float(), mlm_head(student.model, sh[0, on]).float()
+        t_rows, s_rows = mlm_head(teacher.model, th[0, rows]).float(), mlm_head(student.model, sh[0, rows]).float()
     loss = None
     if positions:
-        out = dist.triple_loss(s, t, m.labels[0, sel].to(device), sh, th, att)
+        out = dist.triple_loss(s_rows, t_rows, m.labels[0].to(device)[rows], sh, th, att, **asdict(settings))
         loss = {"soft": float(out.soft), "mlm": float(out.mlm), "cos": float(out.cos), "total": float(out.total)}
+    masked_rows = on[rows]  # the masked positions among the rows
     return MaskedPair(enc.tokens, tok.convert_ids_to_tokens(m.input_ids[0].tolist()), m.action[0].tolist(), positions,
-                      t.cpu(), s.cpu(), int((special == 0).sum()), loss)
+                      t_rows[masked_rows].cpu(), s_rows[masked_rows].cpu(), int((special == 0).sum()), loss,
+                      settings, known)
 
 
 def _hidden_states(model, ids, att, types):
