@@ -197,6 +197,23 @@ def compare_soft(teacher_logits: torch.Tensor, student_logits: torch.Tensor, tem
                           bool(teacher_logits.argmax() == student_logits.argmax()))
 
 
+def per_position(teacher_logits: torch.Tensor, student_logits: torch.Tensor,
+                 temperature: float = 1.0) -> tuple[list[bool], list[float]]:
+    """For `[N, V]` logits at N positions: does the student's arg-max equal the teacher's, and
+    KL(teacher_T ‖ student_T) in nats, row by row (what `compare_soft` gives for one row)."""
+    log_t = F.log_softmax(teacher_logits.float() / temperature, dim=-1)
+    log_s = F.log_softmax(student_logits.float() / temperature, dim=-1)
+    kl = (log_t.exp() * (log_t - log_s)).sum(-1)
+    return (teacher_logits.argmax(-1) == student_logits.argmax(-1)).tolist(), kl.tolist()
+
+
+def entropy_by_temperature(logits: torch.Tensor, temperatures: list[float]) -> list[float]:
+    """Entropy (nats) of softmax(z / T) of one `[V]` logit vector at each temperature."""
+    t = torch.tensor(temperatures, dtype=torch.float32)[:, None]
+    log_p = F.log_softmax(logits.float()[None, :] / t, dim=-1)  # one pass: no clamp-and-log of the probabilities
+    return (-(log_p.exp() * log_p).sum(-1)).tolist()
+
+
 def layer_cosines(student_hidden, teacher_hidden, attention_mask: torch.Tensor) -> torch.Tensor:
     """Mean cosine similarity over real tokens between every student layer's output and every teacher layer's.
 

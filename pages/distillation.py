@@ -77,40 +77,45 @@ def architecture() -> None:
     c2.markdown(T["params"])
 
 
+# Figures are built in one go.Figure(data, layout) call: plotly's update_layout / add_hline path parsing cost
+# more than the numbers on a slider move (measured with py-spy).
 def bars(cmp: dist.SoftComparison) -> go.Figure:
     labels = [f"{t} " for t in teacher.tokenizer.convert_ids_to_tokens(cmp.teacher_top)][::-1]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(y=labels, x=cmp.teacher_probs[::-1], orientation="h", name="teacher", marker_color=TEACHER_C,
-                         hovertemplate="teacher: %{y} %{x:.3f}<extra></extra>"))
-    fig.add_trace(go.Bar(y=labels, x=cmp.student_probs[::-1], orientation="h", name="student", marker_color=STUDENT_C,
-                         hovertemplate="student: %{y} %{x:.3f}<extra></extra>"))
-    fig.update_layout(barmode="group", height=430, margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(type="category"),
-                      xaxis=dict(title=f"probability at T = {cmp.temperature:g}", rangemode="tozero"),
-                      title="The teacher's top 10 and the student's probability for each",
-                      legend=dict(orientation="h", y=-0.15))
-    return fig
+    data = [go.Bar(y=labels, x=probs[::-1], orientation="h", name=name, marker=dict(color=colour),
+                   hovertemplate=f"{name}: %{{y}} %{{x:.3f}}<extra></extra>")
+            for name, probs, colour in (("teacher", cmp.teacher_probs, TEACHER_C),
+                                        ("student", cmp.student_probs, STUDENT_C))]
+    return go.Figure(data, dict(
+        barmode="group", height=430, margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(type="category"),
+        xaxis=dict(title=dict(text=f"probability at T = {cmp.temperature:g}"), rangemode="tozero"),
+        title=dict(text="The teacher's top 10 and the student's probability for each"),
+        legend=dict(orientation="h", y=-0.15)))
+
+
+ENTROPY_TS = np.round(np.geomspace(0.25, 20, 25), 3).tolist()
+ENTROPY_TICKS = [0.25, 0.5, 1, 2, 5, 10, 20]
 
 
 def entropy_curve(teacher_logits, student_logits, temp: float) -> go.Figure:
-    ts = np.round(np.geomspace(0.25, 20, 40), 3).tolist()
-    ht = [float(dist.entropy(dist.soft_targets(teacher_logits, t))) for t in ts]
-    hs = [float(dist.entropy(dist.soft_targets(student_logits, t))) for t in ts]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ts, y=ht, name="teacher", line=dict(color=TEACHER_C),
-                             hovertemplate="T %{x}<br>%{y:.2f} nats<extra></extra>"))
-    fig.add_trace(go.Scatter(x=ts, y=hs, name="student", line=dict(color=STUDENT_C, dash="dot"),
-                             hovertemplate="T %{x}<br>%{y:.2f} nats<extra></extra>"))
-    fig.add_hline(y=float(np.log(teacher_logits.shape[-1])), line_dash="dash", line_color="#adb5bd",
-                  annotation_text="uniform over the vocabulary", annotation_position="top left")
-    fig.add_vline(x=temp, line_color="#212529")
-    # on a log axis an annotation's x is log10(T) (plotly places add_vline's own annotation wrongly there)
-    fig.add_annotation(x=float(np.log10(temp)), y=0.02, yref="paper", text=f"T = {temp:g}", showarrow=False,
-                       xanchor="left", xshift=4)
-    ticks = [0.25, 0.5, 1, 2, 5, 10, 20]
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis=dict(type="log", title="temperature T", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks]),
-                      yaxis_title="entropy (nats)", legend=dict(orientation="h", y=-0.3))
-    return fig
+    uniform = float(np.log(teacher_logits.shape[-1]))
+    data = [go.Scatter(x=ENTROPY_TS, y=dist.entropy_by_temperature(logits, ENTROPY_TS), name=name,
+                       line=dict(color=colour, dash=dash, shape="spline"),
+                       hovertemplate="T %{x}<br>%{y:.2f} nats<extra></extra>")
+            for name, logits, colour, dash in (("teacher", teacher_logits, TEACHER_C, "solid"),
+                                               ("student", student_logits, STUDENT_C, "dot"))]
+    shapes = [dict(type="line", xref="paper", x0=0, x1=1, y0=uniform, y1=uniform,
+                   line=dict(dash="dash", color="#adb5bd")),
+              dict(type="line", yref="paper", x0=temp, x1=temp, y0=0, y1=1, line=dict(color="#212529"))]
+    # on a log axis an annotation's x is log10(T)
+    notes = [dict(xref="paper", x=0, y=uniform, text="uniform over the vocabulary", showarrow=False,
+                  xanchor="left", yanchor="bottom"),
+             dict(x=float(np.log10(temp)), y=0.02, yref="paper", text=f"T = {temp:g}", showarrow=False,
+                  xanchor="left", xshift=4)]
+    return go.Figure(data, dict(
+        height=300, margin=dict(l=10, r=10, t=30, b=10), shapes=shapes, annotations=notes,
+        xaxis=dict(type="log", title=dict(text="temperature T"), tickvals=ENTROPY_TICKS,
+                   ticktext=[f"{t:g}" for t in ENTROPY_TICKS]),
+        yaxis=dict(title=dict(text="entropy (nats)")), legend=dict(orientation="h", y=-0.3)))
 
 
 @st.fragment
@@ -137,15 +142,15 @@ def soft_targets() -> None:
     tok = teacher.tokenizer
     t_top = tok.convert_ids_to_tokens(mp.teacher_logits.argmax(-1).tolist())
     s_top = tok.convert_ids_to_tokens(mp.student_logits.argmax(-1).tolist())
-    cmp1 = [dist.compare_soft(t, s, 1.0, K) for t, s in zip(mp.teacher_logits, mp.student_logits)]
-    agree = sum(c.agree for c in cmp1)
+    agrees, kls = dist.per_position(mp.teacher_logits, mp.student_logits, 1.0)
+    n = len(agrees)
     m1, m2, m3 = st.columns(3)
-    m1.metric("Student agrees with the teacher", f"{agree} of {len(cmp1)}")
-    m2.metric("Teacher right", f"{sum(t == mp.tokens[p] for t, p in zip(t_top, mp.positions))} of {len(cmp1)}")
-    m3.metric("Student right", f"{sum(s == mp.tokens[p] for s, p in zip(s_top, mp.positions))} of {len(cmp1)}")
+    m1.metric("Student agrees with the teacher", f"{sum(agrees)} of {n}")
+    m2.metric("Teacher right", f"{sum(t == mp.tokens[p] for t, p in zip(t_top, mp.positions))} of {n}")
+    m3.metric("Student right", f"{sum(s == mp.tokens[p] for s, p in zip(s_top, mp.positions))} of {n}")
     st.dataframe({"position": mp.positions, "original": [mp.tokens[p] for p in mp.positions],
                   "read": [mp.shown[p] for p in mp.positions], "teacher's top-1": t_top, "student's top-1": s_top,
-                  "agree": ["✓" if c.agree else "✗" for c in cmp1], "KL at T = 1 (nats)": [c.kl for c in cmp1]},
+                  "agree": ["✓" if a else "✗" for a in agrees], "KL at T = 1 (nats)": kls},
                  hide_index=True, column_config={"KL at T = 1 (nats)": st.column_config.NumberColumn(format="%.3f")})
 
     st.markdown(T["temperature"])
@@ -240,12 +245,12 @@ def loss_now(mp: D.MaskedPair) -> None:
     parts = [(f"{c.alpha_ce:g} · T² · KL", c.alpha_ce * mp.loss["soft"], mp.loss["soft"], TEACHER_C),
              (f"{c.alpha_mlm:g} · MLM", c.alpha_mlm * mp.loss["mlm"], mp.loss["mlm"], "#2f9e44"),
              (f"{c.alpha_cos:g} · (1 − cos)", c.alpha_cos * mp.loss["cos"], mp.loss["cos"], STUDENT_C)]
-    fig = go.Figure([go.Bar(y=["loss"], x=[v], name=f"{n} = {v:.2f}", orientation="h", marker_color=colour,
+    fig = go.Figure([go.Bar(y=["loss"], x=[v], name=f"{n} = {v:.2f}", orientation="h", marker=dict(color=colour),
                             hovertemplate=f"{n}: %{{x:.3f}} (the term itself: {raw:.3f})<extra></extra>")
-                     for n, v, raw, colour in parts])
-    fig.update_layout(barmode="stack", height=170, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="nats",
-                      title=f"On your masked sentence above, at T = {c.temperature:g}: L = {mp.loss['total']:.2f}",
-                      legend=dict(orientation="h", y=-0.4, traceorder="normal"))
+                     for n, v, raw, colour in parts], dict(
+        barmode="stack", height=170, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(title=dict(text="nats")),
+        title=dict(text=f"On your masked sentence above, at T = {c.temperature:g}: L = {mp.loss['total']:.2f}"),
+        legend=dict(orientation="h", y=-0.4, traceorder="normal")))
     st.plotly_chart(fig, key="d_loss")
     st.caption(T["loss-terms"].format(soft=f"{mp.loss['soft']:.3f}", mlm=f"{mp.loss['mlm']:.3f}",
                                       cos=f"{mp.loss['cos']:.3f}"))

@@ -4,9 +4,9 @@ import pytest
 import torch
 from transformers import BertConfig, BertForMaskedLM
 
-from explainers.distillation import (LAYER_MAP, compare_soft, cosine_loss, entropy, heldout_agreement, init_student,
-                                     layer_cosines, parameter_breakdown, soft_target_loss, soft_targets,
-                                     triple_loss)
+from explainers.distillation import (LAYER_MAP, compare_soft, cosine_loss, entropy, entropy_by_temperature,
+                                     heldout_agreement, init_student, layer_cosines, parameter_breakdown,
+                                     per_position, soft_target_loss, soft_targets, triple_loss)
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +174,15 @@ def test_the_training_script_defaults_are_the_shipped_students_settings():
     shipped = trained_with(ROOT / "assets/models/student")
     assert shipped == LossSettings(Config.temperature, Config.alpha_ce, Config.alpha_mlm, Config.alpha_cos,
                                    Config.soft_at)
+
+
+def test_per_position_and_entropy_curve_equal_the_one_row_versions():
+    torch.manual_seed(1)
+    t, s = torch.randn(5, 50) * 3, torch.randn(5, 50) * 3
+    agree, kl = per_position(t, s, 2.0)
+    for i in range(5):
+        one = compare_soft(t[i], s[i], 2.0, k=3)
+        assert agree[i] == one.agree and kl[i] == pytest.approx(one.kl, rel=1e-5, abs=1e-7)
+    temps = [0.5, 1.0, 4.0]
+    assert entropy_by_temperature(t[0], temps) == pytest.approx(
+        [float(entropy(soft_targets(t[0], x))) for x in temps], rel=1e-5)
