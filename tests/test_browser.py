@@ -239,7 +239,8 @@ def test_distillation_temperature_slider_updates_url_and_entropy(base_url, page)
     for _ in range(4):
         page.keyboard.press("ArrowRight")
     expect(page).to_have_url(re.compile(r"[?&]d_temp=3(\.0)?(&|$)"), timeout=TIMEOUT_MS)
+    # the URL changes on the key press, the numbers after the fragment's rerun: wait for them, do not race
+    expect(metric).not_to_have_text(before, timeout=TIMEOUT_MS)
     wait_idle(page)
-    assert metric.inner_text() != before
     shot(page, "distillation-t3")
     assert_no_exception(page)
