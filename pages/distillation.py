@@ -10,7 +10,7 @@ from explainers import distillation as dist  # noqa: E402
 from explainers.model import BUILTIN_NAME  # noqa: E402
 from ui import distill as D  # noqa: E402
 from ui import prose, state  # noqa: E402
-from ui.html import masked_chips  # noqa: E402
+from ui.html import masked_chips, paired_bars, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.prose import LANG, TEXT_DIR  # noqa: E402
 
@@ -77,19 +77,14 @@ def architecture() -> None:
     c2.markdown(T["params"])
 
 
-# Figures are built in one go.Figure(data, layout) call: plotly's update_layout / add_hline path parsing cost
-# more than the numbers on a slider move (measured with py-spy).
-def bars(cmp: dist.SoftComparison) -> go.Figure:
-    labels = [f"{t} " for t in teacher.tokenizer.convert_ids_to_tokens(cmp.teacher_top)][::-1]
-    data = [go.Bar(y=labels, x=probs[::-1], orientation="h", name=name, marker=dict(color=colour),
-                   hovertemplate=f"{name}: %{{y}} %{{x:.3f}}<extra></extra>")
-            for name, probs, colour in (("teacher", cmp.teacher_probs, TEACHER_C),
-                                        ("student", cmp.student_probs, STUDENT_C))]
-    return go.Figure(data, dict(
-        barmode="group", height=430, margin=dict(l=10, r=10, t=40, b=10), yaxis=dict(type="category"),
-        xaxis=dict(title=dict(text=f"probability at T = {cmp.temperature:g}"), rangemode="tozero"),
-        title=dict(text="The teacher's top 10 and the student's probability for each"),
-        legend=dict(orientation="h", y=-0.15)))
+# On a slider move the browser redraws this section: plotly charts cost it tens of ms each (measured), so the
+# bars are plain HTML, and the one plotly figure is built in one go.Figure(data, layout) call (plotly's
+# update_layout / add_hline path parsing cost more than the numbers, measured with py-spy).
+def bars(cmp: dist.SoftComparison) -> str:
+    labels = teacher.tokenizer.convert_ids_to_tokens(cmp.teacher_top)
+    return paired_bars("The teacher's top 10 and the student's probability for each", labels,
+                       [("teacher", cmp.teacher_probs, TEACHER_C), ("student", cmp.student_probs, STUDENT_C)],
+                       f"probability at T = {cmp.temperature:g}")
 
 
 ENTROPY_TS = np.round(np.geomspace(0.25, 20, 25), 3).tolist()
@@ -161,7 +156,7 @@ def soft_targets() -> None:
     temp = c2.slider("Temperature T", 0.5, 10.0, step=0.5, key="d_temp", bind="query-params")
     cmp = dist.compare_soft(mp.teacher_logits[j], mp.student_logits[j], temp, K)
     c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(bars(cmp), key="d_bars")
+    c1.html(bars(cmp))
     with c2:
         a, b = st.columns(2)
         a.metric("Teacher entropy", f"{cmp.teacher_entropy:.2f} nats")
@@ -245,13 +240,9 @@ def loss_now(mp: D.MaskedPair) -> None:
     parts = [(f"{c.alpha_ce:g} · T² · KL", c.alpha_ce * mp.loss["soft"], mp.loss["soft"], TEACHER_C),
              (f"{c.alpha_mlm:g} · MLM", c.alpha_mlm * mp.loss["mlm"], mp.loss["mlm"], "#2f9e44"),
              (f"{c.alpha_cos:g} · (1 − cos)", c.alpha_cos * mp.loss["cos"], mp.loss["cos"], STUDENT_C)]
-    fig = go.Figure([go.Bar(y=["loss"], x=[v], name=f"{n} = {v:.2f}", orientation="h", marker=dict(color=colour),
-                            hovertemplate=f"{n}: %{{x:.3f}} (the term itself: {raw:.3f})<extra></extra>")
-                     for n, v, raw, colour in parts], dict(
-        barmode="stack", height=170, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(title=dict(text="nats")),
-        title=dict(text=f"On your masked sentence above, at T = {c.temperature:g}: L = {mp.loss['total']:.2f}"),
-        legend=dict(orientation="h", y=-0.4, traceorder="normal")))
-    st.plotly_chart(fig, key="d_loss")
+    st.html(stacked_bar(f"On your masked sentence above, at T = {c.temperature:g}: L = {mp.loss['total']:.2f}",
+                        [(n, v, colour, f"{n} = {v:.3f} (the term itself: {raw:.3f})")
+                         for n, v, raw, colour in parts], "nats"))
     st.caption(T["loss-terms"].format(soft=f"{mp.loss['soft']:.3f}", mlm=f"{mp.loss['mlm']:.3f}",
                                       cos=f"{mp.loss['cos']:.3f}"))
 

@@ -101,3 +101,42 @@ def score_chips(tokens: list[str], p: list[float], truth: list[int], threshold: 
         f'<span style="border:3px solid #212529;border-radius:6px;padding:0 6px">flagged: p ≥ {threshold:.2f}</span>'
         '<span>✓ / ✗: the flag agrees / disagrees with the truth</span></div>')
     return f'<div>{"".join(chips)}</div>{legend}'
+
+
+def _legend(items: list[tuple[str, str]]) -> str:
+    return "".join(f'<span style="margin-right:1.2em;white-space:nowrap"><span style="display:inline-block;width:.8em;'
+                   f'height:.8em;background:{c};margin-right:.35em;vertical-align:-.05em"></span>{html.escape(t)}'
+                   "</span>" for t, c in items)
+
+
+def stacked_bar(title: str, parts: list[tuple[str, float, str, str]], unit: str) -> str:
+    """A horizontal stacked bar in plain HTML, cheap for the browser to redraw on a slider move (a plotly chart
+    costs tens of ms there): `parts` are (label, value ≥ 0, colour, tooltip); a zero part keeps its legend entry."""
+    total = sum(max(v, 0.0) for _, v, _, _ in parts) or 1.0
+    segs = "".join(f'<div title="{html.escape(tip)}" style="width:{100 * max(v, 0.0) / total:.3f}%;background:{c}">'
+                   "</div>" for _, v, c, tip in parts)
+    legend = _legend([(f"{label} = {v:.2f} {unit}", c) for label, v, c, _ in parts])
+    return (f'<div style="font-size:.9rem"><div style="font-weight:600;margin:.2em 0 .4em">{html.escape(title)}</div>'
+            f'<div role="img" aria-label="{html.escape(title)}" style="display:flex;height:2.2em;border-radius:.3em;'
+            f'overflow:hidden;background:#f1f3f5">{segs}</div><div style="margin-top:.5em;color:#495057">{legend}'
+            "</div></div>")
+
+
+def paired_bars(title: str, labels: list[str], series: list[tuple[str, list[float], str]], axis: str) -> str:
+    """Grouped horizontal bars in plain HTML: one row per label, one thin bar per series (name, values, colour),
+    scaled to the largest value, each with its value at its end."""
+    top = max((v for _, vs, _ in series for v in vs), default=1.0) or 1.0
+    rows = []
+    for i, label in enumerate(labels):
+        bars = "".join(
+            f'<div style="display:flex;align-items:center;height:.95em;margin:1px 0">'
+            f'<div title="{html.escape(name)}: {vs[i]:.4f}" style="height:100%;width:{85 * vs[i] / top:.3f}%;'
+            f'background:{c};border-radius:0 .2em .2em 0"></div><span style="font-size:.72rem;color:#495057;'
+            f'margin-left:.3em">{vs[i]:.3f}</span></div>' for name, vs, c in series)
+        rows.append(f'<div style="display:flex;align-items:center;margin:.25em 0"><div style="width:7em;'
+                    f'text-align:right;padding-right:.5em;font-family:monospace;overflow:hidden;text-overflow:ellipsis;'
+                    f'white-space:nowrap">{html.escape(label)}</div><div style="flex:1">{bars}</div></div>')
+    return (f'<div style="font-size:.9rem"><div style="font-weight:600;margin:.2em 0 .5em">{html.escape(title)}</div>'
+            f'<div role="img" aria-label="{html.escape(title)}">{"".join(rows)}</div><div style="margin:.4em 0 0 7.5em;'
+            f'color:#868e96;font-size:.8rem">{html.escape(axis)}</div><div style="margin:.3em 0 0 7.5em;'
+            f'color:#495057">{_legend([(name, c) for name, _, c in series])}</div></div>')

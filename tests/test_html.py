@@ -1,0 +1,26 @@
+"""The plain-HTML charts: escaped text, widths in proportion to the values."""
+import re
+
+import pytest
+
+from ui.html import paired_bars, stacked_bar
+
+
+def _widths(markup: str) -> list[float]:
+    return [float(w) for w in re.findall(r"width:([\d.]+)%", markup)]
+
+
+def test_stacked_bar_widths_add_up_and_text_is_escaped():
+    out = stacked_bar("<b>L</b>", [("a<script>", 3.0, "#111", "x\"y"), ("b", 0.0, "#222", ""), ("c", 1.0, "#333", "")],
+                      "nats")
+    assert _widths(out) == pytest.approx([75.0, 0.0, 25.0])
+    assert "<script>" not in out and "<b>L</b>" not in out and "&lt;script&gt;" in out and "x&quot;y" in out
+    assert "b = 0.00 nats" in out  # a zero term keeps its legend entry
+
+
+def test_paired_bars_scale_to_the_largest_value():
+    out = paired_bars("top", ["the", "<img src=x onerror=alert(1)>"], [("teacher", [0.5, 0.25], "#111"),
+                                                                        ("student", [0.1, 0.0], "#222")], "p")
+    assert _widths(out) == pytest.approx([85.0, 17.0, 42.5, 0.0])  # teacher, student per row; 0.5 → 85 %
+    assert "<img" not in out and "&lt;img" in out
+    assert "0.250" in out and "0.100" in out
