@@ -88,14 +88,13 @@ def trained_with(folder) -> LossSettings | None:
     from pathlib import Path
 
     path = Path(folder) / "training.json"
-    if not path.is_file():
-        return None
-    cfg = json.loads(path.read_text()).get("config", {})
     try:
-        return LossSettings(float(cfg["temperature"]), float(cfg["alpha_ce"]), float(cfg["alpha_mlm"]),
-                            float(cfg["alpha_cos"]), cfg.get("soft_at", "masked"))
-    except (KeyError, ValueError):
+        cfg = json.loads(path.read_text())["config"]
+        settings = LossSettings(float(cfg["temperature"]), float(cfg["alpha_ce"]), float(cfg["alpha_mlm"]),
+                                float(cfg["alpha_cos"]), str(cfg.get("soft_at", "masked")))
+    except (OSError, KeyError, TypeError, ValueError):  # no file, not JSON, not ours
         return None
+    return settings if settings.soft_at in SOFT_AT and settings.temperature > 0 else None
 
 
 SOFT_AT = ("masked", "all")  # where the soft-target KL is taken: masked positions, or every real token

@@ -186,3 +186,15 @@ def test_per_position_and_entropy_curve_equal_the_one_row_versions():
     temps = [0.5, 1.0, 4.0]
     assert entropy_by_temperature(t[0], temps) == pytest.approx(
         [float(entropy(soft_targets(t[0], x))) for x in temps], rel=1e-5)
+
+
+@pytest.mark.parametrize("text", ["not json", "[]", '{"config": {"temperature": "2"}}',
+                                  '{"config": {"temperature": "x", "alpha_ce": 5, "alpha_mlm": 2, "alpha_cos": 1}}',
+                                  '{"config": {"temperature": 1, "alpha_ce": 5, "alpha_mlm": 2, "alpha_cos": 1, '
+                                  '"soft_at": "everywhere"}}'])
+def test_trained_with_ignores_a_training_json_that_is_not_ours(tmp_path, text):
+    from explainers.distillation import trained_with
+
+    (tmp_path / "training.json").write_text(text)
+    assert trained_with(tmp_path) is None
+    assert trained_with(tmp_path / "missing") is None
