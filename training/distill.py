@@ -27,7 +27,8 @@ from explainers.corpus import load_packed
 from explainers.distillation import heldout_agreement, init_student, student_config, triple_loss
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from training.pretrain_mlm import batch_at, checkpoint_facts, cli, hardware, lr_at, save_checkpoint
+from training.pretrain_mlm import (batch_at, checkpoint_facts, cli, hardware, lr_at, save_checkpoint,
+                                   save_model_folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -165,11 +166,8 @@ def export(cfg: Config, out: Path) -> None:
     state = torch.load(cfg.run / "ckpt.pt", weights_only=False, map_location="cpu")
     student = DistilBertForMaskedLM(student_config(teacher.config, len(cfg.layers)))
     student.load_state_dict(state["model"])
-    out.mkdir(parents=True, exist_ok=True)
-    student.half().save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
     facts = checkpoint_facts(state, teacher_layers=list(cfg.layers))
-    (out / "training.json").write_text(json.dumps(facts, indent=2))
+    save_model_folder(out, student, tokenizer, facts)
     print(json.dumps(facts, indent=2))
 
 

@@ -28,7 +28,7 @@ from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraF
 
 from explainers.corpus import load_packed
 from explainers.electra import LAMBDA, corrupt, electra_loss, heldout_scores, roc, share_embeddings
-from training.pretrain_mlm import batch_at, checkpoint_facts, cli, lr_at, save_checkpoint
+from training.pretrain_mlm import batch_at, checkpoint_facts, cli, lr_at, save_checkpoint, save_model_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR, DISCRIMINATOR = "electra-generator", "electra-discriminator"
@@ -245,11 +245,7 @@ def export(cfg: Config, out: Path) -> None:
     facts = checkpoint_facts(state, embedding_fit_cosine_lstsq=first.get("embedding_fit_cosine_lstsq"),
                              embedding_fit_cosine=first.get("embedding_fit_cosine"))
     for name, model in ((GENERATOR, gen), (DISCRIMINATOR, disc)):
-        folder = out / name
-        folder.mkdir(parents=True, exist_ok=True)
-        model.half().save_pretrained(folder, safe_serialization=True)
-        tokenizer.save_pretrained(folder)
-        (folder / "training.json").write_text(json.dumps(facts, indent=2))
+        save_model_folder(out / name, model, tokenizer, facts)
     print(json.dumps(facts, indent=2))
 
 

@@ -96,6 +96,14 @@ def checkpoint_facts(state: dict, **extra) -> dict:
             "hardware": state.get("hardware") or hardware()}
 
 
+def save_model_folder(folder: Path, model, tokenizer, facts: dict) -> None:
+    """An fp16 `from_pretrained` folder: weights (safetensors), tokenizer and `training.json` (the facts)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.half().save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    (folder / "training.json").write_text(json.dumps(facts, indent=2))
+
+
 def hardware(device: torch.device | None = None) -> str:
     """Where training runs: the GPU's name, or the CPU's with its core and thread counts."""
     if device is not None and device.type == "cuda":
@@ -183,11 +191,8 @@ def export(cfg: Config, out: Path) -> None:
     state = torch.load(cfg.run / "ckpt.pt", weights_only=False)
     model = BertForMaskedLM.from_pretrained(cfg.init, dtype=torch.float32)
     model.load_state_dict(state["model"])
-    out.mkdir(parents=True, exist_ok=True)
-    model.half().save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
     facts = checkpoint_facts(state)
-    (out / "training.json").write_text(json.dumps(facts, indent=2))
+    save_model_folder(out, model, tokenizer, facts)
     print(json.dumps(facts, indent=2))
 
 
