@@ -25,14 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks/RESULTS.md"
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, streamlit_server, wait_idle  # noqa: E402
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, slider, streamlit_server, wait_idle  # noqa: E402
 TARGET_RERENDER_P50_MS = 150
 TARGET_COLD_START_S = 5.0
-
-
-def slider(label: str) -> str:
-    """CSS selector of a Streamlit 1.67 slider's keyboard-focusable input, by its label."""
-    return f'[data-testid="stSlider"] input[type="range"][aria-label="{label}"]'
 
 
 @dataclass(frozen=True)

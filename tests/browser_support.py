@@ -60,6 +60,11 @@ def streamlit_server(log: Path | None = None, timeout: float = 90):
             out.close()
 
 
+def slider(label: str, prefix: bool = False) -> str:
+    """CSS selector of a Streamlit 1.67 slider's keyboard-focusable input, by its label (or its label's start)."""
+    return f'[data-testid="stSlider"] input[type="range"][aria-label{"^" if prefix else ""}="{label}"]'
+
+
 def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 120_000) -> None:
     """Until the app has been idle for `quiet_ms` in a row (a cold page reruns once after its first run)."""
     page.wait_for_function(

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlparse
 import pytest
 
 from tests import browser_support
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, slider
 
 ARTIFACTS = ROOT / "tests/artifacts"
 TIMEOUT_MS = 60_000
@@ -88,7 +88,7 @@ def shot(page, name: str) -> None:
 
 
 def layer_slider(page):
-    return page.locator('[data-testid="stSlider"] input[type="range"][aria-label="Layer"]')
+    return page.locator(slider("Layer"))
 
 
 def frame_of(page, title_part: str):
@@ -189,8 +189,7 @@ def test_masking_rate_slider_remasks_the_sentence(base_url, page):
     page.goto(f"{base_url}/masking")
     wait_idle(page)
     expect(page.get_by_text("Chosen at 15 %").first).to_be_visible(timeout=TIMEOUT_MS)
-    page.locator('[data-testid="stSlider"] input[type="range"][aria-label="Rate: share of pieces chosen (%)"]'
-                 ).first.focus()
+    page.locator(slider("Rate: share of pieces chosen (%)")).first.focus()
     for _ in range(3):
         page.keyboard.press("ArrowRight")
     expect(page.get_by_text("Chosen at 18 %").first).to_be_visible(timeout=TIMEOUT_MS)
@@ -208,7 +207,7 @@ def test_electra_resample_and_threshold_update_the_page_and_url(base_url, page):
     expect(page).to_have_url(re.compile(r"[?&]e_seed=1(&|$)"), timeout=TIMEOUT_MS)
     expect(page.get_by_text("seed 1 ·").first).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
-    page.locator('[data-testid="stSlider"] input[type="range"][aria-label^="Threshold"]').first.focus()
+    page.locator(slider("Threshold", prefix=True)).first.focus()
     page.keyboard.press("ArrowRight")
     expect(page.get_by_text("flagged: p ≥ 0.55").first).to_be_visible(timeout=TIMEOUT_MS)
     expect(page).to_have_url(re.compile(r"[?&]e_thr=0\.55(&|$)"), timeout=TIMEOUT_MS)
@@ -235,7 +234,7 @@ def test_distillation_temperature_slider_updates_url_and_entropy(base_url, page)
     wait_idle(page)
     metric = page.locator('[data-testid="stMetric"]', has_text="Teacher entropy").first
     before = metric.inner_text()
-    page.locator('[data-testid="stSlider"] input[type="range"][aria-label="Temperature T"]').first.focus()
+    page.locator(slider("Temperature T")).first.focus()
     for _ in range(4):
         page.keyboard.press("ArrowRight")
     expect(page).to_have_url(re.compile(r"[?&]d_temp=3(\.0)?(&|$)"), timeout=TIMEOUT_MS)

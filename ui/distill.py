@@ -7,6 +7,7 @@ softmax.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import streamlit as st
 import torch
@@ -15,8 +16,8 @@ from transformers import AutoModelForMaskedLM
 from explainers import distillation as dist
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from explainers.model import (BUILTIN_DIR, BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError, encode_text,
-                              load_role)
+from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError, load_role
+from ui.pairs import encode_for_pair, require_same_vocabulary
 from ui.state import heldout_packed, special_mask
 
 STUDENT_DIR = ROOT / "assets/models/student"
@@ -26,9 +27,8 @@ STUDENT_DIR = ROOT / "assets/models/student"
 def get_pair(teacher_name: str, student_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
     teacher = load_role(teacher_name, BUILTIN_DIR, AutoModelForMaskedLM, device)
     student = load_role(student_name, STUDENT_DIR, AutoModelForMaskedLM, device)
-    if teacher.tokenizer.get_vocab() != student.tokenizer.get_vocab():
-        raise ModelLoadError(f"'{teacher_name}' and '{student_name}' use different vocabularies: a student learns "
-                             "the teacher's distribution over the same word pieces.")
+    require_same_vocabulary(teacher, student, "a student learns the teacher's distribution over the same word "
+                                              "pieces.")
     if teacher.config.hidden_size != student.config.hidden_size:
         raise ModelLoadError(f"'{teacher_name}' is {teacher.config.hidden_size} wide and '{student_name}' "
                              f"{student.config.hidden_size}: DistilBERT's cosine loss compares hidden vectors of "
@@ -38,8 +38,7 @@ def get_pair(teacher_name: str, student_name: str, device: str) -> tuple[LoadedM
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def encoded(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str) -> EncodedInput:
-    t, s = get_pair(teacher_name, student_name, device)
-    return encode_text(t.tokenizer, text_a, text_b, max_length=min(t.max_positions, s.max_positions))
+    return encode_for_pair(*get_pair(teacher_name, student_name, device), text_a, text_b)
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,7 @@ class MaskedPair:
     settings_known: bool  # True: the student's own (its training.json); False: the paper's, for a foreign student
 
 
+@lru_cache(maxsize=16)  # read once per student, like the model itself, not on every slider move
 def loss_settings(student_name: str) -> tuple[dist.LossSettings, bool]:
     """The settings that trained this student where its folder records them, else the paper's."""
     own = dist.trained_with(STUDENT_DIR if student_name in ("", BUILTIN_NAME) else student_name)

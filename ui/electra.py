@@ -12,7 +12,8 @@ import torch
 from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers import electra
-from explainers.model import ROOT, EncodedInput, LoadedModel, ModelLoadError, encode_text, load_role
+from explainers.model import ROOT, EncodedInput, LoadedModel, load_role
+from ui.pairs import encode_for_pair, require_same_vocabulary
 from ui.state import heldout_packed, special_mask
 
 GENERATOR_DIR = ROOT / "assets/models/electra-generator"
@@ -23,17 +24,13 @@ DISCRIMINATOR_DIR = ROOT / "assets/models/electra-discriminator"
 def get_pair(gen_name: str, disc_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
     gen = load_role(gen_name, GENERATOR_DIR, ElectraForMaskedLM, device)
     disc = load_role(disc_name, DISCRIMINATOR_DIR, ElectraForPreTraining, device)
-    if gen.tokenizer.get_vocab() != disc.tokenizer.get_vocab():
-        raise ModelLoadError(f"'{gen_name}' and '{disc_name}' use different vocabularies: the discriminator must "
-                             "read the generator's pieces.")
+    require_same_vocabulary(gen, disc, "the discriminator must read the generator's pieces.")
     return gen, disc
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def encoded(gen_name: str, disc_name: str, device: str, text_a: str, text_b: str) -> EncodedInput:
-    gen, disc = get_pair(gen_name, disc_name, device)
-    limit = min(gen.max_positions, disc.max_positions)
-    return encode_text(gen.tokenizer, text_a, text_b, max_length=limit)
+    return encode_for_pair(*get_pair(gen_name, disc_name, device), text_a, text_b)
 
 
 @dataclass(frozen=True)

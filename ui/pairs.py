@@ -5,7 +5,7 @@ from typing import Callable
 
 import streamlit as st
 
-from explainers.model import BUILTIN_NAME, EmptyInputError, EncodedInput, ModelLoadError
+from explainers.model import BUILTIN_NAME, EmptyInputError, EncodedInput, LoadedModel, ModelLoadError, encode_text
 from ui.html import md_escape
 
 
@@ -40,3 +40,14 @@ def encode_or_stop(encode: Callable[[], EncodedInput]) -> EncodedInput:
     for note in enc.notes:
         st.warning(note, icon=":material/info:")
     return enc
+
+
+def require_same_vocabulary(a: LoadedModel, b: LoadedModel, why: str) -> None:
+    """A pair reads one sequence of word pieces: refuse two tokenizers with different vocabularies."""
+    if a.tokenizer.get_vocab() != b.tokenizer.get_vocab():
+        raise ModelLoadError(f"'{a.name}' and '{b.name}' use different vocabularies: {why}")
+
+
+def encode_for_pair(a: LoadedModel, b: LoadedModel, text_a: str, text_b: str) -> EncodedInput:
+    """The sidebar text as both models read it: truncated to the shorter of their position limits."""
+    return encode_text(a.tokenizer, text_a, text_b, max_length=min(a.max_positions, b.max_positions))
