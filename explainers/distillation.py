@@ -224,16 +224,32 @@ def layer_cosines(student_hidden, teacher_hidden, attention_mask: torch.Tensor) 
     return torch.einsum("snd,lnd->sln", s, t).mean(-1)
 
 
+NEAR_TIE = 0.05  # the teacher's two best guesses within this much probability (T = 1) of each other
+
+
+def lead(logits: torch.Tensor) -> torch.Tensor:
+    """For `[N, V]` logits: p(first guess) − p(second guess) at T = 1, row by row."""
+    top2 = F.softmax(logits.float(), dim=-1).topk(2, dim=-1).values
+    return top2[:, 0] - top2[:, 1]
+
+
+def near_ties(teacher_logits: torch.Tensor, margin: float = NEAR_TIE) -> torch.Tensor:
+    """Is the teacher's `lead` under `margin`? Where it is, the teacher is nearly undecided between two words,
+    and a student's arg-max may fall on either."""
+    return lead(teacher_logits) < margin
+
+
 @torch.no_grad()
 def heldout_agreement(student, teacher, packed: dict, *, mask_token_id: int, vocab_size: int, seed: int = 1234,
                       batch_size: int = 32) -> dict:
     """Held-out masked positions (15 %, 80/10/10, seeded; both models read the same masked input): each model's
-    top-1, their top-1 agreement and the mean KL(teacher ‖ student) at T = 1."""
+    top-1, their top-1 agreement and the mean KL(teacher ‖ student) at T = 1; and the agreement apart where the
+    teacher is nearly undecided (`near_ties`) and where it is not."""
     from explainers.masking import IGNORE_INDEX, mask_tokens
     from explainers.mlm import encode, mlm_head
 
     g = torch.Generator().manual_seed(seed)
-    n = s_ok = t_ok = agree = 0
+    n = s_ok = t_ok = agree = ties = agree_ties = 0
     kl = 0.0
     for i in range(0, len(packed["input_ids"]), batch_size):
         ids, att, special = (packed[k][i:i + batch_size] for k in ("input_ids", "attention_mask", "special"))
@@ -246,10 +262,17 @@ def heldout_agreement(student, teacher, packed: dict, *, mask_token_id: int, voc
         n += len(target)
         s_ok += int((s.argmax(-1) == target).sum())
         t_ok += int((t.argmax(-1) == target).sum())
-        agree += int((s.argmax(-1) == t.argmax(-1)).sum())
+        same = s.argmax(-1) == t.argmax(-1)
+        tie = near_ties(t)
+        agree += int(same.sum())
+        ties += int(tie.sum())
+        agree_ties += int((same & tie).sum())
         kl += float(soft_target_loss(s, t, 1.0)) * len(target)
+    clear = n - ties
     return {"student_top1": s_ok / n, "teacher_top1": t_ok / n, "agreement": agree / n, "kl": kl / n,
-            "positions": n}
+            "positions": n, "near_tie_share": ties / n,
+            "agreement_near_tie": agree_ties / ties if ties else float("nan"),
+            "agreement_clear": (agree - agree_ties) / clear if clear else float("nan")}
 
 
 def parameter_breakdown(model) -> dict[str, int]:

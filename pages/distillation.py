@@ -138,6 +138,7 @@ def soft_targets() -> None:
     t_top = tok.convert_ids_to_tokens(mp.teacher_logits.argmax(-1).tolist())
     s_top = tok.convert_ids_to_tokens(mp.student_logits.argmax(-1).tolist())
     agrees, kls = dist.per_position(mp.teacher_logits, mp.student_logits, 1.0)
+    leads = dist.lead(mp.teacher_logits).tolist()
     n = len(agrees)
     m1, m2, m3 = st.columns(3)
     m1.metric("Student agrees with the teacher", f"{sum(agrees)} of {n}")
@@ -145,8 +146,13 @@ def soft_targets() -> None:
     m3.metric("Student right", f"{sum(s == mp.tokens[p] for s, p in zip(s_top, mp.positions))} of {n}")
     st.dataframe({"position": mp.positions, "original": [mp.tokens[p] for p in mp.positions],
                   "read": [mp.shown[p] for p in mp.positions], "teacher's top-1": t_top, "student's top-1": s_top,
-                  "agree": ["✓" if a else "✗" for a in agrees], "KL at T = 1 (nats)": kls},
-                 hide_index=True, column_config={"KL at T = 1 (nats)": st.column_config.NumberColumn(format="%.3f")})
+                  "agree": ["✓" if a else "✗" for a in agrees], "teacher's lead": leads, "KL at T = 1 (nats)": kls},
+                 hide_index=True, column_config={
+                     "teacher's lead": st.column_config.NumberColumn(
+                         format="%.2f", help="The teacher's probability for its first guess minus that for its "
+                                             f"second. Under {dist.NEAR_TIE:g} the teacher is nearly undecided, and "
+                                             "the student's first guess often falls on the other word."),
+                     "KL at T = 1 (nats)": st.column_config.NumberColumn(format="%.3f")})
 
     st.markdown(T["temperature"])
     c1, c2 = st.columns([2, 3])
@@ -223,10 +229,18 @@ def claims(speedup: float, smaller: float) -> None:
             "faster": f"{1 - 1 / speedup:.0%} less encoder time ({speedup:.2f}× throughput), on your text",
             "quality": f"held-out masked top-1 {h['student_top1']:.1%} vs the teacher's {h['teacher_top1']:.1%}: "
                        f"{h['student_top1'] / h['teacher_top1']:.0%} of it; the same first guess as the teacher at "
-                       f"{h['agreement']:.0%} of {h['positions']} positions"}
+                       f"{h['agreement']:.0%} of {h['positions']} positions{by_lead(h)}"}
     st.table({rows[0][0]: [r[0] for r in rows[1:]], rows[0][1]: [r[1] for r in rows[1:]],
               "measured here (built-in pair, live)" if (teacher_name, student_name) == (BUILTIN_NAME, BUILTIN_NAME)
               else "measured here (live)": [ours[r[2]] for r in rows[1:]]}, border="horizontal")
+
+
+def by_lead(h: dict) -> str:
+    """The agreement apart where the teacher was sure of its first guess and where it was nearly undecided."""
+    if not 0 < h["near_tie_share"] < 1:
+        return ""
+    return (f" ({h['agreement_clear']:.0%} where the teacher's first guess leads its second by ≥ {dist.NEAR_TIE:g}; "
+            f"{h['agreement_near_tie']:.0%} at the {h['near_tie_share']:.0%} of positions where it does not)")
 
 
 def loss_now(mp: D.MaskedPair) -> None:

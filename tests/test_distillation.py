@@ -5,7 +5,7 @@ import torch
 from transformers import BertConfig, BertForMaskedLM
 
 from explainers.distillation import (LAYER_MAP, compare_soft, cosine_loss, entropy, entropy_by_temperature,
-                                     heldout_agreement, init_student, layer_cosines, parameter_breakdown,
+                                     heldout_agreement, init_student, layer_cosines, near_ties, parameter_breakdown,
                                      per_position, soft_target_loss, soft_targets, triple_loss)
 
 
@@ -132,8 +132,20 @@ def test_a_full_copy_of_the_teacher_agrees_everywhere_and_a_half_copy_does_not(t
                              vocab_size=40)
     assert full["agreement"] == 1.0 and full["kl"] == pytest.approx(0.0, abs=1e-4)
     assert full["student_top1"] == full["teacher_top1"] and full["positions"] > 0
+    assert all(math.isnan(full[k]) or full[k] == 1.0 for k in ("agreement_near_tie", "agreement_clear"))
     half = heldout_agreement(init_student(teacher), teacher, packed, mask_token_id=4, vocab_size=40)
     assert half["kl"] > full["kl"] and half["positions"] == full["positions"]  # same seed: the same positions
+    # the two groups make up the whole: share · near-tie agreement + (1 − share) · clear agreement
+    share = half["near_tie_share"]
+    parts = [(share, half["agreement_near_tie"]), (1 - share, half["agreement_clear"])]
+    assert sum(w * a for w, a in parts if w > 0) == pytest.approx(half["agreement"])
+
+
+def test_near_ties_by_hand():
+    # probabilities (0.50, 0.48, 0.02): a near tie; (0.70, 0.20, 0.10): not; (0.40, 0.36, 0.24): margin 0.04 < 0.05
+    probs = torch.tensor([[0.50, 0.48, 0.02], [0.70, 0.20, 0.10], [0.40, 0.36, 0.24], [0.1, 0.3, 0.6]])
+    assert near_ties(probs.log()).tolist() == [True, False, True, False]
+    assert near_ties(probs.log(), margin=0.51).tolist() == [True, True, True, True]
 
 
 def test_parameter_breakdown_adds_up_and_the_student_has_no_segments(teacher):

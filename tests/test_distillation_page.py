@@ -57,6 +57,8 @@ def test_the_page_masks_like_training_and_compares_the_same_logits(tiny_bert_dir
     table = at.dataframe[1].value
     assert list(table["position"]) == positions
     assert list(table["agree"]) == ["✓" if a else "✗" for a in (tl.argmax(-1) == sl.argmax(-1)).tolist()]
+    p = tl.softmax(-1).sort(-1, descending=True).values
+    assert list(table["teacher's lead"]) == pytest.approx((p[:, 0] - p[:, 1]).tolist(), abs=1e-6)
     from explainers.distillation import entropy, soft_targets
 
     metrics = {m.label: m.value for m in at.metric}

@@ -19,7 +19,7 @@ import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers.corpus import load_packed
-from explainers.distillation import heldout_agreement
+from explainers.distillation import NEAR_TIE, heldout_agreement
 from explainers.electra import heldout_scores, roc
 from explainers.model import BUILTIN_DIR
 from explainers.speed import encoder_latency
@@ -146,6 +146,10 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
         "## Measured", "",
         "| measure | value |", "|---|---|",
         f"| top-1 agreement with the teacher, held-out masked positions | **{a['agreement']:.1%}** |",
+        f"| … where the teacher's first guess leads its second by ≥ {NEAR_TIE:g} probability "
+        f"({1 - a['near_tie_share']:.1%} of positions) | {a['agreement_clear']:.1%} |",
+        f"| … where it leads by less: a near tie ({a['near_tie_share']:.1%} of positions) | "
+        f"{a['agreement_near_tie']:.1%} |",
         f"| student held-out masked top-1 | **{a['student_top1']:.1%}** |",
         f"| teacher held-out masked top-1 (same positions) | {a['teacher_top1']:.1%} |",
         f"| student top-1 ÷ teacher top-1 | **{a['student_top1'] / a['teacher_top1']:.1%}** |",

@@ -59,6 +59,7 @@ class Config:
     soft_at: str = "all"  # the KL at every real token (DistilBERT's code default), or at the "masked" ones
     device: str = "auto"  # cuda when there is one
     minutes: float = 0.0  # > 0: fit `steps` to this much training time, measured over the first steps
+    init: str = ""  # a student folder to continue from instead of the teacher's layers (e.g. assets/models/student)
 
 
 def load_teacher(path: Path) -> BertForMaskedLM:
@@ -83,7 +84,10 @@ def train(cfg: Config) -> None:
     cfg.run.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(cfg.teacher)
     teacher = load_teacher(cfg.teacher)
-    student = init_student(teacher, cfg.layers).train()
+    if cfg.init:  # continue an earlier student (a fresh optimizer and schedule)
+        student = DistilBertForMaskedLM.from_pretrained(cfg.init, dtype=torch.float32).train()
+    else:
+        student = init_student(teacher, cfg.layers).train()
     teacher.to(device)
     student.to(device)
     t0 = time.time()
