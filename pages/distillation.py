@@ -87,17 +87,16 @@ def bars(cmp: dist.SoftComparison) -> str:
                        f"probability at T = {cmp.temperature:g}")
 
 
-ENTROPY_TS = np.round(np.geomspace(0.25, 20, 25), 3).tolist()
+ENTROPY_TS = tuple(np.round(np.geomspace(0.25, 20, 25), 3).tolist())
 ENTROPY_TICKS = [0.25, 0.5, 1, 2, 5, 10, 20]
 
 
-def entropy_curve(teacher_logits, student_logits, temp: float) -> go.Figure:
-    uniform = float(np.log(teacher_logits.shape[-1]))
-    data = [go.Scatter(x=ENTROPY_TS, y=dist.entropy_by_temperature(logits, ENTROPY_TS), name=name,
-                       line=dict(color=colour, dash=dash, shape="spline"),
+def entropy_curve(teacher_entropy: list[float], student_entropy: list[float], vocab: int, temp: float) -> go.Figure:
+    uniform = float(np.log(vocab))
+    data = [go.Scatter(x=ENTROPY_TS, y=ys, name=name, line=dict(color=colour, dash=dash, shape="spline"),
                        hovertemplate="T %{x}<br>%{y:.2f} nats<extra></extra>")
-            for name, logits, colour, dash in (("teacher", teacher_logits, TEACHER_C, "solid"),
-                                               ("student", student_logits, STUDENT_C, "dot"))]
+            for name, ys, colour, dash in (("teacher", teacher_entropy, TEACHER_C, "solid"),
+                                           ("student", student_entropy, STUDENT_C, "dot"))]
     shapes = [dict(type="line", xref="paper", x0=0, x1=1, y0=uniform, y1=uniform,
                    line=dict(dash="dash", color="#adb5bd")),
               dict(type="line", yref="paper", x0=temp, x1=temp, y0=0, y1=1, line=dict(color="#212529"))]
@@ -134,11 +133,7 @@ def soft_targets() -> None:
         st.info(f"No piece was masked at {rate} % with seed {seed}. Raise the rate or change the seed.",
                 icon=":material/casino:")
         return
-    tok = teacher.tokenizer
-    t_top = tok.convert_ids_to_tokens(mp.teacher_logits.argmax(-1).tolist())
-    s_top = tok.convert_ids_to_tokens(mp.student_logits.argmax(-1).tolist())
-    agrees, kls = dist.per_position(mp.teacher_logits, mp.student_logits, 1.0)
-    leads = dist.lead(mp.teacher_logits).tolist()
+    t_top, s_top, agrees = mp.teacher_top, mp.student_top, mp.agrees
     n = len(agrees)
     m1, m2, m3 = st.columns(3)
     m1.metric("Student agrees with the teacher", f"{sum(agrees)} of {n}")
@@ -146,7 +141,8 @@ def soft_targets() -> None:
     m3.metric("Student right", f"{sum(s == mp.tokens[p] for s, p in zip(s_top, mp.positions))} of {n}")
     st.dataframe({"position": mp.positions, "original": [mp.tokens[p] for p in mp.positions],
                   "read": [mp.shown[p] for p in mp.positions], "teacher's top-1": t_top, "student's top-1": s_top,
-                  "agree": ["✓" if a else "✗" for a in agrees], "teacher's lead": leads, "KL at T = 1 (nats)": kls},
+                  "agree": ["✓" if a else "✗" for a in agrees], "teacher's lead": mp.leads,
+                  "KL at T = 1 (nats)": mp.kls},
                  hide_index=True, column_config={
                      "teacher's lead": st.column_config.NumberColumn(
                          format="%.2f", help="The teacher's probability for its first guess minus that for its "
@@ -169,7 +165,8 @@ def soft_targets() -> None:
         b.metric("Student entropy", f"{cmp.student_entropy:.2f} nats")
         a.metric("KL(teacher ‖ student)", f"{cmp.kl:.3f}")
         b.metric("T² · KL (the loss term)", f"{temp ** 2 * cmp.kl:.3f}")
-        st.plotly_chart(entropy_curve(mp.teacher_logits[j], mp.student_logits[j], temp), key="d_entropy")
+        curves = D.entropy_curves(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed), j, ENTROPY_TS)
+        st.plotly_chart(entropy_curve(*curves, mp.teacher_logits.shape[-1], temp), key="d_entropy")
     loss_now(mp)
 
 

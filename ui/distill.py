@@ -52,6 +52,13 @@ class MaskedPair:
     teacher_logits: torch.Tensor  # [N, V]
     student_logits: torch.Tensor  # [N, V]
     maskable: int
+    # at each masked position (`explainers.distillation.per_position`, `lead`): computed once per masked
+    # sentence and cached with it, so moving back to a rate seen before runs no tensor code
+    teacher_top: list[str]  # [N] the teacher's first guess
+    student_top: list[str]  # [N] the student's
+    agrees: list[bool]  # [N]
+    kls: list[float]  # [N] KL(teacher ‖ student) at T = 1
+    leads: list[float]  # [N] the teacher's p(first guess) − p(second guess)
     loss: dict[str, float] | None  # the triple loss's terms on this sentence (None: nothing masked)
     settings: dist.LossSettings  # the loss settings it was computed with
     settings_known: bool  # True: the student's own (its training.json); False: the paper's, for a foreign student
@@ -87,9 +94,23 @@ def masked_pair(teacher_name: str, student_name: str, device: str, text_a: str, 
         out = dist.triple_loss(s_rows, t_rows, m.labels[0].to(device)[rows], sh, th, att, **asdict(settings))
         loss = {"soft": float(out.soft), "mlm": float(out.mlm), "cos": float(out.cos), "total": float(out.total)}
     masked_rows = on[rows]  # the masked positions among the rows
+    t_logits, s_logits = t_rows[masked_rows].cpu(), s_rows[masked_rows].cpu()
+    agrees, kls = dist.per_position(t_logits, s_logits, 1.0)
     return MaskedPair(enc.tokens, tok.convert_ids_to_tokens(m.input_ids[0].tolist()), m.action[0].tolist(), positions,
-                      t_rows[masked_rows].cpu(), s_rows[masked_rows].cpu(), int((special == 0).sum()), loss,
-                      settings, known)
+                      t_logits, s_logits, int((special == 0).sum()),
+                      tok.convert_ids_to_tokens(t_logits.argmax(-1).tolist()),
+                      tok.convert_ids_to_tokens(s_logits.argmax(-1).tolist()), agrees, kls,
+                      dist.lead(t_logits).tolist(), loss, settings, known)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def entropy_curves(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str, rate: float,
+                   seed: int, j: int, temperatures: tuple[float, ...]) -> tuple[list[float], list[float]]:
+    """Entropy of the teacher's and the student's soft targets at masked position `j`, at each temperature:
+    the same for every temperature the slider picks, so computed once."""
+    mp = masked_pair(teacher_name, student_name, device, text_a, text_b, rate, seed)
+    return (dist.entropy_by_temperature(mp.teacher_logits[j], list(temperatures)),
+            dist.entropy_by_temperature(mp.student_logits[j], list(temperatures)))
 
 
 def _hidden_states(model, ids, att, types):
