@@ -51,13 +51,13 @@ def one_head() -> None:
     head = c2.slider("Head", 0, H - 1, key="head", bind="query-params")
     left, right = st.columns([3, 2])
     with left:
+        # one go.Figure(data, layout) call: plotly's update_layout path parsing costs more than the numbers
         fig = go.Figure(go.Heatmap(z=probs[layer, head], x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1,
-                                   hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>"))
-        side = min(160 + 22 * len(labels), 900)
-        fig.update_layout(height=side, margin=dict(l=10, r=10, t=30, b=10),
-                          title=f"Layer {layer}, head {head}",
-                          xaxis=dict(type="category", side="top", tickangle=-60, title="attended to"),
-                          yaxis=dict(type="category", autorange="reversed", title="attending token"))
+                                   hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>"),
+                        dict(height=min(160 + 22 * len(labels), 900), margin=dict(l=10, r=10, t=30, b=10),
+                             title=dict(text=f"Layer {layer}, head {head}"),
+                             xaxis=dict(type="category", side="top", tickangle=-60, title=dict(text="attended to")),
+                             yaxis=dict(type="category", autorange="reversed", title=dict(text="attending token"))))
         st.plotly_chart(fig, key="att_head_fig", theme=None)
     with right:
         st.markdown(f"**What this head does:** {att.dominant_pattern(stats, layer, head)}.")
