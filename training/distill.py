@@ -12,6 +12,7 @@ vocabulary head runs only where the loss needs it. bf16 autocast; CUDA when ther
     python -m training.distill --run ~/.cache/inside-bert/runs/student
     python -m training.distill --run ~/.cache/inside-bert/runs/student --export assets/models/student
     python -m training.distill --run runs/paper --soft-at masked --temperature 2 --alpha-mlm 2   # the paper's α, T
+    python -m training.distill --run runs/more --init assets/models/student --lr 1e-4   # continue the built-in one
 """
 from __future__ import annotations
 
