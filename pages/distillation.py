@@ -21,8 +21,10 @@ ctx = state.context()
 K = 10
 TEACHER_C, STUDENT_C = "#4263eb", "#f08c00"
 
-for key, default in (("d_rate", 15), ("d_seed", 0), ("d_temp", 2.0)):
-    st.session_state.setdefault(key, default)
+# Each slider gets its default as `value=`: Streamlit keeps a bound widget's value out of the URL when it equals
+# that default, and ignores a URL value equal to it (so a default passed any other way would lose the slider's
+# minimum from a shared link). A URL value out of range or not a number falls back to `value=`.
+RATE, TEMP = 15, 2.0
 
 
 teacher_name, student_name = choose_pair("The teacher and the student", ("Teacher", "Student"),
@@ -119,7 +121,7 @@ def soft_targets() -> None:
         st.caption("Your text is a sentence pair. The teacher adds a segment-B embedding to the second sentence; "
                    "the student has no segment embeddings and reads both sentences alike.")
     c1, c2 = st.columns([3, 1])
-    rate = c1.slider("Rate: share of pieces masked (%)", 1, 60, key="d_rate", bind="query-params")
+    rate = c1.slider("Rate: share of pieces masked (%)", 1, 60, value=RATE, key="d_rate", bind="query-params")
     seed = c2.number_input("Seed", 0, 9999, key="d_seed", bind="query-params")
     mp = D.masked_pair(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed))
     st.caption(f"Masked at {rate} %: **{len(mp.positions)} of {mp.maskable}** maskable pieces · seed {seed}. "
@@ -155,7 +157,7 @@ def soft_targets() -> None:
     j = c1.selectbox("Masked position", range(len(mp.positions)), key="d_pos",
                      format_func=lambda i: f"{mp.positions[i]} · {mp.tokens[mp.positions[i]]} (read as "
                                            f"{mp.shown[mp.positions[i]]})")
-    temp = c2.slider("Temperature T", 0.5, 10.0, step=0.5, key="d_temp", bind="query-params")
+    temp = c2.slider("Temperature T", 0.5, 10.0, value=TEMP, step=0.5, key="d_temp", bind="query-params")
     cmp = dist.compare_soft(mp.teacher_logits[j], mp.student_logits[j], temp, K)
     c1, c2 = st.columns([3, 2])
     c1.html(bars(cmp))

@@ -20,9 +20,9 @@ st.markdown(T["intro"])
 ctx = state.context()
 K = 5
 
-for key, default in (("e_rate", 15), ("e_temp", 1.0), ("e_seed", 0), ("e_thr", 0.5), ("e_lambda", 50),
-                     ("e_roc_thr", 0.5)):
-    st.session_state.setdefault(key, default)
+# Sliders get their defaults as `value=`: Streamlit keeps a bound widget's value out of the URL when it equals that
+# default and ignores a URL value equal to it, so a default set any other way loses the slider's minimum from a
+# shared link. A URL value out of range or not a number falls back to `value=`.
 
 
 gen_name, disc_name = choose_pair("The ELECTRA pair", ("Generator", "Discriminator"), ("e_gen", "e_disc"),
@@ -44,8 +44,8 @@ def _resample() -> None:
 
 def _controls() -> tuple[int, float, int]:
     c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
-    rate = c1.slider("Rate: share of pieces masked (%)", 1, 60, key="e_rate", bind="query-params")
-    temp = c2.slider("Sampling temperature", 0.1, 3.0, step=0.1, key="e_temp", bind="query-params",
+    rate = c1.slider("Rate: share of pieces masked (%)", 1, 60, value=15, key="e_rate", bind="query-params")
+    temp = c2.slider("Sampling temperature", 0.1, 3.0, value=1.0, step=0.1, key="e_temp", bind="query-params",
                      help="Divides the generator's logits before the softmax it samples from. Training used 1.")
     seed = c3.number_input("Seed", 0, 9999, key="e_seed", bind="query-params")
     c4.button("Resample", icon=":material/casino:", on_click=_resample, help="Draw again: the next seed.")
@@ -94,7 +94,7 @@ def game() -> None:
                 "Resample.", icon=":material/casino:")
 
     st.markdown(T["detect"])
-    thr = st.slider("Threshold: flag a piece as replaced when P(replaced) ≥", 0.05, 0.95, step=0.05, key="e_thr",
+    thr = st.slider("Threshold: flag a piece as replaced when P(replaced) ≥", 0.05, 0.95, value=0.5, step=0.05, key="e_thr",
                     bind="query-params")
     st.html(score_chips(r.corrupted, d.p_replaced, d.replaced, thr, special, r.tokens))
     c = _confusion(d.p_replaced, d.replaced, r.corrupted, thr)
@@ -104,7 +104,7 @@ def game() -> None:
     st.caption(f"{sum(d.replaced)} piece(s) really replaced, of {len(d.positions)} masked.")
 
     st.markdown(T["loss"])
-    lam = st.slider("λ (weight of the discriminator's loss)", 1, 100, key="e_lambda", bind="query-params")
+    lam = st.slider("λ (weight of the discriminator's loss)", 1, 100, value=50, key="e_lambda", bind="query-params")
     loss_figure(d, lam, len(r.tokens), len(d.positions))
 
 
@@ -173,7 +173,7 @@ def roc_section() -> None:
 
 @st.fragment
 def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
-    thr = st.slider("Operating point: threshold", 0.05, 0.95, step=0.05, key="e_roc_thr", bind="query-params")
+    thr = st.slider("Operating point: threshold", 0.05, 0.95, value=0.5, step=0.05, key="e_roc_thr", bind="query-params")
     flagged = h.scores >= thr
     tpr = float((flagged & (h.labels == 1)).sum()) / r.positives
     fpr = float((flagged & (h.labels == 0)).sum()) / r.negatives

@@ -23,10 +23,10 @@ special = set(lm.tokenizer.all_special_tokens)
 K = 5  # guesses shown per position
 WHAT = {1: "[MASK]", 2: "random", 3: "unchanged"}
 
-# Defaults via session state: a value from a shared URL that is out of range or not a number then falls back
-# to BERT's settings (with `value=` Streamlit would clamp it to the slider's minimum instead).
-for key, default in (("rate", 15), ("p_mask", 80), ("p_random", 10), ("seed", 0), ("rate_a", 15), ("rate_b", 50)):
-    st.session_state.setdefault(key, default)
+# BERT's settings, as each slider's `value=`: Streamlit keeps a bound widget's value out of the URL when it equals
+# that default and ignores a URL value equal to it, so a default set any other way loses the slider's minimum from
+# a shared link. A URL value out of range or not a number falls back to `value=`.
+DEFAULTS = {"rate": 15, "p_mask": 80, "p_random": 10, "rate_a": 15, "rate_b": 50}
 
 
 def guesses_figure(tokens: list[str], probs: list[float], title: str, original: str | None = None) -> go.Figure:
@@ -43,9 +43,9 @@ def mask_and_guess() -> None:
     """Rate, split, seed → the masked sentence and the model's guesses. Reruns alone when a control moves."""
     st.markdown(T["controls"])
     c1, c2, c3, c4 = st.columns([3, 3, 3, 2])
-    rate = c1.slider("Rate: share of pieces chosen (%)", 1, 60, key="rate", bind="query-params")
-    p_mask = c2.slider("of which → [MASK] (%)", 0, 100, key="p_mask", bind="query-params")
-    p_random = c3.slider("of which → random piece (%)", 0, 100, key="p_random", bind="query-params")
+    rate = c1.slider("Rate: share of pieces chosen (%)", 1, 60, value=DEFAULTS["rate"], key="rate", bind="query-params")
+    p_mask = c2.slider("of which → [MASK] (%)", 0, 100, value=DEFAULTS["p_mask"], key="p_mask", bind="query-params")
+    p_random = c3.slider("of which → random piece (%)", 0, 100, value=DEFAULTS["p_random"], key="p_random", bind="query-params")
     seed = c4.number_input("Seed", 0, 9999, key="seed", bind="query-params")
     whole = c4.toggle("Whole words", key="whole", bind="query-params",
                       help="Choose all pieces of a word together (play ##ing), as in whole-word-masking BERT.")
@@ -113,7 +113,7 @@ def compare_rates() -> None:
     st.markdown(T["compare"])
     for col, key in zip(st.columns(2), ("rate_a", "rate_b")):
         with col:
-            r = st.slider("Rate (%)", 1, 60, key=key, bind="query-params")
+            r = st.slider("Rate (%)", 1, 60, value=DEFAULTS[key], key=key, bind="query-params")
             m = state.masked_sentence(*args, r / 100, 0.8, 0.1, 0, False, K)
             st.html(masked_chips(m.tokens, m.shown, m.action, special))
             if m.positions:

@@ -105,10 +105,23 @@ def test_masking_page_masks_with_the_training_function(tiny_bert_dir):
     assert list(table["original"]) == [enc.tokens[i] for i in table["position"]]
 
 
-@pytest.mark.parametrize("rate,expected", [("0", 15), ("999", 15), ("abc", 15), ("-3", 15), ("7", 7)])
+@pytest.mark.parametrize("rate,expected", [("0", 15), ("999", 15), ("abc", 15), ("-3", 15), ("7", 7), ("1", 1)])
 def test_masking_rate_from_the_url_falls_back_to_the_default_when_invalid(tiny_bert_dir, rate, expected):
     at = _app("pages/masking.py", model=str(tiny_bert_dir), a="the cat sat on the mat", rate=rate)
     assert at.slider(key="rate").value == expected
+
+
+@pytest.mark.parametrize("page,key,minimum,default", [
+    ("pages/masking.py", "rate", 1, 15), ("pages/masking.py", "p_mask", 0, 80),
+    ("pages/electra.py", "e_rate", 1, 15), ("pages/electra.py", "e_lambda", 1, 50),
+    ("pages/distillation.py", "d_rate", 1, 15), ("pages/distillation.py", "d_temp", 0.5, 2.0)])
+def test_a_shared_link_at_a_sliders_minimum_keeps_it(page, key, minimum, default):
+    """Streamlit drops a bound value equal to the widget's default from the URL: the default must be the page's
+    (15 %), not the slider's minimum, or a link at 1 % opens at 15 %."""
+    at = _app(page, **{key: str(minimum)})
+    assert at.slider(key=key).value == minimum
+    assert at.query_params[key] in (str(minimum), [str(minimum)])
+    assert _app(page).slider(key=key).value == default
 
 
 def test_masking_page_explains_a_model_without_mlm_head(tiny_distilbert_dir):
