@@ -51,11 +51,16 @@ def one_head() -> None:
     head = c2.slider("Head", 0, H - 1, key="head", bind="query-params")
     left, right = st.columns([3, 2])
     with left:
-        # one go.Figure(data, layout) call: plotly's update_layout path parsing costs more than the numbers
+        # one go.Figure(data, layout) call: plotly's update_layout path parsing costs more than the numbers.
+        # Margins sized to the longest label (plotly does not widen them for category labels here); the title
+        # sits below the matrix, as the tokens attended to and their axis title take the top.
+        longest = min(max(map(len, labels)), 30)
         fig = go.Figure(go.Heatmap(z=probs[layer, head], x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1,
                                    hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>"),
-                        dict(height=min(160 + 22 * len(labels), 900), margin=dict(l=10, r=10, t=30, b=10),
-                             title=dict(text=f"Layer {layer}, head {head}"),
+                        dict(height=min(160 + 22 * len(labels), 900) + 6 * longest,
+                             margin=dict(l=30 + 7 * longest, r=10, t=40 + 6 * longest, b=40),
+                             title=dict(text=f"Layer {layer}, head {head}", y=0, yref="container", yanchor="bottom",
+                                        pad=dict(b=10)),
                              xaxis=dict(type="category", side="top", tickangle=-60, title=dict(text="attended to")),
                              yaxis=dict(type="category", autorange="reversed", title=dict(text="attending token"))))
         st.plotly_chart(fig, key="att_head_fig", theme=None)
