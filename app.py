@@ -1,6 +1,8 @@
 """Inside BERT: the frame. Page config, the shared sidebar (text, model, device), navigation. Nothing else."""
 from __future__ import annotations
 
+from urllib.parse import quote_plus
+
 import streamlit as st
 import torch
 
@@ -60,14 +62,25 @@ def _model(device: str) -> str:
     return name
 
 
+# The text travels in the page's address, so a link shows the same sentence; a very long one would make the
+# address too long for the server (a reload then fails with HTTP 400), so it stays out of the address.
+URL_TEXT_BYTES = 16_000
+
+
+def _bind(key: str, default: str) -> str | None:
+    return "query-params" if len(quote_plus(st.session_state.get(key, default))) <= URL_TEXT_BYTES else None
+
+
 with st.sidebar:
     st.title("Inside BERT")
     st.selectbox("Load an example", list(_examples()), index=None, key="example", on_change=_load_example,
                  placeholder="Choose an example…")
-    text_a = st.text_area("Sentence A", value=state.DEFAULT_A, key="a", bind="query-params", max_chars=20_000,
-                          height=90)
-    text_b = st.text_area("Sentence B (optional)", value=state.DEFAULT_B, key="b", bind="query-params",
+    text_a = st.text_area("Sentence A", value=state.DEFAULT_A, key="a", bind=_bind("a", state.DEFAULT_A),
+                          max_chars=20_000, height=90)
+    text_b = st.text_area("Sentence B (optional)", value=state.DEFAULT_B, key="b", bind=_bind("b", state.DEFAULT_B),
                           max_chars=20_000, height=68, help="A second sentence makes a pair: segment B.")
+    if None in (_bind("a", state.DEFAULT_A), _bind("b", state.DEFAULT_B)):
+        st.caption("This text is too long for the page's address: a copied link or a reload will not keep it.")
 device = _device()
 model_name = _model(device)
 state.set_context(state.Context(model_name, device, text_a or "", text_b or ""))

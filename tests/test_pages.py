@@ -153,3 +153,15 @@ def test_a_model_name_from_a_shared_link_cannot_inject_a_link():
     shown = [e.value for e in at.sidebar.error]
     assert shown and all("](http" not in v for v in shown)
     assert any("\\[click me\\]\\(http://example\\.com/x\\)" in v for v in shown)
+
+
+def test_a_text_too_long_for_the_address_stays_out_of_it():
+    """8,000 CJK characters are 72 KB percent-encoded: in the URL they made a reload fail with HTTP 400."""
+    at = _app("pages/embeddings.py")
+    at.sidebar.text_area(key="a").input("我" * 8000).run()
+    assert not at.exception
+    assert "a" not in at.query_params
+    assert any("too long for the page's address" in c.value for c in at.sidebar.caption)
+    assert at.sidebar.text_area(key="a").value == "我" * 8000  # still the text the pages explain
+    at.sidebar.text_area(key="a").input("a short one").run()
+    assert not any("too long for the page's address" in c.value for c in at.sidebar.caption)
