@@ -73,6 +73,13 @@ def _confusion(p: list[float], truth: list[int], tokens: list[str], threshold: f
 
 
 @st.fragment
+def game_and_fool_it() -> None:
+    """One fragment: "Try to fool it" judges with the threshold slider of the game above it, so a move of that
+    slider must rerun both."""
+    game()
+    fool_it()
+
+
 def game() -> None:
     st.markdown(T["game"])
     rate, temp, seed = _controls()
@@ -94,8 +101,8 @@ def game() -> None:
                 "Resample.", icon=":material/casino:")
 
     st.markdown(T["detect"])
-    thr = st.slider("Threshold: flag a piece as replaced when P(replaced) ≥", 0.05, 0.95, value=0.5, step=0.05, key="e_thr",
-                    bind="query-params")
+    thr = st.slider("Threshold: flag a piece as replaced when P(replaced) ≥", 0.05, 0.95, value=0.5, step=0.05,
+                    key="e_thr", bind="query-params")
     st.html(score_chips(r.corrupted, d.p_replaced, d.replaced, thr, special, r.tokens))
     c = _confusion(d.p_replaced, d.replaced, r.corrupted, thr)
     cols = st.columns(4)
@@ -132,7 +139,6 @@ def loss_figure(d: electra.Detection, lam: int, n_tokens: int, n_masked: int) ->
     c2.plotly_chart(sig, key="e_signal")
 
 
-@st.fragment
 def fool_it() -> None:
     st.markdown(T["yours"])
     positions = [i for i, t in enumerate(enc.tokens) if t not in special]
@@ -173,7 +179,8 @@ def roc_section() -> None:
 
 @st.fragment
 def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
-    thr = st.slider("Operating point: threshold", 0.05, 0.95, value=0.5, step=0.05, key="e_roc_thr", bind="query-params")
+    thr = st.slider("Operating point: threshold", 0.05, 0.95, value=0.5, step=0.05, key="e_roc_thr",
+                    bind="query-params")
     flagged = h.scores >= thr
     tpr = float((flagged & (h.labels == 1)).sum()) / r.positives
     fpr = float((flagged & (h.labels == 0)).sum()) / r.negatives
@@ -198,8 +205,7 @@ def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
                f"· generator masked top-1 {h.generator_top1:.1%} ({h.masked:,} masked positions) · seed 1234.")
 
 
-game()
-fool_it()
+game_and_fool_it()
 roc_section()
 st.markdown(T["paper"])
 rows = [r.split("\t") for r in (TEXT_DIR / LANG / "electra_paper.tsv").read_text().splitlines()

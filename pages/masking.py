@@ -45,7 +45,8 @@ def mask_and_guess() -> None:
     c1, c2, c3, c4 = st.columns([3, 3, 3, 2])
     rate = c1.slider("Rate: share of pieces chosen (%)", 1, 60, value=DEFAULTS["rate"], key="rate", bind="query-params")
     p_mask = c2.slider("of which → [MASK] (%)", 0, 100, value=DEFAULTS["p_mask"], key="p_mask", bind="query-params")
-    p_random = c3.slider("of which → random piece (%)", 0, 100, value=DEFAULTS["p_random"], key="p_random", bind="query-params")
+    p_random = c3.slider("of which → random piece (%)", 0, 100, value=DEFAULTS["p_random"], key="p_random",
+                         bind="query-params")
     seed = c4.number_input("Seed", 0, 9999, key="seed", bind="query-params")
     whole = c4.toggle("Whole words", key="whole", bind="query-params",
                       help="Choose all pieces of a word together (play ##ing), as in whole-word-masking BERT.")

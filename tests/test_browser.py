@@ -211,6 +211,8 @@ def test_electra_resample_and_threshold_update_the_page_and_url(base_url, page):
     page.keyboard.press("ArrowRight")
     expect(page.get_by_text("flagged: p ≥ 0.55").first).to_be_visible(timeout=TIMEOUT_MS)
     expect(page).to_have_url(re.compile(r"[?&]e_thr=0\.55(&|$)"), timeout=TIMEOUT_MS)
+    # "Try to fool it" judges with the same threshold: it was a fragment of its own and kept 0.50
+    expect(page.get_by_text("(threshold 0.55)").first).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
     shot(page, "electra-resampled")
     assert_no_exception(page)
