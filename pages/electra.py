@@ -10,7 +10,7 @@ import streamlit as st  # noqa: E402
 from explainers import electra  # noqa: E402
 from ui import electra as E  # noqa: E402
 from ui import prose, state  # noqa: E402
-from ui.html import masked_chips, md_escape, score_chips  # noqa: E402
+from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.prose import LANG, TEXT_DIR  # noqa: E402
 
@@ -117,17 +117,12 @@ def game() -> None:
 
 def loss_figure(d: electra.Detection, lam: int, n_tokens: int, n_masked: int) -> None:
     mlm = d.mlm_loss if not math.isnan(d.mlm_loss) else 0.0
-    fig = go.Figure()
-    fig.add_trace(go.Bar(y=["loss"], x=[mlm], orientation="h", name=f"L_MLM = {mlm:.2f}", marker_color="#748ffc",
-                         hovertemplate="generator MLM: %{x:.3f}<extra></extra>"))
-    fig.add_trace(go.Bar(y=["loss"], x=[lam * d.disc_loss], orientation="h", marker_color="#ff8787",
-                         name=f"λ · L_disc = {lam} × {d.disc_loss:.3f} = {lam * d.disc_loss:.2f}",
-                         hovertemplate="λ · discriminator BCE: %{x:.3f}<extra></extra>"))
-    fig.update_layout(barmode="stack", height=170, margin=dict(l=10, r=10, t=30, b=10),
-                      title=f"L = {mlm:.2f} + {lam} × {d.disc_loss:.3f} = {mlm + lam * d.disc_loss:.2f}",
-                      legend=dict(orientation="h", y=-0.35), xaxis_title="nats")
     c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(fig, key="e_loss")
+    c1.html(stacked_bar(  # plain HTML, like the distillation loss: no plotly redraw on a λ move
+        f"L = {mlm:.2f} + {lam} × {d.disc_loss:.3f} = {mlm + lam * d.disc_loss:.2f}",
+        [("L_MLM", mlm, "#748ffc", f"generator MLM: {mlm:.3f}"),
+         (f"λ · L_disc = {lam} × {d.disc_loss:.3f}", lam * d.disc_loss, "#ff8787",
+          f"λ · discriminator BCE: {lam * d.disc_loss:.3f}")], "nats"))
     if math.isnan(d.mlm_loss):
         c1.caption("Nothing was masked, so the generator has no loss this round.")
     c1.markdown(T["signal"])

@@ -62,8 +62,9 @@ def test_the_threshold_moves_pieces_between_caught_and_missed(tiny_electra_dirs)
 def test_the_loss_breakdown_is_mlm_plus_lambda_times_disc(tiny_electra_dirs):
     at = _pair_app(tiny_electra_dirs, e_rate="40", e_seed="3", e_lambda="20")
     _, d = _detection(*tiny_electra_dirs, TEXT, 0.4, 3)
-    fig = at.get("plotly_chart")[0].proto.spec
-    assert f"L = {d.mlm_loss:.2f} + 20 × {d.disc_loss:.3f} = {d.mlm_loss + 20 * d.disc_loss:.2f}" in fig
+    bar = " ".join(h.proto.body for h in at.get("html"))
+    assert f"L = {d.mlm_loss:.2f} + 20 × {d.disc_loss:.3f} = {d.mlm_loss + 20 * d.disc_loss:.2f}" in bar
+    assert f"λ · L_disc = 20 × {d.disc_loss:.3f} = {20 * d.disc_loss:.2f} nats" in bar
 
 
 def test_an_unknown_pair_shows_an_error_and_falls_back_to_the_built_in_pair():
