@@ -136,6 +136,8 @@ def _is_mlm(config) -> bool:
 def _why_not_loadable(name: str, err: Exception) -> str:
     text = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
     if Path(name).expanduser().exists():
+        if not Path(name).expanduser().is_dir():
+            return f"'{name}' is a file: type the folder a model was saved to (it holds config.json)."
         if not (Path(name).expanduser() / "config.json").exists():
             return f"The folder '{name}' has no config.json: it is not a Hugging Face model folder."
         return f"The folder '{name}' is not a Hugging Face model folder this app can read ({text})."
@@ -219,6 +221,7 @@ def encode_text(tokenizer, text_a: str, text_b: str = "", max_length: int = 512)
                      "not as words.")
     unk = sum(t == tokenizer.unk_token for t in tokens)
     if unk:
-        notes.append(f"{unk} piece(s) are not in the vocabulary and became {tokenizer.unk_token} "
+        notes.append(f"{unk} {'piece is' if unk == 1 else 'pieces are'} not in the vocabulary and became "
+                     f"{tokenizer.unk_token} "
                      "(emoji and many non-Latin characters are unknown to an English uncased vocabulary).")
     return EncodedInput(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"], tokens, n_full, notes)

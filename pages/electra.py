@@ -108,7 +108,8 @@ def game() -> None:
     cols = st.columns(4)
     for col, (label, n) in zip(cols, c.items()):
         col.metric(label.capitalize(), n)
-    st.caption(f"{sum(d.replaced)} piece(s) really replaced, of {len(d.positions)} masked.")
+    n = sum(d.replaced)
+    st.caption(f"{n} {'piece' if n == 1 else 'pieces'} really replaced, of {len(d.positions)} masked.")
 
     st.markdown(T["loss"])
     lam = st.slider("λ (weight of the discriminator's loss)", 1, 100, value=50, key="e_lambda", bind="query-params")

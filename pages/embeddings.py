@@ -54,7 +54,8 @@ if parts.segment is not None:
     c3.metric("‖segment‖", f"{np.linalg.norm(parts.segment[i]):.2f}")
 else:
     c3.metric("segment", "none", help="This model has no segment (token-type) embedding.")
-st.caption(f"LayerNorm output of this token: mean {parts.normed[i].mean():+.3f}, standard deviation "
+mean = round(float(parts.normed[i].mean()), 3) + 0.0  # + 0.0: no "-0.000"
+st.caption(f"LayerNorm output of this token: mean {mean:+.3f}, standard deviation "
            f"{parts.normed[i].std():.3f} (before the learned gain and bias the mean is 0 and the deviation 1).")
 
 # -- every token

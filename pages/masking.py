@@ -65,7 +65,7 @@ def mask_and_guess() -> None:
         return
     if not ms.positions:
         st.info(f"No piece was chosen at {rate} % with seed {seed} (the sentence has {ms.maskable} maskable "
-                "pieces). Raise the rate or change the seed.", icon=":material/casino:")
+                f"{'piece' if ms.maskable == 1 else 'pieces'}). Raise the rate or change the seed.", icon=":material/casino:")
         return
     if len(ms.positions) == ms.maskable and ms.maskable > 1:
         st.warning("Every piece is chosen: the model has no real context left and can only guess from "

@@ -24,3 +24,11 @@ def test_paired_bars_scale_to_the_largest_value():
     assert _widths(out) == pytest.approx([85.0, 17.0, 42.5, 0.0])  # teacher, student per row; 0.5 → 85 %
     assert "<img" not in out and "&lt;img" in out
     assert "0.250" in out and "0.100" in out
+
+
+def test_a_piece_is_escaped_and_kept_left_to_right():
+    from ui.html import piece, token_chips
+
+    assert piece("##ر") == '<bdi dir="ltr">##ر</bdi>'
+    assert piece("<b>") == '<bdi dir="ltr">&lt;b&gt;</bdi>'
+    assert '<bdi dir="ltr">##ر</bdi>' in token_chips(["##ر"], [17149], ["A"], set())

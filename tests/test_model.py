@@ -32,6 +32,12 @@ def test_a_folder_without_config_is_refused(tmp_path):
         load_model(str(tmp_path))
 
 
+def test_a_file_is_refused_as_a_file(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a model")
+    with pytest.raises(ModelLoadError, match="is a file: type the folder"):
+        load_model(str(tmp_path / "notes.txt"))
+
+
 def test_a_decoder_model_is_refused(tmp_path):
     from transformers import GPT2Config, GPT2Model
 
@@ -74,3 +80,11 @@ def test_literal_special_tokens_are_flagged(builtin):
 def test_unusual_scripts_tokenise_without_error(builtin, text):
     enc = encode_text(builtin.tokenizer, text)
     assert enc.tokens[0] == "[CLS]" and enc.tokens[-1] == "[SEP]" and len(enc.tokens) > 2
+
+
+@pytest.mark.parametrize("text,note", [("I ❤ BERT", "1 piece is not in the vocabulary"),
+                                       ("I ❤ 🤖 BERT", "2 pieces are not in the vocabulary")])
+def test_unknown_pieces_are_counted_in_the_note(builtin, text, note):
+    enc = encode_text(builtin.tokenizer, text)
+    assert enc.tokens.count(builtin.tokenizer.unk_token) == int(note[0])
+    assert any(n.startswith(note) for n in enc.notes)

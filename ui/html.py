@@ -13,7 +13,7 @@ def token_chips(tokens: list[str], ids: list[int], segments: list[str], special:
         chips.append(
             f'<div style="display:inline-block;margin:3px;padding:4px 8px;border-radius:8px;background:{colour};'
             f'text-align:center;font-family:ui-monospace,monospace;line-height:1.25">'
-            f'<div style="font-size:1.05em;font-weight:600">{html.escape(tok)}</div>'
+            f'<div style="font-size:1.05em;font-weight:600">{piece(tok)}</div>'
             f'<div style="font-size:.72em;color:#495057">id {tid} · {seg} · pos {i}</div></div>'
         )
     legend = " ".join(
@@ -21,6 +21,12 @@ def token_chips(tokens: list[str], ids: list[int], segments: list[str], special:
         for label, c in (("segment A", SEGMENT_COLOURS["A"]), ("segment B", SEGMENT_COLOURS["B"]),
                          ("special token", SEGMENT_COLOURS["special"])))
     return f'<div>{"".join(chips)}</div><div style="font-size:.8em;margin-top:6px">{legend}</div>'
+
+
+def piece(tok: str) -> str:
+    """A word piece as escaped HTML in left-to-right order, so an Arabic or Hebrew "##ر" keeps its "##" on the
+    left instead of being laid out right to left."""
+    return f'<bdi dir="ltr">{html.escape(tok)}</bdi>'
 
 
 def md_escape(text: str) -> str:
@@ -51,11 +57,11 @@ def masked_chips(tokens: list[str], shown: list[str], action: list[int], special
         colour, _ = ACTION_STYLE[act]
         if tok in special:
             colour = "#dee2e6"
-        under = f"was {html.escape(tok)}" if seen != tok else ("predict it" if act == 3 else "&nbsp;")
+        under = f"was {piece(tok)}" if seen != tok else ("predict it" if act == 3 else "&nbsp;")
         chips.append(
             f'<div style="display:inline-block;margin:3px;padding:4px 8px;border-radius:8px;background:{colour};'
             f'text-align:center;font-family:ui-monospace,monospace;line-height:1.25">'
-            f'<div style="font-size:1.05em;font-weight:600">{html.escape(seen)}</div>'
+            f'<div style="font-size:1.05em;font-weight:600">{piece(seen)}</div>'
             f'<div style="font-size:.72em;color:#343a40">{under}</div></div>')
     legend = " ".join(f'<span style="background:{c};padding:2px 8px;border-radius:6px;margin-right:6px">{label}'
                       f'</span>' for a, (c, label) in ACTION_STYLE.items() if a in legend_actions)
@@ -88,7 +94,7 @@ def score_chips(tokens: list[str], p: list[float], truth: list[int], threshold: 
         chips.append(
             f'<div style="display:inline-block;margin:3px;padding:3px 7px;border-radius:8px;background:{colour};'
             f'color:{ink};border:{border};text-align:center;font-family:ui-monospace,monospace;line-height:1.25">'
-            f'<div style="font-size:1.05em;font-weight:600">{html.escape(tok)}</div>'
+            f'<div style="font-size:1.05em;font-weight:600">{piece(tok)}</div>'
             f'<div style="font-size:.72em">{"" if tok in special else f"p {pi:.2f}"}</div>'
             f'<div style="font-size:.68em">{"&nbsp;" if tok in special else verdict + truth_text}</div></div>')
     stops = ", ".join(f"{diverging(x / 10)} {x * 10}%" for x in range(11))
@@ -135,7 +141,7 @@ def paired_bars(title: str, labels: list[str], series: list[tuple[str, list[floa
             f'margin-left:.3em">{vs[i]:.3f}</span></div>' for name, vs, c in series)
         rows.append(f'<div style="display:flex;align-items:center;margin:.25em 0"><div style="width:7em;'
                     f'text-align:right;padding-right:.5em;font-family:monospace;overflow:hidden;text-overflow:ellipsis;'
-                    f'white-space:nowrap">{html.escape(label)}</div><div style="flex:1">{bars}</div></div>')
+                    f'white-space:nowrap">{piece(label)}</div><div style="flex:1">{bars}</div></div>')
     return (f'<div style="font-size:.9rem"><div style="font-weight:600;margin:.2em 0 .5em">{html.escape(title)}</div>'
             f'<div role="img" aria-label="{html.escape(title)}">{"".join(rows)}</div><div style="margin:.4em 0 0 7.5em;'
             f'color:#868e96;font-size:.8rem">{html.escape(axis)}</div><div style="margin:.3em 0 0 7.5em;'
