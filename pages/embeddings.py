@@ -76,8 +76,9 @@ n = st.slider("Positions 0…N", min_value=8, max_value=lm.max_positions, value=
 cos = state.position_cosine(ctx.model_name, ctx.device, int(n))
 fig = go.Figure(go.Heatmap(z=cos, colorscale="Viridis", zmin=-1, zmax=1,
                            hovertemplate="position %{y} vs %{x}<br>cosine %{z:.3f}<extra></extra>"))
-fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=30), xaxis_title="position",
-                  yaxis=dict(title="position", autorange="reversed", scaleanchor="x"))
+fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=30),  # constrain: a square without empty bands
+                  xaxis=dict(title=dict(text="position"), constrain="domain"),
+                  yaxis=dict(title=dict(text="position"), autorange="reversed", scaleanchor="x", constrain="domain"))
 st.plotly_chart(fig, key="emb_pos_fig")
 
 # -- PCA of the input's token embeddings

@@ -65,7 +65,8 @@ def mask_and_guess() -> None:
         return
     if not ms.positions:
         st.info(f"No piece was chosen at {rate} % with seed {seed} (the sentence has {ms.maskable} maskable "
-                f"{'piece' if ms.maskable == 1 else 'pieces'}). Raise the rate or change the seed.", icon=":material/casino:")
+                f"{'piece' if ms.maskable == 1 else 'pieces'}). Raise the rate or change the seed.",
+                icon=":material/casino:")
         return
     if len(ms.positions) == ms.maskable and ms.maskable > 1:
         st.warning("Every piece is chosen: the model has no real context left and can only guess from "
@@ -141,8 +142,9 @@ def rate_curve() -> None:
     fig.add_trace(go.Scatter(x=x, y=[p.loss for p in points], name="loss (nats, right axis)", yaxis="y2",
                              mode="lines+markers", line=dict(dash="dot"),
                              hovertemplate="rate %{x}%<br>loss %{y:.2f}<extra></extra>"))
-    fig.add_trace(go.Bar(x=x, y=[p.targets_per_sequence for p in points], yaxis="y3", opacity=0.3,
+    fig.add_trace(go.Bar(x=x, y=[p.targets_per_sequence for p in points], yaxis="y3", marker_color="rgba(239,85,59,0.3)",
                          text=[f"{p.targets_per_sequence:.0f}" for p in points], textposition="inside",
+                         insidetextanchor="start", textfont=dict(color="#495057"),  # clear of the lines' markers
                          name="predictions per sequence (training signal)",
                          hovertemplate="rate %{x}%<br>%{y:.1f} predictions per sequence<extra></extra>"))
     fig.add_vline(x=15, line_dash="dash", line_color="#e03131", annotation_text="BERT: 15 %")

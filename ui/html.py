@@ -6,6 +6,9 @@ import html
 SEGMENT_COLOURS = {"A": "#dbe4ff", "B": "#ffe8cc", "special": "#e9ecef"}
 
 
+CHIP = "padding:2px 8px;border-radius:6px;margin:0 6px 3px 0;white-space:nowrap;display:inline-block"  # legend
+
+
 def token_chips(tokens: list[str], ids: list[int], segments: list[str], special: set[str]) -> str:
     chips = []
     for i, (tok, tid, seg) in enumerate(zip(tokens, ids, segments)):
@@ -17,7 +20,7 @@ def token_chips(tokens: list[str], ids: list[int], segments: list[str], special:
             f'<div style="font-size:.72em;color:#495057">id {tid} · {seg} · pos {i}</div></div>'
         )
     legend = " ".join(
-        f'<span style="background:{c};padding:2px 8px;border-radius:6px;margin-right:6px">{label}</span>'
+        f'<span style="background:{c};{CHIP}">{label}</span>'
         for label, c in (("segment A", SEGMENT_COLOURS["A"]), ("segment B", SEGMENT_COLOURS["B"]),
                          ("special token", SEGMENT_COLOURS["special"])))
     return f'<div>{"".join(chips)}</div><div style="font-size:.8em;margin-top:6px">{legend}</div>'
@@ -63,7 +66,7 @@ def masked_chips(tokens: list[str], shown: list[str], action: list[int], special
             f'text-align:center;font-family:ui-monospace,monospace;line-height:1.25">'
             f'<div style="font-size:1.05em;font-weight:600">{piece(seen)}</div>'
             f'<div style="font-size:.72em;color:#343a40">{under}</div></div>')
-    legend = " ".join(f'<span style="background:{c};padding:2px 8px;border-radius:6px;margin-right:6px">{label}'
+    legend = " ".join(f'<span style="background:{c};{CHIP}">{label}'
                       f'</span>' for a, (c, label) in ACTION_STYLE.items() if a in legend_actions)
     return f'<div>{"".join(chips)}</div><div style="font-size:.8em;margin-top:6px">{legend}</div>'
 
