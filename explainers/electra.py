@@ -221,3 +221,38 @@ def heldout_scores(generator_model, discriminator_model, packed: dict, *, mask_t
         if on_progress:
             on_progress(min(i + batch_size, n) / n)
     return HeldoutScores(torch.cat(scores), torch.cat(labels), correct / max(total, 1), total, n)
+
+
+@dataclass(frozen=True)
+class WordSwaps:
+    """The discriminator on held-out text where one whole word per sequence was swapped for a random word: what a
+    person trying to fool it does, not what the generator does."""
+
+    swapped: torch.Tensor  # [S] P(replaced) at the swapped position
+    untouched: torch.Tensor  # [S] P(replaced) at another word of the same sequence, left as it was
+    edits: list[tuple[int, int, int, int]]  # [S] (sequence, swapped position, new id, untouched position)
+
+
+@torch.no_grad()
+def word_swap_scores(discriminator_model, packed: dict, words: list[int], *, seed: int = 0) -> WordSwaps:
+    """In each packed sequence with two or more pieces from `words` (ids of whole words), swap one of them for a
+    random id from `words` and score it, with another such piece of the sequence, left alone, for comparison.
+    Sequences are scored one by one, unpadded."""
+    g = torch.Generator().manual_seed(seed)
+    vocab = torch.tensor(sorted(set(words)))
+    swapped, untouched, edits = [], [], []
+    for k, (ids, att) in enumerate(zip(packed["input_ids"], packed["attention_mask"])):
+        ids = ids[att.bool()][None].clone()
+        where = torch.isin(ids[0], vocab).nonzero()[:, 0]
+        if len(where) < 2:
+            continue
+        i, j = where[torch.randperm(len(where), generator=g)[:2]].tolist()
+        new = vocab[torch.randint(len(vocab), (1,), generator=g)].item()
+        while new == ids[0, i]:
+            new = vocab[torch.randint(len(vocab), (1,), generator=g)].item()
+        ids[0, i] = new
+        p = replaced_probability(discriminator_model, ids, torch.ones_like(ids))[0]
+        swapped.append(float(p[i]))
+        untouched.append(float(p[j]))
+        edits.append((k, i, new, j))
+    return WordSwaps(torch.tensor(swapped), torch.tensor(untouched), edits)

@@ -3,7 +3,8 @@ import torch
 from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers.electra import (corrupt, discriminator_loss, electra_loss, heldout_scores, replaced_labels,
-                               replaced_token_detection, roc, sample, share_embeddings)
+                               replaced_probability, replaced_token_detection, roc, sample, share_embeddings,
+                               word_swap_scores)
 
 V = 30
 
@@ -156,3 +157,19 @@ def test_fitted_embeddings_reproduce_the_teachers_embedding_output_better_than_l
     assert facts["embedding_fit_cosine"] > facts["embedding_fit_cosine_lstsq"]
     for p_disc, p_teacher in zip(disc.electra.encoder.parameters(), teacher.bert.encoder.parameters()):
         assert torch.equal(p_disc, p_teacher)
+
+
+def test_word_swaps_score_one_swapped_and_one_untouched_word_per_sequence(pair):
+    _, disc = pair
+    ids, att, _ = _batch()
+    words = list(range(5, 20))  # ids 20..29 are not "words": never swapped, never swapped in
+    out = word_swap_scores(disc, {"input_ids": ids, "attention_mask": att}, words, seed=3)
+    eligible = [k for k in range(len(ids)) if int(torch.isin(ids[k][att[k].bool()], torch.tensor(words)).sum()) >= 2]
+    assert [e[0] for e in out.edits] == eligible and len(out.swapped) == len(out.untouched) == len(eligible)
+    for (k, i, new, j), ps, pu in zip(out.edits, out.swapped.tolist(), out.untouched.tolist()):
+        real = ids[k][att[k].bool()]
+        assert i != j and int(real[i]) in words and int(real[j]) in words and new in words and new != int(real[i])
+        edited = real.clone()
+        edited[i] = new
+        p = replaced_probability(disc, edited[None], torch.ones_like(edited)[None])[0]
+        assert ps == pytest.approx(float(p[i]), abs=1e-6) and pu == pytest.approx(float(p[j]), abs=1e-6)

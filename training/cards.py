@@ -20,7 +20,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, ElectraForMaskedLM
 
 from explainers.corpus import load_packed
 from explainers.distillation import NEAR_TIE, heldout_agreement
-from explainers.electra import heldout_scores, roc
+from explainers.electra import heldout_scores, roc, word_swap_scores
 from explainers.model import BUILTIN_DIR
 from explainers.speed import encoder_latency
 from training.pretrain_mlm import cpu_name
@@ -54,13 +54,16 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
     h = heldout_scores(gen, disc, packed, mask_token_id=tok.mask_token_id, vocab_size=len(tok), seed=1234)
     r = roc(h.scores, h.labels)
     acc = float(((h.scores >= 0.5).long() == h.labels).float().mean())
+    words = [i for t, i in tok.vocab.items() if t.isalpha() and len(t) >= 3]  # whole words ("##" is not alpha)
+    sw = word_swap_scores(disc, packed, words, seed=0)
     facts = json.loads((gen_dir / "training.json").read_text())
     cfg = facts["config"]
     shared = torch.equal(gen.electra.embeddings.word_embeddings.weight, disc.electra.embeddings.word_embeddings.weight)
     g, d = gen.config, disc.config
     metrics = {"auc": round(r.auc, 4), "accuracy_at_0_5": round(acc, 4), "generator_top1": round(h.generator_top1, 4),
                "replaced_share": round(float(h.labels.float().mean()), 4), "tokens": len(h.labels),
-               "masked": h.masked}
+               "masked": h.masked, "word_swaps_flagged": round(float((sw.swapped >= 0.5).float().mean()), 4),
+               "untouched_words_flagged": round(float((sw.untouched >= 0.5).float().mean()), 4)}
     lines = [
         "# electra-generator and electra-discriminator: the built-in ELECTRA pair", "",
         f"- **discriminator** (`ElectraForPreTraining`): {d.num_hidden_layers} layers × {d.hidden_size}, "
@@ -85,11 +88,18 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
         f"| discriminator ROC-AUC, held-out text corrupted by the generator | **{r.auc:.3f}** |",
         f"| discriminator accuracy at threshold 0.5 | {acc:.1%} |",
         f"| generator masked top-1 (every chosen piece shown as [MASK]) | {h.generator_top1:.1%} |",
-        f"| share of pieces replaced | {float(h.labels.float().mean()):.1%} |", "",
+        f"| share of pieces replaced | {float(h.labels.float().mean()):.1%} |",
+        f"| a random word swapped in for a word of held-out text ({len(sw.swapped)} sequences, one swap each): "
+        f"flagged at 0.5 | {float((sw.swapped >= 0.5).float().mean()):.1%} (median P(replaced) "
+        f"{float(sw.swapped.median()):.2f}) |",
+        f"| another word of the same sequences, left as it was: flagged at 0.5 | "
+        f"{float((sw.untouched >= 0.5).float().mean()):.1%} (median {float(sw.untouched.median()):.3f}) |", "",
         f"{sequences} held-out sequences of up to 128 pieces: 15 % masked (`explainers.masking.mask_tokens`, p_mask "
         f"= 1), one sample per masked position at T = 1, seed 1234; {len(h.labels):,} pieces scored "
         f"({r.positives:,} replaced), [CLS]/[SEP]/padding left out. Measured in {time.time() - t:.0f} s, float32 "
-        "after the fp16 round trip.", "",
+        "after the fp16 round trip. Word swaps: a whole word (alphabetic, ≥ 3 letters, one piece) replaced by "
+        "another drawn at random from the vocabulary (`explainers.electra.word_swap_scores`, seed 0): what a person "
+        "playing \"Try to fool it\" does, rather than the generator's samples.", "",
         "## Training", "",
         f"- corpus: {corpus_line()}",
         f"- {facts['step']:,} steps of {cfg['batch_size']} sequences × {cfg['seq_len']} pieces, loss "
