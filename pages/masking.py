@@ -142,7 +142,8 @@ def rate_curve() -> None:
     fig.add_trace(go.Scatter(x=x, y=[p.loss for p in points], name="loss (nats, right axis)", yaxis="y2",
                              mode="lines+markers", line=dict(dash="dot"),
                              hovertemplate="rate %{x}%<br>loss %{y:.2f}<extra></extra>"))
-    fig.add_trace(go.Bar(x=x, y=[p.targets_per_sequence for p in points], yaxis="y3", marker_color="rgba(239,85,59,0.3)",
+    fig.add_trace(go.Bar(x=x, y=[p.targets_per_sequence for p in points], yaxis="y3",
+                         marker_color="rgba(239,85,59,0.3)",
                          text=[f"{p.targets_per_sequence:.0f}" for p in points], textposition="inside",
                          insidetextanchor="start", textfont=dict(color="#495057"),  # clear of the lines' markers
                          name="predictions per sequence (training signal)",
