@@ -20,10 +20,6 @@ st.markdown(T["intro"])
 ctx = state.context()
 K = 5
 
-# Sliders get their defaults as `value=`: Streamlit keeps a bound widget's value out of the URL when it equals that
-# default and ignores a URL value equal to it, so a default set any other way loses the slider's minimum from a
-# shared link. A URL value out of range or not a number falls back to `value=`.
-
 
 gen_name, disc_name = choose_pair("The ELECTRA pair", ("Generator", "Discriminator"), ("e_gen", "e_disc"),
                                   T["pair"], T["no-pair"], lambda g, d: E.get_pair(g, d, ctx.device))
@@ -43,6 +39,9 @@ def _resample() -> None:
 
 
 def _controls() -> tuple[int, float, int]:
+    # Every slider of this page gets its default as `value=`: Streamlit keeps a bound widget's value out of the URL
+    # when it equals that default and ignores a URL value equal to it, so a default set any other way would lose
+    # the slider's minimum from a shared link. A URL value out of range or not a number falls back to `value=`.
     c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
     rate = c1.slider("Rate: share of pieces masked (%)", 1, 60, value=15, key="e_rate", bind="query-params")
     temp = c2.slider("Sampling temperature", 0.1, 3.0, value=1.0, step=0.1, key="e_temp", bind="query-params",
