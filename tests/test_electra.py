@@ -171,5 +171,6 @@ def test_word_swaps_score_one_swapped_and_one_untouched_word_per_sequence(pair):
         assert i != j and int(real[i]) in words and int(real[j]) in words and new in words and new != int(real[i])
         edited = real.clone()
         edited[i] = new
-        p = replaced_probability(disc, edited[None], torch.ones_like(edited)[None])[0]
+        with torch.no_grad():
+            p = replaced_probability(disc, edited[None], torch.ones_like(edited)[None])[0]
         assert ps == pytest.approx(float(p[i]), abs=1e-6) and pu == pytest.approx(float(p[j]), abs=1e-6)
