@@ -75,11 +75,11 @@ with st.sidebar:
     st.title("Inside BERT")
     st.selectbox("Load an example", list(_examples()), index=None, key="example", on_change=_load_example,
                  placeholder="Choose an example…")
-    text_a = st.text_area("Sentence A", value=state.DEFAULT_A, key="a", bind=_bind("a", state.DEFAULT_A),
-                          max_chars=20_000, height=90)
-    text_b = st.text_area("Sentence B (optional)", value=state.DEFAULT_B, key="b", bind=_bind("b", state.DEFAULT_B),
-                          max_chars=20_000, height=68, help="A second sentence makes a pair: segment B.")
-    if None in (_bind("a", state.DEFAULT_A), _bind("b", state.DEFAULT_B)):
+    bind_a, bind_b = _bind("a", state.DEFAULT_A), _bind("b", state.DEFAULT_B)
+    text_a = st.text_area("Sentence A", value=state.DEFAULT_A, key="a", bind=bind_a, max_chars=20_000, height=90)
+    text_b = st.text_area("Sentence B (optional)", value=state.DEFAULT_B, key="b", bind=bind_b, max_chars=20_000,
+                          height=68, help="A second sentence makes a pair: segment B.")
+    if None in (bind_a, bind_b):
         st.caption("This text is too long for the page's address: a copied link or a reload will not keep it.")
 device = _device()
 model_name = _model(device)

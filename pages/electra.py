@@ -19,6 +19,7 @@ st.markdown(T["title"])
 st.markdown(T["intro"])
 ctx = state.context()
 K = 5
+THRESHOLD = 0.5  # the detection threshold's default, for the game and for "Try to fool it"
 
 
 gen_name, disc_name = choose_pair("The ELECTRA pair", ("Generator", "Discriminator"), ("e_gen", "e_disc"),
@@ -100,8 +101,8 @@ def game() -> None:
                 "Resample.", icon=":material/casino:")
 
     st.markdown(T["detect"])
-    thr = st.slider("Threshold: flag a piece as replaced when P(replaced) ≥", 0.05, 0.95, value=0.5, step=0.05,
-                    key="e_thr", bind="query-params")
+    thr = st.slider("Threshold: flag a piece as replaced when P(replaced) ≥", 0.05, 0.95, value=THRESHOLD,
+                    step=0.05, key="e_thr", bind="query-params")
     st.html(score_chips(r.corrupted, d.p_replaced, d.replaced, thr, special, r.tokens))
     c = _confusion(d.p_replaced, d.replaced, r.corrupted, thr)
     cols = st.columns(4)
@@ -148,7 +149,7 @@ def fool_it() -> None:
         st.info("Type a word to put in its place.", icon=":material/edit:")
         return
     ed = E.edit(*pair_args, ctx.text_a, ctx.text_b, int(pos), word)
-    thr = float(st.session_state.get("e_thr", 0.5))
+    thr = float(st.session_state.get("e_thr", THRESHOLD))
     was = [enc.tokens[pos] if i in ed.new_positions else t for i, t in enumerate(ed.tokens)]
     st.html(score_chips(ed.tokens, ed.p_replaced, ed.changed, thr, special, was))
     if not any(ed.changed):
