@@ -138,3 +138,18 @@ def word_ids_from_tokens(tokens: list[list[str]]) -> torch.Tensor:
         rows.append(ids)
     width = max((len(r) for r in rows), default=0)
     return torch.tensor([r + [-1] * (width - len(r)) for r in rows], dtype=torch.long)
+
+
+def continuation_flags(vocab: dict[str, int]) -> torch.Tensor:
+    """`[V]` bool from a tokenizer's `get_vocab()`: True for a WordPiece that continues a word (`##ing`)."""
+    flags = torch.zeros(max(vocab.values()) + 1, dtype=torch.bool)
+    for piece, i in vocab.items():
+        flags[i] = piece.startswith("##")
+    return flags
+
+
+def word_ids_from_ids(input_ids: torch.Tensor, continuation: torch.Tensor) -> torch.Tensor:
+    """`word_ids_from_tokens` on ids, batched (the pretraining loop's form): `[B, T]` -> `[B, T]`."""
+    starts = ~continuation[input_ids]
+    starts[:, 0] = True  # a leading `##` piece still opens a word, as in word_ids_from_tokens
+    return starts.long().cumsum(dim=1) - 1

@@ -2,7 +2,8 @@ import pytest
 import torch
 from transformers import BertTokenizerFast, DataCollatorForLanguageModeling
 
-from explainers.masking import IGNORE_INDEX, Action, mask_tokens, word_ids_from_tokens
+from explainers.masking import (IGNORE_INDEX, Action, continuation_flags, mask_tokens, word_ids_from_ids,
+                                word_ids_from_tokens)
 
 VOCAB = 30522
 MASK_ID = 103
@@ -119,3 +120,13 @@ def test_whole_word_masking_never_splits_a_word():
 
 def test_word_ids_join_continuation_pieces():
     assert word_ids_from_tokens([["[CLS]", "play", "##ing", "now"], ["a"]]).tolist() == [[0, 1, 1, 2], [0, -1, -1, -1]]
+
+
+def test_word_ids_from_ids_equal_word_ids_from_tokens():
+    """The pretraining loop's batched form draws the same words as the chapter's token form."""
+    vocab = {"[PAD]": 0, "[CLS]": 1, "[SEP]": 2, "play": 3, "##ing": 4, "##s": 5, "un": 6, "##real": 7, "now": 8}
+    names = {i: p for p, i in vocab.items()}
+    ids = torch.tensor([[1, 3, 4, 5, 8, 6, 7, 2], [4, 8, 3, 4, 2, 0, 0, 0]])
+    got = word_ids_from_ids(ids, continuation_flags(vocab))
+    want = word_ids_from_tokens([[names[i] for i in row] for row in ids.tolist()])
+    assert got.tolist() == want.tolist() == [[0, 1, 1, 1, 2, 3, 3, 4], [0, 1, 2, 2, 3, 4, 5, 6]]

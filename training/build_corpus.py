@@ -1,30 +1,51 @@
-"""Build the pretraining corpus from Debian packages, reproducibly.
+"""Build the pretraining corpus from Debian packages and the project's own text, reproducibly.
 
-Sources (install with `apt-get install wordnet-base fortunes fortunes-min`):
-* WordNet 3.0 glosses and their example sentences (`/usr/share/wordnet/data.*`), one document per synset:
-  "dwarf: a plant or animal that is atypically small." followed by its examples;
-* the `fortune` databases (`/usr/share/games/fortunes/*`), one document per fortune (ASCII art skipped).
+Sources (install with `apt-get install wordnet-base fortunes fortunes-min r-cran-janeaustenr r-cran-tm
+r-cran-stringr`; the R packages are read once through `Rscript`, which they pull in):
 
-Documents are whitespace-normalised and deduplicated (exact match, case-insensitive), then split by document:
-a document goes to the held-out test split when the first byte of its SHA-1 is below 256 * test_share,
-so the split does not depend on file order. Output: `<out>/train.txt`, `<out>/test.txt`, one document a line,
-and `<out>/manifest.json` with counts and sha256 of both files. The first `sample` held-out documents are also
-written to `assets/text/en/heldout.txt`: the small held-out batch the Masking chapter measures live.
+| source | what | licence |
+|---|---|---|
+| `r-cran-janeaustenr` | Jane Austen's six novels, one document a paragraph, held out by chapter | texts public domain; package MIT |
+| `r-cran-tm` | 70 Reuters-21578 newswire stories (`crude`, `acq`), one document a story | Reuters-21578: free for research use; package GPL-3 |
+| `r-cran-stringr` | the 720 Harvard sentences (IEEE 1969), everyday phonetically balanced sentences, ten a document | public domain; package MIT |
+| `wordnet-base` | WordNet 3.0: each noun gloss ("dwarf: a plant or animal that is atypically small.") and each example sentence a document of its own | WordNet 3.0 licence (BSD-like) |
+| `fortunes`, `fortunes-min` | the `fortune` databases, one document a fortune (ASCII art skipped) | BSD / public domain |
+| `training/everyday.py` | everyday facts and scenes written by the project (capitals, animals, jobs, opposites, home life) | this project's |
 
-    python training/build_corpus.py --out ~/.cache/inside-bert/corpus
+Why this mix: the first corpus (WordNet + fortunes only) taught the teacher to copy a noun from its sentence,
+because a WordNet line repeated its headword in every example right after the gloss. Glosses and examples are
+now separate documents and the documents are shuffled (seeded) before packing, so neighbours in a sequence are
+unrelated; Austen, Reuters and the Harvard sentences bring running prose, and `everyday.py` the plain facts a
+class asks about. Sentences equal to a prompt of `shared/eval/cloze_public.tsv` with an answer filled in are
+dropped from every source.
+
+Documents are whitespace-normalised and deduplicated (exact match, case-insensitive), then split by *group*
+(a document, or an Austen chapter): a group goes to the held-out test split when the first byte of the SHA-1 of
+its key is below 256 * test_share, so the split does not depend on file order. Output: `<out>/train.txt`,
+`<out>/test.txt`, one document a line, and `<out>/manifest.json` with counts per source and sha256 of both
+files. The first `sample` held-out documents are also written to `assets/text/en/heldout.txt`: the small
+held-out batch the chapters measure live.
+
+    python -m training.build_corpus --out ~/.cache/inside-bert/corpus
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import json
+import random
 import re
+import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from training import everyday
 
 WORDNET = Path("/usr/share/wordnet")
 FORTUNES = Path("/usr/share/games/fortunes")
 SKIP_FORTUNES = {"art", "ascii-art"}
+ROOT = Path(__file__).resolve().parents[1]
+CLOZE = ROOT.parent / "shared/eval/cloze_public.tsv"
 
 
 @dataclass(frozen=True)
@@ -33,14 +54,18 @@ class Config:
     test_share: float = 0.02  # fraction of documents held out
     min_chars: int = 20  # drop fragments shorter than this
     sample: int = 400  # held-out documents shipped with the app
-    sample_out: Path = Path(__file__).resolve().parents[1] / "assets/text/en/heldout.txt"
+    sample_out: Path = ROOT / "assets/text/en/heldout.txt"
+    seed: int = 0  # document shuffle and the everyday text's draws
 
 
 def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def wordnet_documents() -> list[str]:
+def wordnet_documents() -> list[tuple[str, str]]:
+    """(split key, document): a synset's gloss and examples are split by the synset's old one-line document
+    ("lemma: gloss. Example."), so every one lands in the split the first corpus put it in (the shipped models
+    never trained on a held-out line)."""
     docs = []
     for pos in ("noun", "verb", "adj", "adv"):
         for line in (WORDNET / f"data.{pos}").read_text(encoding="latin-1").splitlines():
@@ -52,9 +77,12 @@ def wordnet_documents() -> list[str]:
             pieces = [p.strip() for p in gloss.split(";") if p.strip()]
             definition = [p for p in pieces if not p.startswith('"')]
             examples = [p.strip('" ') for p in pieces if p.startswith('"')]
-            text = f"{lemma}: {'; '.join(definition)}."
-            text += "".join(f" {e[0].upper() + e[1:]}{'' if e[-1] in '.!?' else '.'}" for e in examples if e)
-            docs.append(_clean(text))
+            sentences = [f"{e[0].upper() + e[1:]}{'' if e[-1] in '.!?' else '.'}" for e in examples if e]
+            head = f"{lemma}: {'; '.join(definition)}."
+            key = _clean(" ".join([head, *sentences]))
+            if pos == "noun":  # glosses of nouns only: the rest made the corpus mostly dictionary
+                docs.append((key, _clean(head)))
+            docs += [(key, _clean(e)) for e in sentences]
     return docs
 
 
@@ -68,20 +96,89 @@ def fortune_documents() -> list[str]:
     return docs
 
 
-def in_test_split(doc: str, share: float) -> bool:
-    return hashlib.sha1(doc.encode()).digest()[0] < 256 * share
+def _rscript(code: str) -> str:
+    return subprocess.run(["Rscript", "-e", code], check=True, capture_output=True, text=True).stdout
+
+
+def austen_documents() -> list[tuple[str, str]]:
+    """(chapter key, paragraph) for every paragraph of the six novels; title pages and headings skipped."""
+    out = _rscript('library(janeaustenr); b <- austen_books(); '
+                   'writeLines(paste(as.character(b$book), b$text, sep="\\t"))')
+    docs, para, book, chapter = [], [], "", 0
+
+    def flush():
+        text = _clean(" ".join(para))
+        if chapter and text:
+            docs.append((f"{book}/{chapter}", text.replace("_", "")))
+        para.clear()
+    for line in out.splitlines():
+        name, _, text = line.partition("\t")
+        if name != book:
+            flush()
+            book, chapter = name, 0
+        if re.match(r"^\s*(CHAPTER|Chapter) [0-9IVXLC]+", text):
+            flush()
+            chapter += 1
+        elif text.strip():
+            para.append(text)
+        else:
+            flush()
+    flush()
+    return docs
+
+
+def reuters_documents() -> list[str]:
+    out = _rscript('suppressMessages(library(tm)); data(crude); data(acq); '
+                   'for (d in c(as.list(crude), as.list(acq))) writeLines(gsub("\\\\s+", " ", paste(content(d), collapse=" ")))')
+    return [_clean(re.sub(r"\s+Reuter\s*$", "", line)) for line in out.splitlines()]
+
+
+def harvard_documents() -> list[str]:
+    lines = _rscript("library(stringr); writeLines(sentences)").splitlines()
+    return [" ".join(lines[i:i + 10]) for i in range(0, len(lines), 10)]
+
+
+def cloze_pairs(path: Path = CLOZE) -> list[tuple[str, list[str]]]:
+    if not path.exists():
+        return []
+    rows = [r.split("\t") for r in path.read_text(encoding="utf-8").splitlines() if r and not r.startswith("#")]
+    return [(p, a.split(",")) for p, a in rows]
+
+
+def in_test_split(key: str, share: float) -> bool:
+    return hashlib.sha1(key.encode()).digest()[0] < 256 * share
+
+
+def sources(cfg: Config) -> dict[str, list[tuple[str, str]]]:
+    """Every source as (split key, document) pairs."""
+    plain = lambda docs: [(d, d) for d in docs]  # noqa: E731
+    return {"austen": austen_documents(), "reuters": plain(reuters_documents()),
+            "harvard": plain(harvard_documents()), "wordnet": wordnet_documents(),
+            "fortunes": plain(fortune_documents()), "everyday": plain(everyday.documents(cfg.seed))}
 
 
 def build(cfg: Config) -> dict:
-    seen, train, test = set(), [], []
-    for doc in wordnet_documents() + fortune_documents():
-        key = doc.lower()
-        if len(doc) < cfg.min_chars or key in seen:
-            continue
-        seen.add(key)
-        (test if in_test_split(doc, cfg.test_share) else train).append(doc)
+    keep = everyday.cloze_filter(cloze_pairs())
+    seen, train, test, counts = set(), [], [], {}
+    for name, docs in sources(cfg).items():
+        n = {"documents": 0, "bytes": 0, "dropped_cloze": 0}
+        for key, doc in docs:
+            low = doc.lower()
+            if len(doc) < cfg.min_chars or low in seen:
+                continue
+            if not keep(doc):
+                n["dropped_cloze"] += 1
+                continue
+            seen.add(low)
+            (test if in_test_split(key, cfg.test_share) else train).append(doc)
+            n["documents"] += 1
+            n["bytes"] += len(doc.encode()) + 1
+        counts[name] = n
+    rng = random.Random(cfg.seed)
+    rng.shuffle(train)
+    rng.shuffle(test)
     cfg.out.mkdir(parents=True, exist_ok=True)
-    manifest = {"config": {k: str(v) for k, v in asdict(cfg).items()}}
+    manifest = {"config": {k: str(v) for k, v in asdict(cfg).items()}, "sources": counts}
     for name, docs in (("train", train), ("test", test)):
         path = cfg.out / f"{name}.txt"
         path.write_text("\n".join(docs) + "\n", encoding="utf-8")

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, BertForMaskedLM
 
-from explainers.masking import mask_tokens
+from explainers.masking import continuation_flags, mask_tokens, word_ids_from_ids
 from explainers.mlm import masked_lm_loss
 from explainers.corpus import load_packed
 from training.evaluate_mlm import evaluate
@@ -47,6 +47,8 @@ class Config:
     eval_sequences: int = 256  # held-out sequences used during training (the card uses more)
     threads: int = 2
     bf16: bool = True
+    unigram_bias: bool = True  # start the output bias at log unigram frequencies (False: keep init's head)
+    whole_word: bool = False  # select whole words (all pieces of a word together), as the chapter shows
 
 
 def cpu_name() -> str:
@@ -60,6 +62,8 @@ def build_model(cfg: Config, tokenizer, train_ids: torch.Tensor) -> BertForMaske
     model = BertForMaskedLM.from_pretrained(cfg.init, dtype=torch.float32, attn_implementation="sdpa")
     assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight, "head not tied"
     # start the output bias at log unigram frequencies: the head begins by predicting common words
+    if not cfg.unigram_bias:
+        return model
     counts = torch.bincount(train_ids.flatten(), minlength=model.config.vocab_size).float() + 1.0
     with torch.no_grad():
         model.cls.predictions.bias.copy_((counts / counts.sum()).log())
@@ -154,13 +158,15 @@ def train(cfg: Config) -> None:
         step, seconds = state["step"], state["seconds"]
         print(f"resumed at step {step}", flush=True)
     log = (cfg.run / "log.jsonl").open("a")
+    continuation = continuation_flags(tokenizer.get_vocab())
     while step < cfg.steps:
         t = time.time()
         model.train()
         batch = batch_at(cfg, train_data, step)
         g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        words = word_ids_from_ids(batch["input_ids"], continuation) if cfg.whole_word else None
         m = mask_tokens(batch["input_ids"], batch["special"], mask_token_id=tokenizer.mask_token_id,
-                        vocab_size=len(tokenizer), rate=cfg.rate, generator=g)
+                        vocab_size=len(tokenizer), rate=cfg.rate, generator=g, word_ids=words)
         for group in opt.param_groups:
             group["lr"] = lr_at(cfg, step)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
