@@ -1,32 +1,37 @@
-"""Inside BERT: the frame. Page config, the shared sidebar (text, model, device), navigation. Nothing else."""
+"""Inside BERT: the frame. Page config, navigation, the shared sidebar (text, model, device). Nothing else.
+
+`st.navigation` comes first, before the heavy imports: on a freshly started server Streamlit's old `pages/`
+discovery runs the first request, and the app's own navigation (titles, not file names) must replace it at once.
+The sidebar lists the chapters with `st.page_link` (`client.showSidebarNavigation = false` keeps the old
+discovery's file-name list from ever showing).
+"""
 from __future__ import annotations
 
-from urllib.parse import quote_plus
-
 import streamlit as st
-import torch
 
-from explainers.model import BUILTIN_NAME, ModelLoadError, default_device
-from ui import state
-from ui.html import md_escape
-from ui.prose import TEXT_DIR, LANG
+from ui import boot, chapters
+from ui.text import t
 
-st.set_page_config(page_title="Inside BERT", page_icon="assets/icon.png", layout="wide")
+st.set_page_config(page_title=t("sidebar.app_title"), page_icon="assets/icon.png", layout="wide")
+ALL_PAGES, PAGE = chapters.pages()
+page = st.navigation(ALL_PAGES, position="hidden")
+with st.sidebar:
+    st.title(t("sidebar.app_title"))
+    for chapter in chapters.CHAPTERS:
+        st.page_link(PAGE[chapter.key], label=chapter.title, icon=chapter.icon)
 
-PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),
-    st.Page("pages/embeddings.py", title="1 · Input embeddings", icon=":material/stacks:", url_path="embeddings"),
-    st.Page("pages/attention.py", title="2 · Attention heads", icon=":material/visibility:", url_path="attention"),
-    st.Page("pages/masking.py", title="3 · Masking", icon=":material/theater_comedy:", url_path="masking"),
-    st.Page("pages/electra.py", title="4 · ELECTRA", icon=":material/policy:", url_path="electra"),
-    st.Page("pages/distillation.py", title="5 · Distillation", icon=":material/school:", url_path="distillation"),
-]
+from urllib.parse import quote_plus  # noqa: E402
+
+import torch  # noqa: E402
+
+from explainers.model import BUILTIN_NAME, ModelLoadError, default_device  # noqa: E402
+from ui import state  # noqa: E402
+from ui.html import md_escape  # noqa: E402
+from ui.text import table  # noqa: E402
 
 
 def _examples() -> dict[str, tuple[str, str]]:
-    rows = (TEXT_DIR / LANG / "examples.tsv").read_text(encoding="utf-8").splitlines()
-    cells = [r.split("\t") + [""] for r in rows if r and not r.startswith("#")]
-    return {c[0]: (c[1], c[2]) for c in cells}
+    return {row[0]: (row[1], (row + [""])[2]) for row in table("examples")}
 
 
 def _load_example() -> None:
@@ -37,28 +42,28 @@ def _load_example() -> None:
 
 def _device() -> str:
     if default_device() == "cpu":
-        st.sidebar.caption(f"Device: **CPU** ({torch.get_num_threads()} threads) · float32")
+        st.sidebar.caption(t("sidebar.device_cpu", threads=torch.get_num_threads()))
         return "cpu"
-    choice = st.sidebar.radio("Device", ["cuda", "cpu"], key="device", horizontal=True, bind="query-params")
+    choice = st.sidebar.radio(t("sidebar.device"), ["cuda", "cpu"], key="device", horizontal=True,
+                              bind="query-params")
     return choice if choice in ("cuda", "cpu") else "cuda"
 
 
 def _model(device: str) -> str:
-    name = st.sidebar.text_input(
-        "Model", value=BUILTIN_NAME, key="model", bind="query-params",
-        help="`built-in` (ships with the app, works offline), a Hugging Face Hub id such as "
-             "`bert-base-uncased`, or a local folder saved with `save_pretrained`.").strip() or BUILTIN_NAME
+    name = st.sidebar.text_input(t("sidebar.model"), value=BUILTIN_NAME, key="model", bind="query-params",
+                                 help=t("sidebar.model_help")).strip() or BUILTIN_NAME
     try:
         state.get_model(name, device)
         st.session_state["_good_model"] = name
     except ModelLoadError as err:
         fallback = st.session_state.get("_good_model", BUILTIN_NAME)
-        st.sidebar.error(f"{md_escape(str(err))}\n\nStill using **{md_escape(fallback)}**.")
+        st.sidebar.error(t("sidebar.still_using", error=md_escape(str(err)), name=md_escape(fallback)))
         name = fallback
     lm = state.get_model(name, device)
     cfg = lm.config
-    st.sidebar.caption(f"{cfg.model_type} · {getattr(cfg, 'num_hidden_layers', getattr(cfg, 'n_layers', '?'))} "
-                       f"layers · {lm.encoder.num_parameters() / 1e6:.1f} M parameters")
+    st.sidebar.caption(t("sidebar.model_facts", kind=cfg.model_type,
+                         layers=getattr(cfg, "num_hidden_layers", getattr(cfg, "n_layers", "?")),
+                         params=lm.encoder.num_parameters() / 1e6))
     return name
 
 
@@ -72,17 +77,19 @@ def _bind(key: str, default: str) -> str | None:
 
 
 with st.sidebar:
-    st.title("Inside BERT")
-    st.selectbox("Load an example", list(_examples()), index=None, key="example", on_change=_load_example,
-                 placeholder="Choose an example…")
+    st.divider()
+    st.selectbox(t("sidebar.example"), list(_examples()), index=None, key="example", on_change=_load_example,
+                 placeholder=t("sidebar.example_placeholder"))
     bind_a, bind_b = _bind("a", state.DEFAULT_A), _bind("b", state.DEFAULT_B)
-    text_a = st.text_area("Sentence A", value=state.DEFAULT_A, key="a", bind=bind_a, max_chars=20_000, height=90)
-    text_b = st.text_area("Sentence B (optional)", value=state.DEFAULT_B, key="b", bind=bind_b, max_chars=20_000,
-                          height=68, help="A second sentence makes a pair: segment B.")
+    text_a = st.text_area(t("sidebar.sentence_a"), value=state.DEFAULT_A, key="a", bind=bind_a, max_chars=20_000,
+                          height=90)
+    text_b = st.text_area(t("sidebar.sentence_b"), value=state.DEFAULT_B, key="b", bind=bind_b, max_chars=20_000,
+                          height=68, help=t("sidebar.sentence_b_help"))
     if None in (bind_a, bind_b):
-        st.caption("This text is too long for the page's address: a copied link or a reload will not keep it.")
+        st.caption(t("sidebar.too_long_for_url"))
 device = _device()
 model_name = _model(device)
 state.set_context(state.Context(model_name, device, text_a or "", text_b or ""))
 
-st.navigation(PAGES).run()
+boot.frame_ran()
+page.run()

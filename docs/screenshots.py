@@ -10,14 +10,17 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
+from ui.chapters import CHAPTERS  # noqa: E402
 
-PAGES = {  # file name: (url path with query, viewport height)
-    "embeddings": ("/embeddings?a=The+cat+sat+on+the+mat.&b=It+was+warm+in+the+sun.", 1500),
-    "attention": ("/attention?layer=1&head=8", 1500),
-    "masking": ("/masking?rate=25&seed=2", 1500),
-    "electra": ("/electra?e_rate=25&e_seed=4", 1500),
-    "distillation": ("/distillation?d_rate=30&d_seed=0&d_temp=2.0", 1700),
+VIEWS = {  # chapter key: (query string of the view shown, viewport height); a chapter not here: its default
+    "embeddings": ("?a=The+cat+sat+on+the+mat.&b=It+was+warm+in+the+sun.", 1500),
+    "attention": ("?layer=1&head=8", 1500),
+    "masking": ("?rate=25&seed=2", 1500),
+    "electra": ("?e_rate=25&e_seed=4", 1500),
+    "distillation": ("?d_rate=30&d_seed=0&d_temp=2.0", 1700),
 }
+PAGES = {c.key: (f"/{c.key}{VIEWS.get(c.key, ('', 1500))[0]}", VIEWS.get(c.key, ("", 1500))[1])
+         for c in CHAPTERS[1:]}  # file name: (url path with query, viewport height)
 
 
 def main() -> None:

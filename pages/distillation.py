@@ -12,7 +12,7 @@ from ui import distill as D  # noqa: E402
 from ui import prose, state  # noqa: E402
 from ui.html import masked_chips, paired_bars, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
-from ui.prose import LANG, TEXT_DIR  # noqa: E402
+from ui.text import table  # noqa: E402
 
 T = prose.sections("distillation")
 st.markdown(T["title"])
@@ -222,8 +222,7 @@ def claims(speedup: float, smaller: float) -> None:
     st.markdown(T["claims"])
     with st.spinner("Masking held-out text for both models…"):
         h = D.heldout(*pair_args)
-    rows = [r.split("\t") for r in (TEXT_DIR / LANG / "distilbert_claims.tsv").read_text().splitlines()
-            if r and not r.startswith("#")]
+    rows = table("distilbert_claims")
     ours = {"smaller": f"{smaller:.0%} fewer parameters",
             "faster": f"{1 - 1 / speedup:.0%} less encoder time ({speedup:.2f}× throughput), on your text",
             "quality": f"held-out masked top-1 {h['student_top1']:.1%} vs the teacher's {h['teacher_top1']:.1%}: "

@@ -12,7 +12,7 @@ from ui import electra as E  # noqa: E402
 from ui import prose, state  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
-from ui.prose import LANG, TEXT_DIR  # noqa: E402
+from ui.text import table  # noqa: E402
 
 T = prose.sections("electra")
 st.markdown(T["title"])
@@ -204,8 +204,7 @@ def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
 game_and_fool_it()
 roc_section()
 st.markdown(T["paper"])
-rows = [r.split("\t") for r in (TEXT_DIR / LANG / "electra_paper.tsv").read_text().splitlines()
-        if r and not r.startswith("#")]
+rows = table("electra_paper")
 st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
 st.markdown(T["paper-after"])
 with st.expander("The math, as the code states it (explainers/electra.py)"):

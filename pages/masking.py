@@ -8,7 +8,7 @@ import streamlit as st  # noqa: E402
 from explainers import masking  # noqa: E402
 from ui import prose, state  # noqa: E402
 from ui.html import masked_chips  # noqa: E402
-from ui.prose import LANG, TEXT_DIR  # noqa: E402
+from ui.text import table  # noqa: E402
 
 T = prose.sections("masking")
 st.markdown(T["title"])
@@ -180,8 +180,7 @@ def fill_in_the_blank() -> None:
 mask_and_guess()
 why_80_10_10()
 st.markdown(T["ablation"])
-rows = [r.split("\t") for r in (TEXT_DIR / LANG / "bert_masking_ablation.tsv").read_text().splitlines()
-        if r and not r.startswith("#")]
+rows = table("bert_masking_ablation")
 st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
 compare_rates()
 rate_curve()

@@ -16,6 +16,7 @@ import pytest
 
 from tests import browser_support
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, slider
+from ui.chapters import CHAPTERS
 
 ARTIFACTS = ROOT / "tests/artifacts"
 TIMEOUT_MS = 60_000
@@ -101,17 +102,34 @@ SVG_DRAWN = "n => document.querySelectorAll('svg *').length > n"
 # -- tests --------------------------------------------------------------------------------------------------
 
 
-def test_cold_deep_link_runs_the_app_shell(server, page):
-    """A shared link opened on a server that has served nothing yet still runs app.py (sidebar, navigation)."""
+NAV_LINKS = '[data-testid="stSidebarNav"] a, [data-testid="stPageLink"] a'
+
+
+@pytest.mark.parametrize("path", ["/attention?layer=2&head=3", "/overview", "/"])
+def test_first_visitor_of_a_fresh_server_sees_titles_and_the_sidebar(server, page, path):
+    """The very first request to a server (a shared link, a bookmark of /overview, the front page) gets the
+    chapter titles as navigation at once, never Streamlit's file-name list, the shared sidebar and no
+    "Page not found" dialog."""
+    titles = [c.title for c in CHAPTERS]
     with contextlib.ExitStack() as stack:
         url = server.url if not server.touched else stack.enter_context(streamlit_server())
         server.touched = True
-        page.goto(f"{url}/attention?layer=2&head=3")
-        expect(page.get_by_text("Layer 2, head 3").first).to_be_visible(timeout=TIMEOUT_MS)
+        page.goto(f"{url}{path}")
+        seen = set()
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while not page.get_by_label("Sentence A").count() and time.monotonic() < deadline:
+            seen |= {text.split("\n")[-1] for text in page.locator(NAV_LINKS).all_inner_texts()}
+            time.sleep(0.05)
         wait_idle(page)
-        assert page.locator('[data-testid="stSidebarNav"] a').count() >= 3
+        assert seen <= set(titles), f"navigation showed {sorted(seen - set(titles))}"
+        links = [text.split("\n")[-1] for text in page.locator(NAV_LINKS).all_inner_texts()]
+        assert links[:len(titles)] == titles
+        expect(page.get_by_label("Sentence A")).to_be_visible()
+        assert page.locator('[role="dialog"]').count() == 0, page.locator('[role="dialog"]').all_inner_texts()
+        if path.startswith("/attention"):
+            expect(page.get_by_text("Layer 2, head 3").first).to_be_visible()
         assert_no_exception(page)
-        shot(page, "cold-deep-link")
+        shot(page, "first-visit" + path.split("?")[0].replace("/", "-"))
 
 
 PAGES = {"": "Inside BERT", "embeddings": "1 · Input embeddings", "attention": "2 · Attention heads",

@@ -1,18 +1,30 @@
-"""Make a cold deep link work.
+"""Make a cold deep link work, with Streamlit's public API only.
 
-With `st.navigation` *and* a `pages/` folder, a fresh server whose first request is `/attention?…` runs
-`pages/attention.py` through Streamlit's old pages-folder discovery, without `app.py`: no sidebar, no
-navigation, no shared state. Every page calls `require_app()` first; in that case it switches the old
-discovery off and reruns, which runs `app.py`, whose `st.navigation` resolves the same url path (page hashes
-are computed from url paths, which match the file names) with the query string kept.
+With `st.navigation` *and* a `pages/` folder, a freshly started server runs its first request(s) through
+Streamlit's old pages-folder discovery until some script calls `st.navigation`. A first request for `/` runs
+`app.py`, which calls `st.navigation` before anything else. A first request for `/attention?…` runs
+`pages/attention.py` alone, without `app.py`: no sidebar, no shared state. Every page calls `require_app()`
+first; when the frame did not run it in this script run (`app.py` leaves a token right before `page.run()`,
+which the page takes), it declares the app's navigation (`st.navigation`, which
+ends the old discovery for the whole server) and reruns: the rerun runs `app.py`, whose navigation resolves
+the same url path (Streamlit hashes pages by url path, and ours match the file names; `/overview` has its own
+hidden page), with the query string kept.
 """
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
+
+_FRAME = "_frame_ran"
+
+
+def frame_ran() -> None:
+    """Called by `app.py` right before it runs the page."""
+    st.session_state[_FRAME] = True
 
 
 def require_app() -> None:
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if not st.session_state.pop(_FRAME, False):
+        from ui.chapters import pages
+
+        st.navigation(pages()[0], position="hidden")
         st.rerun()

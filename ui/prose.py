@@ -5,10 +5,8 @@ from __future__ import annotations
 import inspect
 import re
 from functools import lru_cache
-from pathlib import Path
 
-TEXT_DIR = Path(__file__).resolve().parents[1] / "assets/text"
-LANG = "en"
+from ui.text import LANG, TEXT_DIR
 
 
 @lru_cache(maxsize=32)

@@ -1,0 +1,59 @@
+"""The chapters, in lecture order: one registry that `app.py`, the tests, the screenshots and the benchmark read.
+
+A chapter is `pages/<key>.py`, served at `/<key>`, titled by `t("chapters.<key>")`. The first chapter is the
+overview, served at `/` (and at `/overview`, the address older links and bookmarks use). No Streamlit import
+here: `pages()` imports it when the app asks for `st.Page` objects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ui.text import t
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    key: str  # file stem and url path
+    icon: str  # Streamlit material icon
+
+    @property
+    def title(self) -> str:
+        return t(f"chapters.{self.key}")
+
+    @property
+    def file(self) -> str:
+        return f"pages/{self.key}.py"
+
+    @property
+    def url_path(self) -> str:
+        """Path from the server root; "" for the overview (the app's front page)."""
+        return "" if self is CHAPTERS[0] else self.key
+
+
+CHAPTERS = (
+    Chapter("overview", ":material/home:"),
+    Chapter("embeddings", ":material/stacks:"),
+    Chapter("attention", ":material/visibility:"),
+    Chapter("masking", ":material/theater_comedy:"),
+    Chapter("electra", ":material/policy:"),
+    Chapter("distillation", ":material/school:"),
+)
+# the front page's hidden twin at /overview, so a link to it never meets "Page not found"; the front page's own
+# internal url path is FRONT (Streamlit serves the default page at / whatever its url_path)
+FRONT = "home"
+
+
+def pages() -> tuple[list, dict]:
+    """`(st.Page list for st.navigation, {chapter key: the visible st.Page})`."""
+    import streamlit as st
+
+    visible = {c.key: st.Page(str(ROOT / c.file), title=c.title, icon=c.icon,
+                              url_path=FRONT if c is CHAPTERS[0] else c.key, default=c is CHAPTERS[0])
+               for c in CHAPTERS}
+    front = CHAPTERS[0]
+    twin = st.Page(str(ROOT / front.file), title=front.title, icon=front.icon, url_path=front.key,
+                   visibility="hidden")
+    return [*visible.values(), twin], visible

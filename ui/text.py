@@ -1,0 +1,45 @@
+"""Every visible string, keyed, in `assets/text/<lang>/strings.toml`: a translation is a folder, not a code change.
+
+    t("sidebar.model")                      -> "Model"
+    t("masking.recovered", n=3, of=5)       -> "3 of 5 recovered"   (str.format fields)
+
+Keys are `table.name`. A key missing from the chosen language falls back to English; a key missing from English
+raises `KeyError` (tests read every key the code uses). Page prose stays in `assets/text/<lang>/<chapter>.md`
+(`ui.prose`). This module does not import Streamlit: the registry and the tests read it too.
+"""
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+TEXT_DIR = Path(__file__).resolve().parents[1] / "assets/text"
+LANG = "en"
+
+
+@lru_cache(maxsize=8)
+def catalogue(lang: str = LANG) -> dict[str, str]:
+    """Flat `{"table.name": text}` of one language's `strings.toml`."""
+    path = TEXT_DIR / lang / "strings.toml"
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        tables = tomllib.load(f)
+    return {f"{table}.{name}": value for table, rows in tables.items() for name, value in rows.items()}
+
+
+def t(key: str, lang: str = LANG, **fields) -> str:
+    text = catalogue(lang).get(key)
+    if text is None:
+        text = catalogue(LANG)[key]
+    return text.format(**fields) if fields else text
+
+
+def table(name: str, lang: str = LANG) -> list[list[str]]:
+    """Rows of `assets/text/<lang>/<name>.tsv` (UTF-8; `#` lines and blank lines skipped), English if the
+    language has no such file. Every TSV the app shows is read here."""
+    path = TEXT_DIR / lang / f"{name}.tsv"
+    if not path.exists():
+        path = TEXT_DIR / LANG / f"{name}.tsv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
