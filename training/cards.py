@@ -23,7 +23,7 @@ from explainers.distillation import NEAR_TIE, heldout_agreement
 from explainers.electra import heldout_scores, roc, word_swap_scores
 from explainers.model import BUILTIN_DIR
 from explainers.speed import encoder_latency
-from training.pretrain_mlm import cpu_name
+from training.loop import cpu_name
 
 CORPUS = Path.home() / ".cache/inside-bert/corpus"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -28,8 +28,8 @@ from explainers.corpus import load_packed
 from explainers.distillation import heldout_agreement, init_student, student_config, triple_loss
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from training.pretrain_mlm import (batch_at, checkpoint_facts, cli, hardware, lr_at, save_checkpoint,
-                                   save_model_folder)
+from training.loop import (Step, checkpoint_facts, cli, hardware, load_checkpoint, param_groups, save_model_folder,
+                           train_loop)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,79 +96,32 @@ def train(cfg: Config) -> None:
     test_data = load_packed(cfg.corpus / "test.txt", tokenizer, cfg.seq_len, max_sequences=cfg.eval_sequences)
     test_data = {k: v.to(device) for k, v in test_data.items()}
     print(f"packed {len(train_data['input_ids'])} train sequences in {time.time() - t0:.0f}s; {device}", flush=True)
-    decay = [p for p in student.parameters() if p.dim() >= 2]
-    no_decay = [p for p in student.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
-    step, seconds = 0, 0.0
-    ckpt_path = cfg.run / "ckpt.pt"
-    log = (cfg.run / "log.jsonl").open("a")
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, weights_only=False, map_location=device)
-        student.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        step, seconds = state["step"], state["seconds"]
-        print(f"resumed at step {step}", flush=True)
-    else:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            row = {"step": 0, "train_seconds": 0, **compare(student, teacher, tokenizer, test_data)}
-        log.write(json.dumps(row) + "\n")
-        log.flush()
-        print(row, flush=True)
-    first_step, started = step, time.time()
-    while step < cfg.steps:
-        if cfg.minutes > 0 and step - first_step in (30, 300):  # fit the schedule to the time budget
-            per_step = (time.time() - started) / (step - first_step)
-            left = cfg.minutes * 60 - (time.time() - started)
-            cfg = replace(cfg, steps=step + max(1, int(left / per_step)))
-            print(f"{per_step:.3f}s/step: training to step {cfg.steps}", flush=True)
-        t = time.time()
-        student.train()
-        batch = batch_at(cfg, train_data, step)
-        g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+
+    def loss(batch: dict, g: torch.Generator) -> Step:
         m = mask_tokens(batch["input_ids"], batch["special"], mask_token_id=tokenizer.mask_token_id,
                         vocab_size=len(tokenizer), rate=cfg.rate, generator=g)
         ids, att, labels = m.input_ids.to(device), batch["attention_mask"].to(device), m.labels.to(device)
         rows = att.bool() if cfg.soft_at == "all" else labels != IGNORE_INDEX  # where the vocabulary head runs
-        for group in opt.param_groups:
-            group["lr"] = lr_at(cfg, step)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            with torch.no_grad():
-                t_hidden = encode(teacher, ids, att)
-                t_logits = mlm_head(teacher, t_hidden[rows])
-            s_hidden = encode(student, ids, att)
-            s_logits = mlm_head(student, s_hidden[rows])
-            loss = triple_loss(s_logits, t_logits, labels[rows], s_hidden, t_hidden, att,
-                               temperature=cfg.temperature, alpha_ce=cfg.alpha_ce, alpha_mlm=cfg.alpha_mlm,
-                               alpha_cos=cfg.alpha_cos, soft_at=cfg.soft_at)
-        opt.zero_grad(set_to_none=True)
-        loss.total.backward()
-        torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
-        opt.step()
-        step += 1
-        seconds += time.time() - t
-        if step % 10 == 0:
-            print(f"step {step} loss {loss.total.item():.3f} (soft {loss.soft.item():.3f} mlm {loss.mlm.item():.3f} "
-                  f"cos {loss.cos.item():.3f}) lr {lr_at(cfg, step):.2e} {seconds / step:.2f}s/step", flush=True)
-        if step % cfg.eval_every == 0 or step == cfg.steps:
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                metrics = compare(student, teacher, tokenizer, test_data)
-            row = {"step": step, "train_seconds": round(seconds), "train_loss": round(loss.total.item(), 4),
-                   "soft": round(loss.soft.item(), 4), "mlm": round(loss.mlm.item(), 4),
-                   "cos": round(loss.cos.item(), 4), **metrics}
-            log.write(json.dumps(row) + "\n")
-            log.flush()
-            print(row, flush=True)
-        if step % cfg.save_every == 0 or step == cfg.steps:
-            save_checkpoint(cfg.run, cfg, step, seconds, model=student.state_dict(), opt=opt.state_dict(),
-                            hardware=hardware(device))
+        with torch.no_grad():
+            t_hidden = encode(teacher, ids, att)
+            t_logits = mlm_head(teacher, t_hidden[rows])
+        s_hidden = encode(student, ids, att)
+        s_logits = mlm_head(student, s_hidden[rows])
+        out = triple_loss(s_logits, t_logits, labels[rows], s_hidden, t_hidden, att, temperature=cfg.temperature,
+                          alpha_ce=cfg.alpha_ce, alpha_mlm=cfg.alpha_mlm, alpha_cos=cfg.alpha_cos, soft_at=cfg.soft_at)
+        return Step(out.total, {"soft": out.soft, "mlm": out.mlm, "cos": out.cos},
+                    lambda: f" (soft {out.soft.item():.3f} mlm {out.mlm.item():.3f} cos {out.cos.item():.3f})")
+
+    train_loop(cfg, {"model": student}, param_groups(student.parameters(), cfg.weight_decay), train_data, loss,
+               lambda: compare(student, teacher, tokenizer, test_data), betas=(0.9, 0.98), device=device,
+               print_every=10, start_row={}, extra_state={"hardware": hardware(device)}, minutes=cfg.minutes)
 
 
 def export(cfg: Config, out: Path) -> None:
     """Write the latest checkpoint as an fp16 `from_pretrained` folder with tokenizer and training facts."""
     tokenizer = AutoTokenizer.from_pretrained(cfg.teacher)
     teacher = load_teacher(cfg.teacher)
-    state = torch.load(cfg.run / "ckpt.pt", weights_only=False, map_location="cpu")
+    state = load_checkpoint(cfg.run)
     student = DistilBertForMaskedLM(student_config(teacher.config, len(cfg.layers)))
     student.load_state_dict(state["model"])
     facts = checkpoint_facts(state, teacher_layers=list(cfg.layers))
@@ -176,9 +129,9 @@ def export(cfg: Config, out: Path) -> None:
     print(json.dumps(facts, indent=2))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     cli(__doc__, Config, train, export, Path.home() / ".cache/inside-bert/runs/student",
-        "write the checkpoint as a model folder and stop")
+        "write the checkpoint as a model folder and stop", argv)
 
 
 if __name__ == "__main__":

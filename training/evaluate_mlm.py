@@ -63,13 +63,13 @@ def heldout_top1(model, tokenizer, packed: dict, *, p_mask: float = 0.8, p_rando
     return {"top1": correct / total, "loss": loss_sum / total, "positions": total}
 
 
-def evaluate(model, tokenizer, packed: dict) -> dict:
+def evaluate(model, tokenizer, packed: dict, cloze: Path = CLOZE) -> dict:
     model.eval()
     std = heldout_top1(model, tokenizer, packed)
     all_mask = heldout_top1(model, tokenizer, packed, p_mask=1.0, p_random=0.0)
     return {"heldout_top1": round(std["top1"], 4), "heldout_loss": round(std["loss"], 4),
             "heldout_positions": std["positions"], "heldout_top1_all_mask": round(all_mask["top1"], 4),
-            "cloze_top5": round(cloze_top5(model, tokenizer, read_cloze()), 4)}
+            "cloze_top5": round(cloze_top5(model, tokenizer, read_cloze(cloze)), 4)}
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from explainers.corpus import load_packed
 from training.evaluate_mlm import evaluate
-from training.pretrain_mlm import cpu_name
+from training.loop import cpu_name
 
 
 def input_hashes(card: Path) -> list[str]:

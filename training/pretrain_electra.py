@@ -18,7 +18,6 @@ chapter shows. bf16 autocast; resumable `<run>/ckpt.pt`.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraF
 
 from explainers.corpus import load_packed
 from explainers.electra import LAMBDA, corrupt, electra_loss, heldout_scores, roc, share_embeddings
-from training.pretrain_mlm import batch_at, checkpoint_facts, cli, lr_at, save_checkpoint, save_model_folder
+from training.loop import Step, checkpoint_facts, cli, load_checkpoint, param_groups, save_model_folder, train_loop
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR, DISCRIMINATOR = "electra-generator", "electra-discriminator"
@@ -40,6 +39,7 @@ class Config:
     teacher: Path = ROOT / "assets/models/teacher"  # the discriminator's encoder layers start here
     corpus: Path = Path.home() / ".cache/inside-bert/corpus"
     embedding_size: int = 256  # 128 fits the teacher's embedding output at cosine 0.75 only, 256 at 0.88
+    fit_steps: int = 300  # Adam steps fitting those embeddings to the teacher's (`init_from_teacher`)
     generator_hidden: int = 192
     generator_layers: int = 4
     generator_heads: int = 3
@@ -135,7 +135,7 @@ def build(cfg: Config, train_ids: torch.Tensor | None = None):
     torch.manual_seed(cfg.seed)
     disc = ElectraForPreTraining(disc_cfg)
     gen = ElectraForMaskedLM(gen_cfg)
-    facts = init_from_teacher(disc, teacher, train_ids) if train_ids is not None else {}
+    facts = init_from_teacher(disc, teacher, train_ids, cfg.fit_steps) if train_ids is not None else {}
     share_embeddings(gen, disc)
     if train_ids is not None:  # the generator's output bias starts at log unigram frequencies
         counts = torch.bincount(train_ids, minlength=gen_cfg.vocab_size).float() + 1.0
@@ -175,70 +175,31 @@ def train(cfg: Config) -> None:
     gen, disc, facts = build(cfg, train_data["input_ids"][train_data["attention_mask"].bool()])
     params = parameters(gen, disc)
     shared_or_disc = {id(p) for p in disc.parameters()}
-    groups = []
+    groups = []  # the discriminator's and the shared embeddings' at `lr`, the generator's own at `generator_lr`
     for own, scale in ((True, 1.0), (False, cfg.generator_lr / cfg.lr)):
-        mine = [p for p in params if (id(p) in shared_or_disc) == own]
-        groups += [{"params": [p for p in mine if p.dim() >= 2], "weight_decay": cfg.weight_decay, "scale": scale},
-                   {"params": [p for p in mine if p.dim() < 2], "weight_decay": 0.0, "scale": scale}]
-    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.999))
-    step, seconds = 0, 0.0
-    ckpt_path = cfg.run / "ckpt.pt"
-    log = (cfg.run / "log.jsonl").open("a")
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, weights_only=False)
-        gen.load_state_dict(state["generator"])
-        disc.load_state_dict(state["discriminator"])
-        share_embeddings(gen, disc)
-        opt.load_state_dict(state["opt"])
-        step, seconds = state["step"], state["seconds"]
-        print(f"resumed at step {step}", flush=True)
-    else:
-        row = {"step": 0, "train_seconds": 0, **facts, **evaluate(gen, disc, tokenizer, test_data)}
-        log.write(json.dumps(row) + "\n")
-        log.flush()
-        print(row, flush=True)
-    while step < cfg.steps:
-        t = time.time()
-        gen.train()
-        disc.train()
-        batch = batch_at(cfg, train_data, step)
-        g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        groups += param_groups([p for p in params if (id(p) in shared_or_disc) == own], cfg.weight_decay,
+                               scale=scale)
+
+    def loss(batch: dict, g: torch.Generator) -> Step:
         att = batch["attention_mask"]
-        for group in opt.param_groups:
-            group["lr"] = lr_at(cfg, step) * group["scale"]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            c = corrupt(gen, batch["input_ids"], att, batch["special"], mask_token_id=tokenizer.mask_token_id,
-                        vocab_size=len(tokenizer), rate=cfg.rate, temperature=cfg.temperature, generator=g)
-            d_logits = disc(input_ids=c.corrupted_ids, attention_mask=att).logits
-            loss = electra_loss(c, d_logits, att, cfg.lam)
-        opt.zero_grad(set_to_none=True)
-        loss.total.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        step += 1
-        seconds += time.time() - t
-        if step % 10 == 0:
-            print(f"step {step} loss {loss.total.item():.3f} (mlm {loss.mlm.item():.3f} disc {loss.disc.item():.4f}) "
-                  f"replaced {c.replaced[att.bool()].float().mean():.3f} lr {lr_at(cfg, step):.2e} "
-                  f"{seconds / step:.2f}s/step", flush=True)
-        if step % cfg.eval_every == 0 or step == cfg.steps:
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                metrics = evaluate(gen, disc, tokenizer, test_data)
-            row = {"step": step, "train_seconds": round(seconds), "train_loss": round(loss.total.item(), 4),
-                   "mlm": round(loss.mlm.item(), 4), "disc": round(loss.disc.item(), 4), **metrics}
-            log.write(json.dumps(row) + "\n")
-            log.flush()
-            print(row, flush=True)
-        if step % cfg.save_every == 0 or step == cfg.steps:
-            save_checkpoint(cfg.run, cfg, step, seconds, generator=gen.state_dict(), discriminator=disc.state_dict(),
-                            opt=opt.state_dict())
+        c = corrupt(gen, batch["input_ids"], att, batch["special"], mask_token_id=tokenizer.mask_token_id,
+                    vocab_size=len(tokenizer), rate=cfg.rate, temperature=cfg.temperature, generator=g)
+        d_logits = disc(input_ids=c.corrupted_ids, attention_mask=att).logits
+        out = electra_loss(c, d_logits, att, cfg.lam)
+        return Step(out.total, {"mlm": out.mlm, "disc": out.disc},
+                    lambda: f" (mlm {out.mlm.item():.3f} disc {out.disc.item():.4f}) "
+                            f"replaced {c.replaced[att.bool()].float().mean():.3f}")
+
+    train_loop(cfg, {"generator": gen, "discriminator": disc}, groups, train_data, loss,
+               lambda: evaluate(gen, disc, tokenizer, test_data), betas=(0.9, 0.999), print_every=10,
+               start_row=facts)
 
 
 def export(cfg: Config, out: Path) -> None:
     """Write `<out>/electra-generator` and `<out>/electra-discriminator`: fp16 `from_pretrained` folders."""
     tokenizer = AutoTokenizer.from_pretrained(cfg.teacher)
     gen, disc, _ = build(cfg)
-    state = torch.load(cfg.run / "ckpt.pt", weights_only=False)
+    state = load_checkpoint(cfg.run)
     gen.load_state_dict(state["generator"])
     disc.load_state_dict(state["discriminator"])
     first = json.loads((cfg.run / "log.jsonl").read_text().splitlines()[0])  # step 0: the initialisation
@@ -249,9 +210,9 @@ def export(cfg: Config, out: Path) -> None:
     print(json.dumps(facts, indent=2))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     cli(__doc__, Config, train, export, Path.home() / ".cache/inside-bert/runs/electra",
-        "folder to write the two model folders into, then stop")
+        "folder to write the two model folders into, then stop", argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,130 @@
+"""Every training script trains, resumes and exports: two steps of each on a tiny teacher in `tmp_path`, through
+its command line (`main(argv)`), so CI runs the code that trained the shipped models."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import (AutoTokenizer, BertConfig, BertForMaskedLM, DistilBertForMaskedLM, ElectraForMaskedLM,
+                          ElectraForPreTraining)
+
+from tests.conftest import WORDS
+from training import distill, pretrain_electra, pretrain_mlm
+
+# one thread, short sequences, a batch of 2, an evaluation and a checkpoint every step
+SMALL = ["--threads", "1", "--seq-len", "16", "--batch-size", "2", "--eval-sequences", "4", "--warmup", "1",
+         "--eval-every", "1", "--save-every", "1"]
+QUERY = "encoder.layer.0.attention.self.query.weight"
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def teacher_dir(tmp_path_factory) -> Path:
+    """A 6-layer BERT of width 32 (distill's default layers 0, 2, 4 exist), no dropout (runs are repeatable),
+    128 positions and BERT-uncased's id layout: ids below 999 are [PAD], [unused…], [UNK], [CLS], [SEP], [MASK]
+    (ELECTRA's embedding fit draws words from 999 on), then conftest's 14 words."""
+    folder = tmp_path_factory.mktemp("teacher")
+    special = {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]"}
+    vocab = [special.get(i, f"[unused{i}]") for i in range(999)] + WORDS
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")  # AutoTokenizer reads it (config.json says bert)
+    torch.manual_seed(0)
+    BertForMaskedLM(BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=6, num_attention_heads=2,
+                               intermediate_size=64, max_position_embeddings=128, hidden_dropout_prob=0.0,
+                               attention_probs_dropout_prob=0.0)).save_pretrained(folder)
+    tok = AutoTokenizer.from_pretrained(folder)
+    assert (len(tok), tok.mask_token_id, tok("The cat")["input_ids"]) == (len(vocab), 103, [101, 999, 1000, 102])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory) -> Path:
+    """train.txt (40 documents) and test.txt (10), one document a line, and a two-prompt cloze file."""
+    folder = tmp_path_factory.mktemp("corpus")
+    rng = random.Random(0)
+    words = [w for w in WORDS if not w.startswith("##")]
+    for name, n in (("train.txt", 40), ("test.txt", 10)):
+        docs = [" ".join(rng.choices(words, k=rng.randint(3, 7))) for _ in range(n)]
+        (folder / name).write_text("\n".join(docs) + "\n")
+    (folder / "cloze.tsv").write_text("# prompt\tanswers\nthe cat sat on the [MASK] .\tmat\nthe [MASK] ran .\tdog\n")
+    return folder
+
+
+def run_args(run: Path, teacher_dir: Path, corpus_dir: Path, script) -> list[str]:
+    if script is pretrain_mlm:
+        model = ["--init", str(teacher_dir), "--cloze", str(corpus_dir / "cloze.tsv")]
+    elif script is pretrain_electra:
+        model = ["--teacher", str(teacher_dir), "--embedding-size", "8", "--fit-steps", "5", "--generator-hidden", "16",
+                 "--generator-layers", "1", "--generator-heads", "2"]
+    else:
+        model = ["--teacher", str(teacher_dir), "--device", "cpu"]
+    return ["--run", str(run), "--corpus", str(corpus_dir), *SMALL, *model]
+
+
+# per script: the checkpoint entry and name of a matrix that starts as the teacher's layer-0 query
+QUERIES = {pretrain_mlm: ("model", "bert." + QUERY), pretrain_electra: ("discriminator", "electra." + QUERY),
+           distill: ("model", "distilbert.transformer.layer.0.attention.q_lin.weight")}
+
+
+def log_steps(run: Path) -> list[int]:
+    return [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("script", [pretrain_mlm, pretrain_electra, distill], ids=lambda s: s.__name__.split(".")[-1])
+def test_each_script_trains_two_steps_resumes_for_a_third_and_exports(script, tmp_path, teacher_dir, corpus_dir,
+                                                                      capsys):
+    run, out = tmp_path / "run", tmp_path / "export"
+    args = run_args(run, teacher_dir, corpus_dir, script)
+    key, name = QUERIES[script]
+    initial = BertForMaskedLM.from_pretrained(teacher_dir).state_dict()["bert." + QUERY]
+    start = [0] if script is not pretrain_mlm else []  # ELECTRA and distillation log the untrained models first
+
+    script.main([*args, "--steps", "2"])
+    two = torch.load(run / "ckpt.pt", weights_only=False)
+    assert {key, "opt", "step", "seconds", "config"} <= two.keys()
+    assert two["step"] == 2 and two["config"]["steps"] == "2" and two["seconds"] > 0
+    assert log_steps(run) == [*start, 1, 2]
+    assert not torch.equal(two[key][name], initial), "two steps left the weights where they started"
+    capsys.readouterr()
+
+    script.main([*args, "--steps", "3"])
+    assert "resumed at step 2" in capsys.readouterr().out
+    three = torch.load(run / "ckpt.pt", weights_only=False)
+    assert three["step"] == 3 and three["seconds"] > two["seconds"]
+    assert log_steps(run) == [*start, 1, 2, 3], "a resumed run logs no second start"
+    assert {float(s["step"]) for s in three["opt"]["state"].values()} == {3.0}, "the optimizer was not resumed"
+    assert not torch.equal(three[key][name], two[key][name]), "the third step changed nothing"
+
+    script.main([*args, "--steps", "3", "--export", str(out)])
+    folders = {pretrain_mlm: {"model": (out, BertForMaskedLM)}, distill: {"model": (out, DistilBertForMaskedLM)},
+               pretrain_electra: {"generator": (out / pretrain_electra.GENERATOR, ElectraForMaskedLM),
+                                  "discriminator": (out / pretrain_electra.DISCRIMINATOR, ElectraForPreTraining)}}
+    for entry, (folder, model_class) in folders[script].items():
+        model = model_class.from_pretrained(folder)
+        assert model.dtype == torch.float16
+        assert json.loads((folder / "training.json").read_text())["step"] == 3
+        if entry == key:
+            assert torch.equal(model.state_dict()[name], three[key][name].half())
+
+
+def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path, teacher_dir, corpus_dir):
+    """Two steps, then one more after a restart, give the weights of three steps in one go: the resume restores
+    the model and the optimizer, and step 3 sees the same batch and masking either way. (With one warm-up step
+    the first two learning rates are the peak whether the schedule ends at 2 or at 3.)"""
+    ends = []
+    for name, stops in (("straight", ["3"]), ("resumed", ["2", "3"])):
+        args = run_args(tmp_path / name, teacher_dir, corpus_dir, pretrain_mlm)
+        for steps in stops:
+            pretrain_mlm.main([*args, "--steps", steps, "--eval-every", "100"])
+        ends.append(torch.load(tmp_path / name / "ckpt.pt", weights_only=False)["model"])
+    assert ends[0].keys() == ends[1].keys()
+    for key in ends[0]:
+        assert torch.equal(ends[0][key], ends[1][key]), key
