@@ -27,7 +27,7 @@ that is fine-tuned.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -87,16 +87,29 @@ def discriminator_loss(logits: torch.Tensor, replaced: torch.Tensor, attention_m
 
 @dataclass(frozen=True)
 class ElectraLoss:
-    total: torch.Tensor  # mlm + λ·disc
-    mlm: torch.Tensor  # the generator's cross-entropy at the masked positions
-    disc: torch.Tensor  # the discriminator's binary cross-entropy over all tokens
-    lam: float
+    """The two terms (tensors in training, floats for display) and the weight that combines them."""
+
+    mlm: torch.Tensor | float  # the generator's cross-entropy at the masked positions (nan if none)
+    disc: torch.Tensor | float  # the discriminator's binary cross-entropy over all real tokens
+    lam: float = LAMBDA
+
+    @property
+    def total(self) -> torch.Tensor | float:
+        # L = L_MLM + λ · L_disc
+        return self.mlm + self.lam * self.disc
+
+    def with_lambda(self, lam: float) -> "ElectraLoss":
+        """The same terms weighted by another λ (the chapter's slider)."""
+        return replace(self, lam=float(lam))
 
 
 def electra_loss(c: Corruption, discriminator_logits, attention_mask, lam: float = LAMBDA) -> ElectraLoss:
-    mlm = F.cross_entropy(c.generator_logits.float(), c.mlm_labels[c.mlm_labels != IGNORE_INDEX])
-    disc = discriminator_loss(discriminator_logits, c.replaced, attention_mask)
-    return ElectraLoss(mlm + lam * disc, mlm, disc, lam)
+    """The loss ELECTRA trains with (`training/pretrain_electra.py`) and the chapter shows."""
+    chosen = c.mlm_labels != IGNORE_INDEX
+    mlm = F.cross_entropy(c.generator_logits.float(), c.mlm_labels[chosen]) if chosen.any() \
+        else torch.tensor(float("nan"))
+    disc = discriminator_loss(discriminator_logits, c.replaced.to(discriminator_logits.device), attention_mask)
+    return ElectraLoss(mlm, disc, lam)
 
 
 def share_embeddings(generator_model, discriminator_model) -> None:
@@ -127,6 +140,11 @@ class Roc:
     auc: float  # area under the curve: P(a random replaced token outscores a random original one)
     positives: int
     negatives: int
+
+    def at(self, threshold: float) -> tuple[float, float]:
+        """(TPR, FPR) when a score ≥ `threshold` is flagged: the curve's point for the last threshold ≥ it."""
+        i = int((self.thresholds >= threshold).sum()) - 1
+        return float(self.tpr[i]), float(self.fpr[i])
 
 
 def roc(scores: torch.Tensor, labels: torch.Tensor) -> Roc:
@@ -159,8 +177,7 @@ class Detection:
     corrupted_ids: list[int]  # what the discriminator read
     replaced: list[int]  # truth: 1 where corrupted differs from original
     p_replaced: list[float]  # the discriminator's P(replaced) at every position
-    mlm_loss: float  # the generator's cross-entropy at the masked positions (nan if none)
-    disc_loss: float  # the discriminator's BCE over all non-padding tokens
+    loss: ElectraLoss  # `electra_loss` of this round, as floats (mlm is nan if nothing was masked)
 
 
 @torch.no_grad()
@@ -178,12 +195,10 @@ def replaced_token_detection(generator_model, discriminator_model, input_ids, at
     d_logits = discriminator_model(input_ids=c.corrupted_ids.to(input_ids.device), attention_mask=attention_mask,
                                    **({"token_type_ids": token_type_ids} if token_type_ids is not None else {})).logits
     positions = (c.mlm_labels[0] != IGNORE_INDEX).nonzero()[:, 0].tolist()
-    mlm = F.cross_entropy(c.generator_logits.float(), c.mlm_labels[c.mlm_labels != IGNORE_INDEX]) if positions \
-        else torch.tensor(float("nan"))
+    loss = electra_loss(c, d_logits, attention_mask)
     return Detection(input_ids[0].tolist(), c.masked_ids[0].tolist(), positions, top.indices.tolist(),
                      top.values.tolist(), c.sampled_ids.tolist(), c.corrupted_ids[0].tolist(), c.replaced[0].tolist(),
-                     d_logits[0].float().sigmoid().tolist(), float(mlm),
-                     float(discriminator_loss(d_logits, c.replaced.to(d_logits.device), attention_mask)))
+                     d_logits[0].float().sigmoid().tolist(), ElectraLoss(float(loss.mlm), float(loss.disc)))
 
 
 @dataclass(frozen=True)

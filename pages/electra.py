@@ -3,6 +3,7 @@ from ui.boot import require_app
 require_app()
 
 import math  # noqa: E402
+from dataclasses import replace  # noqa: E402
 
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
@@ -112,19 +113,23 @@ def game() -> None:
     st.caption(f"{n} {'piece' if n == 1 else 'pieces'} really replaced, of {len(d.positions)} masked.")
 
     st.markdown(T["loss"])
-    lam = st.slider("λ (weight of the discriminator's loss)", 1, 100, value=50, key="e_lambda", bind="query-params")
-    loss_figure(d, lam, len(r.tokens), len(d.positions))
+    lam = st.slider("λ (weight of the discriminator's loss)", 1, 100, value=int(electra.LAMBDA), key="e_lambda",
+                    bind="query-params")
+    loss_figure(d.loss.with_lambda(lam), len(r.tokens), len(d.positions))
 
 
-def loss_figure(d: electra.Detection, lam: int, n_tokens: int, n_masked: int) -> None:
-    mlm = d.mlm_loss if not math.isnan(d.mlm_loss) else 0.0
+def loss_figure(loss: electra.ElectraLoss, n_tokens: int, n_masked: int) -> None:
+    nothing_masked = math.isnan(loss.mlm)
+    if nothing_masked:  # no generator loss this round: the bar shows λ · L_disc alone
+        loss = replace(loss, mlm=0.0)
+    lam, disc = f"{loss.lam:g}", loss.disc
     c1, c2 = st.columns([3, 2])
     c1.html(stacked_bar(  # plain HTML, like the distillation loss: no plotly redraw on a λ move
-        f"L = {mlm:.2f} + {lam} × {d.disc_loss:.3f} = {mlm + lam * d.disc_loss:.2f}",
-        [("L_MLM", mlm, "#748ffc", f"generator MLM: {mlm:.3f}"),
-         (f"λ · L_disc = {lam} × {d.disc_loss:.3f}", lam * d.disc_loss, "#ff8787",
-          f"λ · discriminator BCE: {lam * d.disc_loss:.3f}")], "nats"))
-    if math.isnan(d.mlm_loss):
+        f"L = {loss.mlm:.2f} + {lam} × {disc:.3f} = {loss.total:.2f}",
+        [("L_MLM", loss.mlm, "#748ffc", f"generator MLM: {loss.mlm:.3f}"),
+         (f"λ · L_disc = {lam} × {disc:.3f}", loss.lam * disc, "#ff8787",
+          f"λ · discriminator BCE: {loss.lam * disc:.3f}")], "nats"))
+    if nothing_masked:
         c1.caption("Nothing was masked, so the generator has no loss this round.")
     c1.markdown(T["signal"])
     sig = go.Figure(go.Bar(x=["generator (MLM)", "discriminator"], y=[n_masked, n_tokens],
@@ -177,9 +182,7 @@ def roc_section() -> None:
 def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
     thr = st.slider("Operating point: threshold", 0.05, 0.95, value=0.5, step=0.05, key="e_roc_thr",
                     bind="query-params")
-    flagged = h.scores >= thr
-    tpr = float((flagged & (h.labels == 1)).sum()) / r.positives
-    fpr = float((flagged & (h.labels == 0)).sum()) / r.negatives
+    tpr, fpr = r.at(thr)
     step = max(1, len(r.fpr) // 400)  # ship ≤ ~400 points: the curve looks the same
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=r.fpr[::step].tolist() + [1.0], y=r.tpr[::step].tolist() + [1.0], mode="lines",

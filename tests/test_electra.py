@@ -1,10 +1,13 @@
+import copy
+
 import pytest
 import torch
 from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
-from explainers.electra import (corrupt, discriminator_loss, electra_loss, heldout_scores, replaced_labels,
+from explainers.electra import (LAMBDA, corrupt, discriminator_loss, electra_loss, heldout_scores, replaced_labels,
                                replaced_probability, replaced_token_detection, roc, sample, share_embeddings,
                                word_swap_scores)
+from explainers.masking import mask_tokens
 
 V = 30
 
@@ -68,14 +71,23 @@ def test_corruption_replaces_only_masked_positions_and_labels_them(pair):
     assert not chosen[special.bool()].any()
 
 
-def test_combined_loss_is_mlm_plus_lambda_disc(pair):
+def test_combined_loss_is_the_generators_mlm_loss_plus_lambda_times_the_discriminators_over_real_tokens(pair):
+    """Each term against Hugging Face's own loss: the generator's `ElectraForMaskedLM` loss on what it read, the
+    discriminator's `ElectraForPreTraining` loss, which leaves out padding (row 2 is padded)."""
     gen, disc = pair
     ids, att, special = _batch()
     c = corrupt(gen, ids, att, special, mask_token_id=3, vocab_size=V, generator=torch.Generator().manual_seed(0),
                 rate=0.4)
-    logits = disc(input_ids=c.corrupted_ids, attention_mask=att).logits
-    loss = electra_loss(c, logits, att, lam=50.0)
-    assert loss.total.item() == pytest.approx(loss.mlm.item() + 50.0 * loss.disc.item(), rel=1e-6)
+    with torch.no_grad():
+        out = disc(input_ids=c.corrupted_ids, attention_mask=att, labels=c.replaced)
+        mlm = gen(input_ids=c.masked_ids, attention_mask=att, labels=c.mlm_labels).loss
+        loss = electra_loss(c, out.logits, att, lam=50.0)
+    assert loss.disc.item() == pytest.approx(out.loss.item(), abs=1e-6)
+    assert loss.mlm.item() == pytest.approx(mlm.item(), abs=1e-5)
+    assert loss.total.item() == pytest.approx(mlm.item() + 50.0 * out.loss.item(), rel=1e-5)
+    # a confident "replaced" at the 3 padding positions (labelled 0) would cost 20 nats each if they counted
+    loud = out.logits.masked_fill(att == 0, 20.0)
+    assert electra_loss(c, loud, att).disc.item() == pytest.approx(out.loss.item(), abs=1e-6)
 
 
 def test_generator_and_discriminator_share_one_embedding_tensor(pair):
@@ -113,7 +125,8 @@ def test_detection_round_matches_corrupt_and_the_discriminator(pair):
     with torch.no_grad():
         out = disc(input_ids=c.corrupted_ids, attention_mask=att, labels=c.replaced)
     assert d.p_replaced == pytest.approx(out.logits[0].sigmoid().tolist(), abs=1e-6)
-    assert d.disc_loss == pytest.approx(out.loss.item(), abs=1e-6)
+    assert d.loss.disc == pytest.approx(out.loss.item(), abs=1e-6)
+    assert d.loss.lam == LAMBDA and d.loss.total == pytest.approx(d.loss.mlm + LAMBDA * d.loss.disc)
     top = c.generator_logits.softmax(-1).topk(3)
     assert d.top_ids == top.indices.tolist() and torch.allclose(torch.tensor(d.top_probs), top.values, atol=1e-6)
 
@@ -124,7 +137,24 @@ def test_heldout_scores_leave_out_special_tokens_and_count_the_masked(pair):
     h = heldout_scores(gen, disc, {"input_ids": ids, "attention_mask": att, "special": special}, mask_token_id=3,
                        vocab_size=V, rate=0.5, seed=1, batch_size=2)
     assert len(h.scores) == len(h.labels) == int((special == 0).sum())
-    assert 0 < h.masked <= int((special == 0).sum()) and 0.0 <= h.generator_top1 <= 1.0
+    assert 0 < h.masked <= int((special == 0).sum())
+
+
+def test_generator_top1_is_the_share_of_masked_positions_it_recovers(pair):
+    """A generator that always guesses piece x is right exactly at the masked positions whose original is x."""
+    gen, disc = pair
+    ids, att, special = _batch()
+    chosen = mask_tokens(ids, special, mask_token_id=3, vocab_size=V, rate=0.5, p_mask=1.0, p_random=0.0,
+                         generator=torch.Generator().manual_seed(1)).selected  # corrupt's first draw at seed 1
+    x = int(ids[chosen].mode().values)
+    always_x = copy.deepcopy(gen)
+    with torch.no_grad():
+        always_x.generator_lm_head.bias[x] = 1e4
+    h = heldout_scores(always_x, disc, {"input_ids": ids, "attention_mask": att, "special": special},
+                       mask_token_id=3, vocab_size=V, rate=0.5, seed=1, batch_size=len(ids))
+    expected = float((ids[chosen] == x).double().mean())
+    assert 0 < expected < 1, "the draw should hold both recovered and missed positions"
+    assert h.masked == int(chosen.sum()) and h.generator_top1 == pytest.approx(expected, abs=1e-12)
 
 
 def test_the_pair_loads_by_role_and_a_generator_is_refused_as_discriminator(tiny_electra_dirs):
@@ -174,3 +204,15 @@ def test_word_swaps_score_one_swapped_and_one_untouched_word_per_sequence(pair):
         with torch.no_grad():
             p = replaced_probability(disc, edited[None], torch.ones_like(edited)[None])[0]
         assert ps == pytest.approx(float(p[i]), abs=1e-6) and pu == pytest.approx(float(p[j]), abs=1e-6)
+
+
+def test_roc_point_at_a_threshold_equals_counting_the_flagged_scores():
+    g = torch.Generator().manual_seed(0)
+    labels = (torch.rand(400, generator=g) < 0.3).long()
+    scores = (torch.rand(400, generator=g) * 0.7 + 0.3 * labels).round(decimals=2)  # ties on purpose
+    r = roc(scores, labels)
+    for thr in (0.05, 0.3, 0.5, 0.55, 0.95):
+        flagged = scores >= thr
+        tpr = float((flagged & (labels == 1)).sum()) / int(labels.sum())
+        fpr = float((flagged & (labels == 0)).sum()) / int((1 - labels).sum())
+        assert r.at(thr) == pytest.approx((tpr, fpr))

@@ -1,6 +1,9 @@
 """The ELECTRA chapter through AppTest: the game on the page is `explainers.electra` at the same seed."""
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 import torch
 
@@ -59,12 +62,29 @@ def test_the_threshold_moves_pieces_between_caught_and_missed(tiny_electra_dirs)
     assert low["Caught"] >= high["Caught"] and low["False alarms"] >= high["False alarms"]
 
 
-def test_the_loss_breakdown_is_mlm_plus_lambda_times_disc(tiny_electra_dirs):
+def test_the_loss_shown_is_electra_loss_at_the_sliders_lambda(tiny_electra_dirs):
+    """The bar shows what `electra_loss` (the training loss) returns for the page's corruption, at λ = 20."""
+    from transformers import AutoTokenizer, ElectraForMaskedLM, ElectraForPreTraining
+
+    from explainers.electra import corrupt, electra_loss
+
     at = _pair_app(tiny_electra_dirs, e_rate="40", e_seed="3", e_lambda="20")
-    _, d = _detection(*tiny_electra_dirs, TEXT, 0.4, 3)
+    enc, d = _detection(*tiny_electra_dirs, TEXT, 0.4, 3)
+    gen_dir, disc_dir = tiny_electra_dirs
+    gen = ElectraForMaskedLM.from_pretrained(gen_dir).eval()
+    disc = ElectraForPreTraining.from_pretrained(disc_dir).eval()
+    tok = AutoTokenizer.from_pretrained(gen_dir)
+    special = torch.tensor([[int(t in ("[CLS]", "[SEP]")) for t in enc.tokens]])
+    with torch.no_grad():
+        c = corrupt(gen, enc.input_ids, enc.attention_mask, special, mask_token_id=tok.mask_token_id,
+                    vocab_size=len(tok), rate=0.4, token_type_ids=enc.token_type_ids,
+                    generator=torch.Generator().manual_seed(3))
+        ref = electra_loss(c, disc(input_ids=c.corrupted_ids, attention_mask=enc.attention_mask,
+                                   token_type_ids=enc.token_type_ids).logits, enc.attention_mask, lam=20)
+    assert c.corrupted_ids[0].tolist() == d.corrupted_ids  # the same round as the page's
     bar = " ".join(h.proto.body for h in at.get("html"))
-    assert f"L = {d.mlm_loss:.2f} + 20 × {d.disc_loss:.3f} = {d.mlm_loss + 20 * d.disc_loss:.2f}" in bar
-    assert f"λ · L_disc = 20 × {d.disc_loss:.3f} = {20 * d.disc_loss:.2f} nats" in bar
+    assert f"L = {float(ref.mlm):.2f} + 20 × {float(ref.disc):.3f} = {float(ref.total):.2f}" in bar
+    assert f"λ · L_disc = 20 × {float(ref.disc):.3f} = {20 * float(ref.disc):.2f} nats" in bar
 
 
 def test_an_unknown_pair_shows_an_error_and_falls_back_to_the_built_in_pair():
@@ -85,5 +105,35 @@ def test_a_typed_replacement_is_escaped_and_judged(tiny_electra_dirs):
 def test_text_without_maskable_pieces_gets_a_message(tiny_electra_dirs, text):
     gen_dir, disc_dir = tiny_electra_dirs
     at = _app("pages/electra.py", e_gen=str(gen_dir), e_disc=str(disc_dir), a=text)
-    assert any("no word pieces that can be masked" in i.value or "no word piece to replace" in i.value
-               for i in at.info)
+    shown = " ".join(i.value for i in at.info)
+    assert "no word pieces that can be masked" in shown and "no word piece to replace" in shown  # game, fool it
+
+
+def _judged(at) -> list[tuple[str, str]]:
+    """(piece, truth line) for each chip of "Try to fool it", the last set of scored chips on the page."""
+    body = [h.proto.body for h in at.get("html") if "flagged: p ≥" in h.proto.body][-1]
+    chips = re.findall(r'<bdi dir="ltr">(.*?)</bdi>.*?<div style="font-size:\.68em">(.*?)</div></div>', body)
+    return [(html.unescape(tok), re.sub(r"^[✓✗] ", "", truth)) for tok, truth in chips]
+
+
+@pytest.mark.parametrize("word,pieces", [("dog", ["dog"]), ("playing", ["play", "##ing"])])
+def test_try_to_fool_it_marks_exactly_the_typed_pieces_as_replaced(tiny_electra_dirs, word, pieces):
+    """[CLS] the big red cat … : the pieces typed in place of "cat" (position 4) are the replaced ones, each
+    showing the piece it took the place of; every other piece is an original."""
+    at = _pair_app(tiny_electra_dirs)
+    at.selectbox(key="e_pos").set_value(4).run()
+    at.text_input(key="e_word").set_value(word).run()
+    assert not at.exception
+    tokens = ["[CLS]", *TEXT.split(), "[SEP]"]
+    edited = tokens[:4] + pieces + tokens[5:]
+    replaced = range(4, 4 + len(pieces))
+    assert _judged(at) == [(t, "<b>replaced</b> (was cat)" if i in replaced else "&nbsp;" if t in ("[CLS]", "[SEP]")
+                            else "original") for i, t in enumerate(edited)]
+
+
+def test_typing_the_piece_that_is_already_there_replaces_nothing(tiny_electra_dirs):
+    at = _pair_app(tiny_electra_dirs)
+    at.selectbox(key="e_pos").set_value(4).run()
+    at.text_input(key="e_word").set_value("cat").run()
+    assert "replaced" not in " ".join(truth for _, truth in _judged(at))
+    assert any("is the piece that was already there" in c.value for c in at.caption)
