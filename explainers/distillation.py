@@ -48,11 +48,16 @@ def entropy(probs: torch.Tensor) -> torch.Tensor:
     return -(probs * probs.clamp_min(1e-12).log()).sum(-1)
 
 
+def t_squared(kl, temperature: float):
+    """The soft-target term: T² · KL. Softening by T shrinks the gradients by 1/T²; T² gives them back."""
+    return kl * temperature ** 2
+
+
 def soft_target_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """T² · KL(teacher_T ‖ student_T), averaged over the N rows of `[N, V]` logits (batchmean)."""
     log_student = F.log_softmax(student_logits.float() / temperature, dim=-1)
     teacher = soft_targets(teacher_logits, temperature)
-    return F.kl_div(log_student, teacher, reduction="batchmean") * temperature ** 2
+    return t_squared(F.kl_div(log_student, teacher, reduction="batchmean"), temperature)
 
 
 def cosine_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor) -> torch.Tensor:
@@ -100,6 +105,32 @@ def trained_with(folder) -> LossSettings | None:
 SOFT_AT = ("masked", "all")  # where the soft-target KL is taken: masked positions, or every real token
 
 
+def head_rows(labels: torch.Tensor, attention_mask: torch.Tensor, soft_at: str) -> torch.Tensor:
+    """`[B, T]` bool: the positions where the loss needs the vocabulary head (the soft targets' rows): every real
+    token for `soft_at="all"`, the masked ones for `"masked"`. Training runs the head there only."""
+    assert soft_at in SOFT_AT, f"soft_at must be one of {SOFT_AT}, got {soft_at!r}"
+    return attention_mask.bool() if soft_at == "all" else labels != -100
+
+
+def every_other(teacher_layers: int, student_layers: int) -> tuple[int, ...]:
+    """DistilBERT's initialisation rule: student layer j starts from teacher layer j · L_t / L_s (0, 2, 4 of 6)."""
+    return tuple(j * teacher_layers // student_layers for j in range(student_layers))
+
+
+def source_layers(folder, teacher_layers: int, student_layers: int) -> tuple[tuple[int, ...], bool]:
+    """(the teacher layers a student started from, True) as its `training.json` records them, else
+    (`every_other`, False) for a student that does not say."""
+    import json
+    from pathlib import Path
+
+    try:
+        layers = tuple(int(i) for i in json.loads((Path(folder) / "training.json").read_text())["teacher_layers"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return every_other(teacher_layers, student_layers), False
+    ok = len(layers) == student_layers and all(0 <= i < teacher_layers for i in layers)
+    return (layers, True) if ok else (every_other(teacher_layers, student_layers), False)
+
+
 def triple_loss(student_logits, teacher_logits, labels, student_hidden, teacher_hidden, attention_mask, *,
                 temperature: float = 2.0, alpha_ce: float = 5.0, alpha_mlm: float = 2.0,
                 alpha_cos: float = 1.0, soft_at: str = "masked") -> DistillationLoss:
@@ -111,7 +142,7 @@ def triple_loss(student_logits, teacher_logits, labels, student_hidden, teacher_
     The MLM term is always at the masked positions; the cosine term at every real token."""
     assert soft_at in SOFT_AT, f"soft_at must be one of {SOFT_AT}, got {soft_at!r}"
     if student_logits.dim() == 3:
-        rows = attention_mask.bool() if soft_at == "all" else labels != -100
+        rows = head_rows(labels, attention_mask, soft_at)
         student_logits, teacher_logits, labels = student_logits[rows], teacher_logits[rows], labels[rows]
     masked = labels != -100
     if soft_at == "all":
@@ -183,6 +214,11 @@ class SoftComparison:
     student_entropy: float
     kl: float  # KL(teacher_T ‖ student_T), nats
     agree: bool  # same arg-max (true at every T)
+
+    @property
+    def soft_term(self) -> float:
+        """T² · KL: what this position adds to the soft-target loss (before α_ce)."""
+        return t_squared(self.kl, self.temperature)
 
 
 def compare_soft(teacher_logits: torch.Tensor, student_logits: torch.Tensor, temperature: float,

@@ -12,7 +12,7 @@ from ui import distill as D  # noqa: E402
 from ui import prose, state  # noqa: E402
 from ui.html import masked_chips, paired_bars, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
-from ui.text import table  # noqa: E402
+from ui.text import t, table  # noqa: E402
 
 T = prose.sections("distillation")
 st.markdown(T["title"])
@@ -44,7 +44,7 @@ def n_layers(lm) -> int:
 def architecture() -> None:
     st.markdown(T["architecture"])
     lt, ls = n_layers(teacher), n_layers(student)
-    sources = [j * lt // ls for j in range(ls)]  # every other layer when the student has half
+    sources, recorded = D.source_layers(student_name, lt, ls)
     fig = go.Figure()
     box = dict(type="rect", line=dict(width=1.5))
     for i in range(lt):
@@ -67,6 +67,8 @@ def architecture() -> None:
     fig.update_layout(height=60 * (lt + 2), margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
     c1, c2 = st.columns([1, 1])
     c1.plotly_chart(fig, key="d_arch")
+    c1.caption(t("distillation.sources_recorded" if recorded else "distillation.sources_rule",
+                 layers=", ".join(map(str, sources))))
     pt, ps = dist.parameter_breakdown(teacher.model), dist.parameter_breakdown(student.model)
     tt, ts = sum(pt.values()), sum(ps.values())
     c2.dataframe({"part": [*pt, "total"], "teacher": [*pt.values(), tt], "student": [*ps.values(), ts]},
@@ -166,7 +168,7 @@ def soft_targets() -> None:
         a.metric("Teacher entropy", f"{cmp.teacher_entropy:.2f} nats")
         b.metric("Student entropy", f"{cmp.student_entropy:.2f} nats")
         a.metric("KL(teacher ‖ student)", f"{cmp.kl:.3f}")
-        b.metric("T² · KL (the loss term)", f"{temp ** 2 * cmp.kl:.3f}")
+        b.metric("T² · KL (the loss term)", f"{cmp.soft_term:.3f}")
         curves = D.entropy_curves(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed), j, ENTROPY_TS)
         st.plotly_chart(entropy_curve(*curves, mp.teacher_logits.shape[-1], temp), key="d_entropy")
     loss_now(mp)

@@ -5,8 +5,9 @@ import torch
 from transformers import BertConfig, BertForMaskedLM
 
 from explainers.distillation import (LAYER_MAP, compare_soft, cosine_loss, entropy, entropy_by_temperature,
-                                     heldout_agreement, init_student, layer_cosines, near_ties, parameter_breakdown,
-                                     per_position, soft_target_loss, soft_targets, triple_loss)
+                                     every_other, head_rows, heldout_agreement, init_student, layer_cosines,
+                                     near_ties, parameter_breakdown, per_position, soft_target_loss, soft_targets,
+                                     source_layers, triple_loss)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +133,8 @@ def test_a_full_copy_of_the_teacher_agrees_everywhere_and_a_half_copy_does_not(t
                              vocab_size=40)
     assert full["agreement"] == 1.0 and full["kl"] == pytest.approx(0.0, abs=1e-4)
     assert full["student_top1"] == full["teacher_top1"] and full["positions"] > 0
-    assert all(math.isnan(full[k]) or full[k] == 1.0 for k in ("agreement_near_tie", "agreement_clear"))
+    # untrained, the teacher is nearly undecided everywhere: all near ties, and the empty "clear" group is NaN, not 0
+    assert full["near_tie_share"] == 1.0 and full["agreement_near_tie"] == 1.0 and math.isnan(full["agreement_clear"])
     half = heldout_agreement(init_student(teacher), teacher, packed, mask_token_id=4, vocab_size=40)
     assert half["kl"] > full["kl"] and half["positions"] == full["positions"]  # same seed: the same positions
     # the two groups make up the whole: share · near-tie agreement + (1 − share) · clear agreement
@@ -157,10 +159,15 @@ def test_parameter_breakdown_adds_up_and_the_student_has_no_segments(teacher):
     assert s["transformer layers"] * 2 == t["transformer layers"]
 
 
-def test_encoder_latency_interleaves_the_models_and_keeps_every_run():
-    from explainers.speed import encoder_latency
+def test_encoder_latency_interleaves_the_models_and_keeps_every_run(monkeypatch):
+    """On a fake clock each call takes a known time: the warm-up runs are left out, every timed run is kept in
+    order, and the median of an even count is the mean of the middle two, which one slow run cannot move."""
+    from types import SimpleNamespace
 
-    calls = []
+    from explainers import speed
+
+    calls, clock = [], [0.0]
+    seconds = {"a": [9.0, 0.004, 0.001, 0.100, 0.002], "b": [9.0, 0.010, 0.030, 0.020, 0.040]}  # warm-up first
 
     class Fake(torch.nn.Module):
         def __init__(self, name):
@@ -169,12 +176,17 @@ def test_encoder_latency_interleaves_the_models_and_keeps_every_run():
 
         @property
         def base_model(self):
-            return lambda **kw: calls.append(self.name)
+            def forward(**kw):
+                clock[0] += seconds[self.name][calls.count(self.name)]
+                calls.append(self.name)
+            return forward
 
-    out = encoder_latency({"a": Fake("a"), "b": Fake("b")}, torch.ones(1, 3, dtype=torch.long),
-                          torch.ones(1, 3, dtype=torch.long), repeats=4, warmup=1)
+    monkeypatch.setattr(speed, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    out = speed.encoder_latency({"a": Fake("a"), "b": Fake("b")}, torch.ones(1, 3, dtype=torch.long),
+                                torch.ones(1, 3, dtype=torch.long), repeats=4, warmup=1)
     assert calls == ["a", "b"] * 5
-    assert len(out["a"].runs_ms) == 4 and out["b"].median_ms >= 0
+    assert out["a"].runs_ms == pytest.approx([4.0, 1.0, 100.0, 2.0]) and out["a"].median_ms == pytest.approx(3.0)
+    assert out["b"].runs_ms == pytest.approx([10.0, 30.0, 20.0, 40.0]) and out["b"].median_ms == pytest.approx(25.0)
 
 
 def test_the_training_script_defaults_are_the_shipped_students_settings():
@@ -210,3 +222,29 @@ def test_trained_with_ignores_a_training_json_that_is_not_ours(tmp_path, text):
     (tmp_path / "training.json").write_text(text)
     assert trained_with(tmp_path) is None
     assert trained_with(tmp_path / "missing") is None
+
+
+def test_head_rows_are_every_real_token_or_the_masked_ones():
+    labels = torch.tensor([[-100, 7, -100, 9, -100]])
+    att = torch.tensor([[1, 1, 1, 1, 0]])
+    assert head_rows(labels, att, "all").tolist() == [[True, True, True, True, False]]
+    assert head_rows(labels, att, "masked").tolist() == [[False, True, False, True, False]]
+
+
+def test_every_other_and_the_recorded_source_layers(tmp_path):
+    assert every_other(6, 3) == (0, 2, 4) and every_other(12, 6) == (0, 2, 4, 6, 8, 10) and every_other(2, 1) == (0,)
+    assert source_layers(tmp_path, 6, 3) == ((0, 2, 4), False)  # no training.json
+    (tmp_path / "training.json").write_text('{"teacher_layers": [1, 3, 5]}')
+    assert source_layers(tmp_path, 6, 3) == ((1, 3, 5), True)
+    assert source_layers(tmp_path, 6, 2) == ((0, 3), False)  # three layers recorded for a 2-layer student: not ours
+    (tmp_path / "training.json").write_text("not json")
+    assert source_layers(tmp_path, 6, 3) == ((0, 2, 4), False)
+
+
+def test_the_soft_term_is_t_squared_times_kl_as_the_loss_computes_it():
+    g = torch.Generator().manual_seed(0)
+    t, s = torch.randn(1, 30, generator=g), torch.randn(1, 30, generator=g)
+    for temp in (0.5, 1.0, 4.0):
+        cmp = compare_soft(t[0], s[0], temp)
+        assert cmp.soft_term == pytest.approx(float(soft_target_loss(s, t, temp)), rel=1e-4)
+        assert cmp.soft_term == pytest.approx(temp ** 2 * cmp.kl)

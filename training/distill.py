@@ -25,8 +25,8 @@ import torch
 from transformers import AutoTokenizer, BertForMaskedLM, DistilBertForMaskedLM
 
 from explainers.corpus import load_packed
-from explainers.distillation import heldout_agreement, init_student, student_config, triple_loss
-from explainers.masking import IGNORE_INDEX, mask_tokens
+from explainers.distillation import head_rows, heldout_agreement, init_student, student_config, triple_loss
+from explainers.masking import mask_tokens
 from explainers.mlm import encode, mlm_head
 from training.loop import (Step, checkpoint_facts, cli, hardware, load_checkpoint, param_groups, save_model_folder,
                            train_loop)
@@ -101,7 +101,7 @@ def train(cfg: Config) -> None:
         m = mask_tokens(batch["input_ids"], batch["special"], mask_token_id=tokenizer.mask_token_id,
                         vocab_size=len(tokenizer), rate=cfg.rate, generator=g)
         ids, att, labels = m.input_ids.to(device), batch["attention_mask"].to(device), m.labels.to(device)
-        rows = att.bool() if cfg.soft_at == "all" else labels != IGNORE_INDEX  # where the vocabulary head runs
+        rows = head_rows(labels, att, cfg.soft_at)  # where the vocabulary head runs
         with torch.no_grad():
             t_hidden = encode(teacher, ids, att)
             t_logits = mlm_head(teacher, t_hidden[rows])

@@ -71,6 +71,13 @@ def loss_settings(student_name: str) -> tuple[dist.LossSettings, bool]:
     return (own, True) if own else (dist.PAPER, False)
 
 
+@lru_cache(maxsize=16)
+def source_layers(student_name: str, teacher_layers: int, student_layers: int) -> tuple[tuple[int, ...], bool]:
+    """The teacher layers this student started from (its training.json), or DistilBERT's rule if it does not say."""
+    return dist.source_layers(STUDENT_DIR if student_name in ("", BUILTIN_NAME) else student_name, teacher_layers,
+                              student_layers)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def masked_pair(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str, rate: float,
                 seed: int) -> MaskedPair:
@@ -85,7 +92,7 @@ def masked_pair(teacher_name: str, student_name: str, device: str, text_a: str, 
     ids, att, types = m.input_ids.to(device), enc.attention_mask.to(device), enc.token_type_ids.to(device)
     settings, known = loss_settings(student_name)
     on = sel.to(device)
-    rows = att[0].bool() if settings.soft_at == "all" else on  # where the loss needs the vocabulary head
+    rows = dist.head_rows(m.labels[0].to(device), att[0], settings.soft_at)  # where the vocabulary head runs
     with torch.no_grad():
         th, sh = encode(teacher.model, ids, att, types), encode(student.model, ids, att, types)
         t_rows, s_rows = mlm_head(teacher.model, th[0, rows]).float(), mlm_head(student.model, sh[0, rows]).float()
