@@ -215,8 +215,8 @@ class HeldoutScores:
 
 @torch.no_grad()
 def heldout_scores(generator_model, discriminator_model, packed: dict, *, mask_token_id: int, vocab_size: int,
-                   rate: float = 0.15, temperature: float = 1.0, seed: int = 1234, batch_size: int = 32,
-                   on_progress=None) -> HeldoutScores:
+                   rate: float = 0.15, temperature: float = 1.0, seed: int = 1234,
+                   batch_size: int = 32) -> HeldoutScores:
     """Corrupt packed held-out sequences (`input_ids`, `attention_mask`, `special`: `[B, T]`) batch by batch with
     the generator, as training does, and score every real token with the discriminator."""
     g = torch.Generator().manual_seed(seed)
@@ -233,8 +233,6 @@ def heldout_scores(generator_model, discriminator_model, packed: dict, *, mask_t
         keep = special.to(ids.device) == 0
         scores.append(replaced_probability(discriminator_model, c.corrupted_ids, att)[keep].cpu())
         labels.append(c.replaced[keep].cpu())
-        if on_progress:
-            on_progress(min(i + batch_size, n) / n)
     return HeldoutScores(torch.cat(scores), torch.cat(labels), correct / max(total, 1), total, n)
 
 

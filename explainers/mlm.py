@@ -73,11 +73,6 @@ class Predictions:
     target_probs: torch.Tensor | None  # [N] probability the model gives the original
     target_ranks: torch.Tensor | None  # [N] rank of the original (0 = top-1)
 
-    @property
-    def recovered(self) -> torch.Tensor:
-        """`[N]` bool: the original token is the top-1 prediction."""
-        return self.target_ranks == 0
-
 
 @torch.no_grad()
 def predict(model, input_ids, attention_mask, positions: list[int], k: int = 5, token_type_ids=None,
@@ -105,8 +100,7 @@ class RatePoint:
 
 @torch.no_grad()
 def accuracy_by_rate(model, input_ids, attention_mask, special, *, mask_token_id: int, vocab_size: int,
-                     rates: list[float], seed: int = 0, p_mask: float = 0.8, p_random: float = 0.1,
-                     on_progress=None) -> list[RatePoint]:
+                     rates: list[float], seed: int = 0, p_mask: float = 0.8, p_random: float = 0.1) -> list[RatePoint]:
     """Masked-token accuracy and loss of `model` on a held-out batch `[B, T]`, masked at each rate in turn.
 
     The masking is `explainers.masking.mask_tokens` and the loss `masked_lm_loss`: what training optimises.
@@ -122,6 +116,4 @@ def accuracy_by_rate(model, input_ids, attention_mask, special, *, mask_token_id
         n = len(out.labels)
         top1 = float((out.logits.argmax(-1) == out.labels).float().mean()) if n else float("nan")
         points.append(RatePoint(rate, top1, float(out.loss) if n else float("nan"), n / input_ids.shape[0]))
-        if on_progress:
-            on_progress((i + 1) / len(rates))
     return points

@@ -156,9 +156,10 @@ def soft_targets() -> None:
 
     st.markdown(T["temperature"])
     c1, c2 = st.columns([2, 3])
-    j = c1.selectbox("Masked position", range(len(mp.positions)), key="d_pos",
+    j = c1.selectbox("Masked position", range(len(mp.positions)), key="d_pos", bind="query-params",
                      format_func=lambda i: f"{mp.positions[i]} · {mp.tokens[mp.positions[i]]} (read as "
                                            f"{mp.shown[mp.positions[i]]})")
+    j = int(j) if j is not None and 0 <= int(j) < len(mp.positions) else 0  # a link made for another sentence
     temp = c2.slider("Temperature T", 0.5, 10.0, value=TEMP, step=0.5, key="d_temp", bind="query-params")
     cmp = dist.compare_soft(mp.teacher_logits[j], mp.student_logits[j], temp, K)
     c1, c2 = st.columns([3, 2])

@@ -147,9 +147,11 @@ def fool_it() -> None:
         st.info("There is no word piece to replace: write a sentence in the sidebar.", icon=":material/info:")
         return
     c1, c2 = st.columns([1, 1])
-    pos = c1.selectbox("Replace the piece at", positions, index=min(len(positions) - 1, len(positions) // 2),
-                       key="e_pos", format_func=lambda i: f"{i} · {enc.tokens[i]}")
-    word = c2.text_input("with the word", "banana", key="e_word", max_chars=40).strip()
+    middle = positions[min(len(positions) - 1, len(positions) // 2)]
+    pos = c1.selectbox("Replace the piece at", positions, index=positions.index(middle), key="e_pos",
+                       bind="query-params", format_func=lambda i: f"{i} · {enc.tokens[i]}")
+    pos = pos if pos in positions else middle  # a shared link made for another sentence
+    word = c2.text_input("with the word", "banana", key="e_word", max_chars=40, bind="query-params").strip()
     if not word:
         st.info("Type a word to put in its place.", icon=":material/edit:")
         return

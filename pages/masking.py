@@ -97,9 +97,11 @@ def why_80_10_10() -> None:
         st.info("There is no word piece to compare: write a sentence in the sidebar.", icon=":material/info:")
         return
     c1, c2 = st.columns([3, 1])
-    pos = c1.selectbox("Position", maskable, index=len(maskable) // 2, key="why_pos",
+    pos = c1.selectbox("Position", maskable, index=len(maskable) // 2, key="why_pos", bind="query-params",
                        format_func=lambda i: f"{i} · {enc.tokens[i]}")
-    draw = c2.number_input("Random draw", 0, 999, 0, key="why_draw", help="Draw another random piece.")
+    pos = pos if pos in maskable else maskable[len(maskable) // 2]  # a shared link made for another sentence
+    draw = c2.number_input("Random draw", 0, 999, 0, key="why_draw", bind="query-params",
+                           help="Draw another random piece.")
     random_id = state.random_piece(len(lm.tokenizer), int(draw), int(pos))
     cases = [("reads [MASK]", lm.tokenizer.mask_token_id),
              (f"reads a random piece: “{lm.tokenizer.convert_ids_to_tokens(random_id)}”", random_id),

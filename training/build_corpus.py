@@ -3,14 +3,18 @@
 Sources (install with `apt-get install wordnet-base fortunes fortunes-min r-cran-janeaustenr r-cran-tm
 r-cran-stringr`; the R packages are read once through `Rscript`, which they pull in):
 
-| source | what | licence |
-|---|---|---|
-| `r-cran-janeaustenr` | Jane Austen's six novels, one document a paragraph, held out by chapter | texts public domain; package MIT |
-| `r-cran-tm` | 70 Reuters-21578 newswire stories (`crude`, `acq`), one document a story | Reuters-21578: free for research use; package GPL-3 |
-| `r-cran-stringr` | the 720 Harvard sentences (IEEE 1969), everyday phonetically balanced sentences, ten a document | public domain; package MIT |
-| `wordnet-base` | WordNet 3.0: each noun gloss ("dwarf: a plant or animal that is atypically small.") and each example sentence a document of its own | WordNet 3.0 licence (BSD-like) |
-| `fortunes`, `fortunes-min` | the `fortune` databases, one document a fortune (ASCII art skipped) | BSD / public domain |
-| `training/everyday.py` | everyday facts and scenes written by the project (capitals, animals, jobs, opposites, home life) | this project's |
+* `r-cran-janeaustenr`: Jane Austen's six novels, one document a paragraph, held out by chapter. Texts public
+  domain; package MIT.
+* `r-cran-tm`: 70 Reuters-21578 newswire stories (`crude`, `acq`), one document a story. Reuters-21578: free for
+  research use; package GPL-3.
+* `r-cran-stringr`: the 720 Harvard sentences (IEEE 1969), everyday phonetically balanced sentences, ten a
+  document. Public domain; package MIT.
+* `wordnet-base`: WordNet 3.0, each noun gloss ("dwarf: a plant or animal that is atypically small.") and each
+  example sentence a document of its own. WordNet 3.0 licence (BSD-like).
+* `fortunes`, `fortunes-min`: the `fortune` databases, one document a fortune (ASCII art skipped). BSD / public
+  domain.
+* `training/everyday.py`: everyday facts and scenes written by the project (capitals, animals, jobs, opposites,
+  home life). This project's.
 
 Why this mix: the first corpus (WordNet + fortunes only) taught the teacher to copy a noun from its sentence,
 because a WordNet line repeated its headword in every example right after the gloss. Glosses and examples are
@@ -129,7 +133,8 @@ def austen_documents() -> list[tuple[str, str]]:
 
 def reuters_documents() -> list[str]:
     out = _rscript('suppressMessages(library(tm)); data(crude); data(acq); '
-                   'for (d in c(as.list(crude), as.list(acq))) writeLines(gsub("\\\\s+", " ", paste(content(d), collapse=" ")))')
+                   'for (d in c(as.list(crude), as.list(acq))) '
+                   'writeLines(gsub("\\\\s+", " ", paste(content(d), collapse=" ")))')
     return [_clean(re.sub(r"\s+Reuter\s*$", "", line)) for line in out.splitlines()]
 
 

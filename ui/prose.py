@@ -16,9 +16,6 @@ def sections(chapter: str, lang: str = LANG) -> dict[str, str]:
     return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
 
 
-def text(chapter: str, name: str) -> str:
-    return sections(chapter)[name]
-
 
 def module_essay(module) -> str:
     """The module docstring: the math as the code states it, shown on the page as written."""
