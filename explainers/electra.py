@@ -24,6 +24,13 @@ flows from the discriminator into the generator through the sampling: it is not 
 (the paper found 1/4 to 1/2 of the discriminator's width best: a strong generator makes the task too hard),
 and the two share their embeddings. After pretraining the generator is dropped; the discriminator is the model
 that is fine-tuned.
+
+**A generator that already speaks.** Trained from scratch beside the discriminator, a small generator first
+samples punctuation and function words, and the discriminator learns to spot those, not plausible fakes. So
+the built-in generator is first *distilled* from the app's BERT teacher (`generator_distillation_loss`):
+at the masked positions it matches the teacher's distribution, $T^2\,\mathrm{KL}(p^T_\text{teacher} \,\|\,
+p^T_\text{generator})$, plus $\alpha$ times its own MLM loss, with the discriminator held still; then the two
+train together on $\mathcal{L}$ above.
 """
 from __future__ import annotations
 
@@ -110,6 +117,33 @@ def electra_loss(c: Corruption, discriminator_logits, attention_mask, lam: float
         else torch.tensor(float("nan"))
     disc = discriminator_loss(discriminator_logits, c.replaced.to(discriminator_logits.device), attention_mask)
     return ElectraLoss(mlm, disc, lam)
+
+
+@dataclass(frozen=True)
+class GeneratorDistillation:
+    loss: torch.Tensor  # kl + alpha_mlm · mlm
+    kl: torch.Tensor  # T² · KL(teacher_T ‖ generator_T) at the masked positions (batchmean)
+    mlm: torch.Tensor  # the generator's cross-entropy against the original pieces there
+
+
+def generator_distillation_loss(generator_model, teacher_model, input_ids, attention_mask, special_tokens_mask, *,
+                                mask_token_id: int, vocab_size: int, rate: float = 0.15, temperature: float = 1.0,
+                                alpha_mlm: float = 1.0, token_type_ids=None,
+                                generator: torch.Generator | None = None) -> GeneratorDistillation:
+    """The generator's warm-up: the masking `corrupt` uses (every chosen piece → [MASK]), both models read the
+    same masked text, and the generator matches the teacher's soft targets at the masked positions."""
+    from explainers.distillation import soft_target_loss
+
+    m = mask_tokens(input_ids.cpu(), special_tokens_mask.cpu(), mask_token_id=mask_token_id, vocab_size=vocab_size,
+                    rate=rate, p_mask=1.0, p_random=0.0, generator=generator)
+    ids, labels = m.input_ids.to(input_ids.device), m.labels.to(input_ids.device)
+    chosen = labels != IGNORE_INDEX
+    with torch.no_grad():
+        t_logits = mlm_head(teacher_model, encode(teacher_model, ids, attention_mask, token_type_ids)[chosen])
+    g_logits = mlm_head(generator_model, encode(generator_model, ids, attention_mask, token_type_ids)[chosen])
+    kl = soft_target_loss(g_logits.float(), t_logits.float(), temperature)
+    mlm = F.cross_entropy(g_logits.float(), labels[chosen])
+    return GeneratorDistillation(kl + alpha_mlm * mlm, kl, mlm)
 
 
 def share_embeddings(generator_model, discriminator_model) -> None:

@@ -4,9 +4,10 @@ import pytest
 import torch
 from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
-from explainers.electra import (LAMBDA, corrupt, discriminator_loss, electra_loss, heldout_scores, replaced_labels,
-                               replaced_probability, replaced_token_detection, roc, sample, share_embeddings,
-                               word_swap_scores)
+from explainers.distillation import soft_target_loss
+from explainers.electra import (LAMBDA, corrupt, discriminator_loss, electra_loss, generator_distillation_loss,
+                               heldout_scores, replaced_labels, replaced_probability, replaced_token_detection, roc,
+                               sample, share_embeddings, word_swap_scores)
 from explainers.masking import mask_tokens
 
 V = 30
@@ -216,3 +217,31 @@ def test_roc_point_at_a_threshold_equals_counting_the_flagged_scores():
         tpr = float((flagged & (labels == 1)).sum()) / int(labels.sum())
         fpr = float((flagged & (labels == 0)).sum()) / int((1 - labels).sum())
         assert r.at(thr) == pytest.approx((tpr, fpr))
+
+
+def test_generator_distillation_is_t_squared_kl_to_the_teacher_plus_mlm(pair):
+    gen, _ = pair
+    ids, att, special = _batch()
+    teacher = copy.deepcopy(gen)
+    with torch.no_grad():
+        for p in teacher.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    args = dict(mask_token_id=3, vocab_size=V, rate=0.5, temperature=2.0, alpha_mlm=0.5)
+    with torch.no_grad():
+        out = generator_distillation_loss(gen, teacher, ids, att, special,
+                                          generator=torch.Generator().manual_seed(1), **args)
+    m = mask_tokens(ids, special, mask_token_id=3, vocab_size=V, rate=0.5, p_mask=1.0, p_random=0.0,
+                    generator=torch.Generator().manual_seed(1))
+    chosen = m.labels != -100
+    with torch.no_grad():
+        g_logits = gen(input_ids=m.input_ids, attention_mask=att).logits[chosen]
+        t_logits = teacher(input_ids=m.input_ids, attention_mask=att).logits[chosen]
+    kl = soft_target_loss(g_logits, t_logits, 2.0)
+    mlm = torch.nn.functional.cross_entropy(g_logits, m.labels[chosen])
+    assert float(out.kl) == pytest.approx(float(kl), rel=1e-4) and float(out.kl) > 0
+    assert float(out.mlm) == pytest.approx(float(mlm), rel=1e-4)
+    assert float(out.loss) == pytest.approx(float(kl + 0.5 * mlm), rel=1e-4)
+    with torch.no_grad():
+        same = generator_distillation_loss(gen, gen, ids, att, special, generator=torch.Generator().manual_seed(1),
+                                           **args)
+    assert float(same.kl) == pytest.approx(0.0, abs=1e-5)

@@ -128,3 +128,27 @@ def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path, teacher_di
     assert ends[0].keys() == ends[1].keys()
     for key in ends[0]:
         assert torch.equal(ends[0][key], ends[1][key]), key
+
+
+def test_electra_distils_the_generator_first_with_the_discriminator_held_still(tmp_path, teacher_dir, corpus_dir):
+    run = tmp_path / "run"
+    args = [*run_args(run, teacher_dir, corpus_dir, pretrain_electra), "--distill-steps", "2"]
+    pretrain_electra.main([*args, "--steps", "2"])
+    last = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
+    assert last["step"] == 2 and {"kl", "mlm"} <= last.keys() and "disc" not in last
+    two = torch.load(run / "ckpt.pt", weights_only=False)
+    teacher = BertForMaskedLM.from_pretrained(teacher_dir).state_dict()
+    for k, v in teacher.items():  # the discriminator's layers are still exactly the teacher's
+        if k.startswith("bert.encoder."):
+            assert torch.equal(two["discriminator"]["electra." + k[len("bert."):]], v), k
+    gen0, _, _ = pretrain_electra.build(pretrain_electra.Config(run=run, teacher=teacher_dir, embedding_size=8,
+                                                                generator_hidden=16, generator_layers=1,
+                                                                generator_heads=2))
+    layer = "electra.encoder.layer.0.attention.self.query.weight"  # the generator starts from the same seed
+    assert not torch.equal(two["generator"][layer], gen0.state_dict()[layer]), "the generator did not learn"
+
+    pretrain_electra.main([*args, "--steps", "3"])
+    three = torch.load(run / "ckpt.pt", weights_only=False)
+    assert not torch.equal(three["discriminator"]["electra." + QUERY], two["discriminator"]["electra." + QUERY]), \
+        "the joint stage trains the discriminator"
+    assert "disc" in json.loads((run / "log.jsonl").read_text().splitlines()[-1])

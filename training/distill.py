@@ -97,7 +97,7 @@ def train(cfg: Config) -> None:
     test_data = {k: v.to(device) for k, v in test_data.items()}
     print(f"packed {len(train_data['input_ids'])} train sequences in {time.time() - t0:.0f}s; {device}", flush=True)
 
-    def loss(batch: dict, g: torch.Generator) -> Step:
+    def loss(batch: dict, g: torch.Generator, step: int) -> Step:
         m = mask_tokens(batch["input_ids"], batch["special"], mask_token_id=tokenizer.mask_token_id,
                         vocab_size=len(tokenizer), rate=cfg.rate, generator=g)
         ids, att, labels = m.input_ids.to(device), batch["attention_mask"].to(device), m.labels.to(device)

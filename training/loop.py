@@ -6,7 +6,9 @@ its held-out evaluation, and what else its checkpoint keeps. The loop does the r
 * AdamW in two groups (`param_groups`): matrices decay by `weight_decay`; biases and LayerNorm weights
   (dim < 2) do not;
 * the learning rate rises linearly for `warmup` steps, then falls linearly to 0 at `steps` (`lr_at`); a group's
-  `scale` multiplies it (ELECTRA's generator learns faster than the discriminator);
+  `scale` multiplies it (ELECTRA's generator learns faster than the discriminator), and so does a script's
+  `lr_scale(step, group)` if it gives one (ELECTRA holds the discriminator still while its generator is
+  distilled first);
 * the batch and the masking generator of step $i$ are functions of $i$ (`batch_at`, seed $1\,000\,003 \cdot
   \text{seed} + i$), so a resumed run sees what an uninterrupted one would;
 * the forward pass runs under bf16 autocast when `bf16`; gradients are clipped to norm 1;
@@ -62,9 +64,10 @@ def param_groups(params, weight_decay: float, **extra) -> list[dict]:
 
 
 def train_loop(cfg, models: dict[str, torch.nn.Module], groups: list[dict], data: dict,
-               loss: Callable[[dict, torch.Generator], Step], evaluate: Callable[[], dict], *,
+               loss: Callable[[dict, torch.Generator, int], Step], evaluate: Callable[[], dict], *,
                betas: tuple[float, float], device: torch.device = torch.device("cpu"), print_every: int = 20,
-               start_row: dict | None = None, extra_state: dict | None = None, minutes: float = 0.0) -> None:
+               start_row: dict | None = None, extra_state: dict | None = None, minutes: float = 0.0,
+               lr_scale: Callable[[int, dict], float] | None = None) -> None:
     """Train `models` (checkpoint key → module) to `cfg.steps` on `data` (packed, on the CPU), resuming from
     `<run>/ckpt.pt`. `start_row`: facts for a step-0 log line (with an evaluation) when a run starts fresh;
     `extra_state`: more checkpoint entries; `minutes` > 0: fit `cfg.steps` to that much training time."""
@@ -100,9 +103,10 @@ def train_loop(cfg, models: dict[str, torch.nn.Module], groups: list[dict], data
             for model in models.values():
                 model.train()
             for group in opt.param_groups:
-                group["lr"] = lr_at(cfg, step) * group.get("scale", 1.0)
+                group["lr"] = lr_at(cfg, step) * group.get("scale", 1.0) * (lr_scale(step, group) if lr_scale else 1)
             with autocast():
-                out = loss(batch_at(cfg, data, step), torch.Generator().manual_seed(cfg.seed * 1_000_003 + step))
+                out = loss(batch_at(cfg, data, step), torch.Generator().manual_seed(cfg.seed * 1_000_003 + step),
+                           step)
             opt.zero_grad(set_to_none=True)
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)

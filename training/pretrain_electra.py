@@ -8,7 +8,11 @@
   its output layer tied to the shared token embeddings.
 * one embedding layer (token, position, segment, LayerNorm) shared by both: `explainers.electra.share_embeddings`.
 
-Every step is `explainers.electra.corrupt` (masking by `explainers.masking.mask_tokens`, all chosen → [MASK],
+Two stages, one schedule. First `distill_steps` steps distil the generator from the teacher's masked-LM
+distribution (`explainers.electra.generator_distillation_loss`: T²·KL at the masked positions + α·MLM), with
+the discriminator and the shared embeddings held still (learning rate × 0), so that its samples are words a
+class would call plausible before the discriminator ever sees them. Then every step is
+`explainers.electra.corrupt` (masking by `explainers.masking.mask_tokens`, all chosen → [MASK],
 sampling at T = 1) and `explainers.electra.electra_loss` (MLM + 50 · discriminator BCE): what the ELECTRA
 chapter shows. bf16 autocast; resumable `<run>/ckpt.pt`.
 
@@ -26,7 +30,8 @@ import torch.nn.functional as F
 from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers.corpus import load_packed
-from explainers.electra import LAMBDA, corrupt, electra_loss, heldout_scores, roc, share_embeddings
+from explainers.electra import (LAMBDA, corrupt, electra_loss, generator_distillation_loss, heldout_scores, roc,
+                                share_embeddings)
 from training.loop import Step, checkpoint_facts, cli, load_checkpoint, param_groups, save_model_folder, train_loop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +58,9 @@ class Config:
     rate: float = 0.15
     lam: float = LAMBDA
     temperature: float = 1.0
+    distill_steps: int = 0  # first stage: the generator distilled from the teacher, the discriminator held still
+    distill_temperature: float = 1.0  # T of that stage's soft targets
+    distill_alpha_mlm: float = 1.0  # weight of the generator's own MLM loss beside the KL in that stage
     seed: int = 0
     eval_every: int = 100
     save_every: int = 50
@@ -129,7 +137,7 @@ def init_from_teacher(disc: ElectraForPreTraining, teacher: BertForMaskedLM, tra
     return {"embedding_fit_cosine_lstsq": round(lstsq_cos, 4), "embedding_fit_cosine": round(fit_cos, 4)}
 
 
-def build(cfg: Config, train_ids: torch.Tensor | None = None):
+def build(cfg: Config, train_ids: torch.Tensor | None = None, keep_teacher: bool = False):
     teacher = BertForMaskedLM.from_pretrained(cfg.teacher, dtype=torch.float32)
     gen_cfg, disc_cfg = configs(cfg, teacher.config)
     torch.manual_seed(cfg.seed)
@@ -141,6 +149,8 @@ def build(cfg: Config, train_ids: torch.Tensor | None = None):
         counts = torch.bincount(train_ids, minlength=gen_cfg.vocab_size).float() + 1.0
         with torch.no_grad():
             gen.generator_lm_head.bias.copy_((counts / counts.sum()).log())
+    if keep_teacher:
+        return gen, disc, facts, teacher.eval()
     return gen, disc, facts
 
 
@@ -172,16 +182,27 @@ def train(cfg: Config) -> None:
     tokenizer = AutoTokenizer.from_pretrained(cfg.teacher)
     train_data = load_packed(cfg.corpus / "train.txt", tokenizer, cfg.seq_len)
     test_data = load_packed(cfg.corpus / "test.txt", tokenizer, cfg.seq_len, max_sequences=cfg.eval_sequences)
-    gen, disc, facts = build(cfg, train_data["input_ids"][train_data["attention_mask"].bool()])
+    gen, disc, facts, teacher = build(cfg, train_data["input_ids"][train_data["attention_mask"].bool()], True)
     params = parameters(gen, disc)
     shared_or_disc = {id(p) for p in disc.parameters()}
     groups = []  # the discriminator's and the shared embeddings' at `lr`, the generator's own at `generator_lr`
     for own, scale in ((True, 1.0), (False, cfg.generator_lr / cfg.lr)):
         groups += param_groups([p for p in params if (id(p) in shared_or_disc) == own], cfg.weight_decay,
-                               scale=scale)
+                               scale=scale, discriminator=own)
 
-    def loss(batch: dict, g: torch.Generator) -> Step:
+    def held_still(step: int, group: dict) -> float:
+        """× 0 for the discriminator and the shared embeddings while the generator is distilled."""
+        return 0.0 if step < cfg.distill_steps and group["discriminator"] else 1.0
+
+    def loss(batch: dict, g: torch.Generator, step: int) -> Step:
         att = batch["attention_mask"]
+        if step < cfg.distill_steps:
+            d = generator_distillation_loss(gen, teacher, batch["input_ids"], att, batch["special"],
+                                            mask_token_id=tokenizer.mask_token_id, vocab_size=len(tokenizer),
+                                            rate=cfg.rate, temperature=cfg.distill_temperature,
+                                            alpha_mlm=cfg.distill_alpha_mlm, generator=g)
+            return Step(d.loss, {"kl": d.kl, "mlm": d.mlm},
+                        lambda: f" (distilling the generator: kl {d.kl.item():.3f} mlm {d.mlm.item():.3f})")
         c = corrupt(gen, batch["input_ids"], att, batch["special"], mask_token_id=tokenizer.mask_token_id,
                     vocab_size=len(tokenizer), rate=cfg.rate, temperature=cfg.temperature, generator=g)
         d_logits = disc(input_ids=c.corrupted_ids, attention_mask=att).logits
@@ -192,7 +213,7 @@ def train(cfg: Config) -> None:
 
     train_loop(cfg, {"generator": gen, "discriminator": disc}, groups, train_data, loss,
                lambda: evaluate(gen, disc, tokenizer, test_data), betas=(0.9, 0.999), print_every=10,
-               start_row=facts)
+               start_row=facts, lr_scale=held_still)
 
 
 def export(cfg: Config, out: Path) -> None:

@@ -73,7 +73,7 @@ def train(cfg: Config) -> None:
     model = build_model(cfg, tokenizer, train_data["input_ids"][train_data["attention_mask"].bool()])
     continuation = continuation_flags(tokenizer.get_vocab())
 
-    def loss(batch: dict, g: torch.Generator) -> Step:
+    def loss(batch: dict, g: torch.Generator, step: int) -> Step:
         words = word_ids_from_ids(batch["input_ids"], continuation) if cfg.whole_word else None
         m = mask_tokens(batch["input_ids"], batch["special"], mask_token_id=tokenizer.mask_token_id,
                         vocab_size=len(tokenizer), rate=cfg.rate, generator=g, word_ids=words)
