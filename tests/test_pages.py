@@ -44,9 +44,20 @@ def test_attention_page_follows_layer_and_head_from_the_url():
 
 
 @pytest.mark.parametrize("layer", ["99", "-4", "abc"])
-def test_out_of_range_layer_in_the_url_is_clamped(layer):
-    at = _app("pages/attention.py", layer=layer)
-    assert 0 <= at.slider(key="layer").value <= 5
+def test_a_layer_out_of_range_in_the_url_falls_back_to_the_first_layer(layer):
+    """Streamlit drops a bound URL value outside the slider's range (or not a number) for the slider's default."""
+    at = _app("pages/attention.py", layer=layer, head="2")
+    assert at.slider(key="layer").value == 0 and at.slider(key="head").value == 2
+
+
+def test_layer_and_head_beyond_a_newly_chosen_smaller_model_move_to_its_last(tiny_bert_dir):
+    """Layer 5, head 7 of the built-in model (6 × 12) do not exist in a 2-layer, 2-head model: `_valid` moves them
+    to layer 1, head 1 before the sliders are drawn."""
+    at = _app("pages/attention.py", layer="5", head="7")
+    at.sidebar.text_input(key="model").set_value(str(tiny_bert_dir)).run()
+    assert not at.exception
+    assert at.slider(key="layer").max == 1 and at.slider(key="head").max == 1
+    assert (at.slider(key="layer").value, at.slider(key="head").value) == (1, 1)
 
 
 @pytest.mark.parametrize("page", PAGES[1:])
@@ -87,22 +98,31 @@ def test_a_local_model_folder_can_be_chosen_and_survives_a_typo(tiny_bert_dir):
 
 
 def test_masking_page_masks_with_the_training_function(tiny_bert_dir):
-    """The chosen positions on the page are exactly those `mask_tokens` chooses with the same seed."""
+    """The chosen positions on the page, and what the model reads at each ([MASK], a random piece or the original),
+    are exactly what `mask_tokens` draws with the same seed and the page's [MASK] / random shares."""
     import torch
 
-    from explainers.masking import mask_tokens
+    from explainers.masking import Action, mask_tokens
     from explainers.model import encode_text, load_model
 
     text = "the big red cat sat on the mat . the dog ran"
-    at = _app("pages/masking.py", model=str(tiny_bert_dir), a=text, rate="40", seed="3")
+    at = _app("pages/masking.py", model=str(tiny_bert_dir), a=text, rate="60", seed="3", p_mask="60",
+              p_random="30")
     lm = load_model(str(tiny_bert_dir))
     enc = encode_text(lm.tokenizer, text, max_length=lm.max_positions)
     special = torch.tensor([[int(i in lm.tokenizer.all_special_ids) for i in enc.input_ids[0].tolist()]])
     expected = mask_tokens(enc.input_ids, special, mask_token_id=lm.tokenizer.mask_token_id,
-                           vocab_size=len(lm.tokenizer), rate=0.4, generator=torch.Generator().manual_seed(3))
+                           vocab_size=len(lm.tokenizer), rate=0.6, p_mask=0.6, p_random=0.3,
+                           generator=torch.Generator().manual_seed(3))
     table = at.dataframe[0].value
-    assert list(table["position"]) == expected.selected[0].nonzero()[:, 0].tolist()
-    assert list(table["original"]) == [enc.tokens[i] for i in table["position"]]
+    positions = expected.selected[0].nonzero()[:, 0].tolist()
+    assert list(table["position"]) == positions
+    assert list(table["original"]) == [enc.tokens[i] for i in positions]
+    read = lm.tokenizer.convert_ids_to_tokens(expected.input_ids[0].tolist())
+    what = {Action.MASKED: "{}", Action.RANDOM: "{} (random)", Action.UNCHANGED: "{} (unchanged)"}
+    actions = [Action(int(expected.action[0, i])) for i in positions]
+    assert {Action.MASKED, Action.RANDOM} <= set(actions)  # both shares drawn: swapping them cannot pass unseen
+    assert list(table["model read"]) == [what[a].format(read[i]) for a, i in zip(actions, positions)]
 
 
 @pytest.mark.parametrize("rate,expected", [("0", 15), ("999", 15), ("abc", 15), ("-3", 15), ("7", 7), ("1", 1)])
