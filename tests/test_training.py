@@ -152,3 +152,26 @@ def test_electra_distils_the_generator_first_with_the_discriminator_held_still(t
     assert not torch.equal(three["discriminator"]["electra." + QUERY], two["discriminator"]["electra." + QUERY]), \
         "the joint stage trains the discriminator"
     assert "disc" in json.loads((run / "log.jsonl").read_text().splitlines()[-1])
+
+
+def test_copy_share_counts_wrong_guesses_at_mask_that_are_visible_in_the_sequence(teacher_dir, corpus_dir):
+    """A model that always answers "cat" (id 1000): its wrong guesses at [MASK] are copies exactly in the
+    sequences where "cat" is visible."""
+    from explainers.corpus import load_packed
+    from explainers.masking import mask_tokens
+    from training.evaluate_mlm import heldout_top1
+
+    tok = AutoTokenizer.from_pretrained(teacher_dir)
+    model = BertForMaskedLM.from_pretrained(teacher_dir).eval()
+    with torch.no_grad():
+        model.cls.predictions.bias.fill_(-1e4)
+        model.cls.predictions.bias[1000] = 1e4
+    packed = load_packed(corpus_dir / "test.txt", tok, seq_len=16)
+    got = heldout_top1(model, tok, packed, p_mask=1.0, p_random=0.0, seed=5)
+    m = mask_tokens(packed["input_ids"], packed["special"], mask_token_id=103, vocab_size=len(tok), p_mask=1.0,
+                    p_random=0.0, generator=torch.Generator().manual_seed(5))
+    wrong = m.selected & (packed["input_ids"] != 1000)
+    visible = ((m.input_ids == 1000) & ~m.selected).any(1, keepdim=True).expand_as(wrong)
+    assert int(wrong.sum()) > 0 and 0 < int((wrong & visible).sum()) < int(wrong.sum())
+    assert got["copy_share"] == pytest.approx(int((wrong & visible).sum()) / int(wrong.sum()))
+    assert got["top1"] == pytest.approx(1 - int(wrong.sum()) / int(m.selected.sum()))
