@@ -16,6 +16,7 @@ import pytest
 
 from tests import browser_support
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, slider
+from ui import prose
 from ui.chapters import CHAPTERS
 
 ARTIFACTS = ROOT / "tests/artifacts"
@@ -132,9 +133,8 @@ def test_first_visitor_of_a_fresh_server_sees_titles_and_the_sidebar(server, pag
         shot(page, "first-visit" + path.split("?")[0].replace("/", "-"))
 
 
-PAGES = {"": "Inside BERT", "embeddings": "1 · Input embeddings", "attention": "2 · Attention heads",
-         "masking": "3 · Masking", "electra": "4 · ELECTRA: spot the fake",
-         "distillation": "5 · Distillation: a small student learns from a big teacher"}
+# every chapter of the registry, by its url path, with the heading its prose opens with
+PAGES = {c.url_path: prose.sections(c.key)["title"].lstrip("# ") for c in CHAPTERS}
 
 
 @pytest.mark.parametrize("path", list(PAGES), ids=[p or "overview" for p in PAGES])
