@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks/RESULTS.md"
 
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, slider, streamlit_server, wait_idle  # noqa: E402
+from ui.chapters import CHAPTERS  # noqa: E402
 TARGET_RERENDER_P50_MS = 150
 TARGET_COLD_START_S = 5.0
 
@@ -39,14 +40,15 @@ class RerenderCase:
     keys: tuple[str, ...] = ("ArrowRight", "ArrowLeft")  # pressed in turn
 
 
+PATH = {c.key: "/" + c.url_path for c in CHAPTERS}  # the chapter registry's addresses
 RERENDER_CASES = [
-    RerenderCase("slider → re-render: attention, Layer", "/attention", slider("Layer"),
+    RerenderCase("slider → re-render: attention, Layer", PATH["attention"], slider("Layer"),
                  lambda i: f"Layer {(i + 1) % 2}, head 0"),
-    RerenderCase("slider → re-render: masking, Rate", "/masking", slider("Rate: share of pieces chosen (%)"),
+    RerenderCase("slider → re-render: masking, Rate", PATH["masking"], slider("Rate: share of pieces chosen (%)"),
                  lambda i: f"Chosen at {16 if i % 2 == 0 else 15} %:"),
-    RerenderCase("slider → re-render: ELECTRA, Rate", "/electra", slider("Rate: share of pieces masked (%)"),
+    RerenderCase("slider → re-render: ELECTRA, Rate", PATH["electra"], slider("Rate: share of pieces masked (%)"),
                  lambda i: f"Masked at {16 if i % 2 == 0 else 15} %:"),
-    RerenderCase("slider → re-render: distillation, Rate", "/distillation",
+    RerenderCase("slider → re-render: distillation, Rate", PATH["distillation"],
                  slider("Rate: share of pieces masked (%)"), lambda i: f"Masked at {16 if i % 2 == 0 else 15} %:"),
 ]
 TARGET_STUDENT_SPEEDUP = 1.8  # issue 6: the student's encoder throughput over the teacher's, same run
