@@ -27,7 +27,7 @@ import torch  # noqa: E402
 from explainers.model import BUILTIN_NAME, ModelLoadError, default_device  # noqa: E402
 from ui import state  # noqa: E402
 from ui.html import md_escape  # noqa: E402
-from ui.text import table  # noqa: E402
+from ui.text import error_text, table  # noqa: E402
 
 
 def _examples() -> dict[str, tuple[str, str]]:
@@ -57,7 +57,7 @@ def _model(device: str) -> str:
         st.session_state["_good_model"] = name
     except ModelLoadError as err:
         fallback = st.session_state.get("_good_model", BUILTIN_NAME)
-        st.sidebar.error(t("sidebar.still_using", error=md_escape(str(err)), name=md_escape(fallback)))
+        st.sidebar.error(t("sidebar.still_using", error=md_escape(error_text(err)), name=md_escape(fallback)))
         name = fallback
     lm = state.get_model(name, device)
     cfg = lm.config

@@ -33,8 +33,26 @@ BUILTIN_NAME = "built-in"
 SUPPORTED_TYPES = ("bert", "distilbert", "electra")
 
 
-class ModelLoadError(Exception):
-    """A model that cannot be used here; the message is meant for the user."""
+def _facts(reason: str, fields: dict) -> str:
+    return reason + "".join(f" {k}={v!r}" for k, v in fields.items())
+
+
+class ExplainerError(Exception):
+    """An error for the user, as facts: `reason` names the case and `fields` hold what the words need. The UI
+    words it in the reader's language (`ui.text.error_text`: `errors.<reason>` in `assets/text/<lang>/strings.toml`,
+    filled with the fields); `str()` gives the facts, for logs and tracebacks. Explainers hold no words."""
+
+    def __init__(self, reason: str, **fields):
+        super().__init__(reason)
+        self.reason, self.fields = reason, fields
+
+    def __str__(self) -> str:
+        return _facts(self.reason, self.fields)
+
+
+class ModelLoadError(ExplainerError):
+    """A model that cannot be used here (`reason`: "not_found", "offline", "is_a_file", "no_config",
+    "unreadable_folder", "remote_code", "unsupported_type", "wrong_type", "no_trained_weights", ...)."""
 
 
 @dataclass(frozen=True)
@@ -80,27 +98,25 @@ def _read_config(name: str, source: str):
         return AutoConfig.from_pretrained(source, trust_remote_code=False, local_files_only=True), True
     except Exception as err:  # OSError (not found), ValueError (unknown model type), JSON errors
         if Path(source).expanduser().exists() or not hub_reachable():
-            raise ModelLoadError(_why_not_loadable(name, err)) from err
+            raise _not_loadable(name, err) from err
     try:
         return AutoConfig.from_pretrained(source, trust_remote_code=False), False
     except Exception as err:
-        raise ModelLoadError(_why_not_loadable(name, err)) from err
+        raise _not_loadable(name, err) from err
 
 
 def load_model(name: str, device: str = "cpu") -> LoadedModel:
     """Load tokenizer + model by Hub id or local folder; raise `ModelLoadError` with a readable reason."""
     source = resolve(name)
     config, local = _read_config(name, source)
-    if config.model_type not in SUPPORTED_TYPES:
-        raise ModelLoadError(f"'{name}' is a {config.model_type} model; this app explains encoders of type "
-                             f"{', '.join(SUPPORTED_TYPES)}.")
+    _require_supported(name, config)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local)
         cls = AutoModelForMaskedLM if _is_mlm(config) else AutoModel
         model = cls.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
                                     trust_remote_code=False, local_files_only=local)
     except Exception as err:
-        raise ModelLoadError(_why_not_loadable(name, err)) from err
+        raise _not_loadable(name, err) from err
     model = model.to(device).eval()
     return LoadedModel(name or BUILTIN_NAME, model, tokenizer, device, cls is AutoModelForMaskedLM)
 
@@ -111,42 +127,50 @@ def load_role(name: str, builtin: Path, model_class, device: str = "cpu") -> Loa
     source = str(builtin) if (name or "").strip() in ("", BUILTIN_NAME) else name.strip()
     config, local = _read_config(name, source)
     config_class = getattr(model_class, "config_class", None)  # None for the Auto classes
-    wanted = (config_class.model_type,) if config_class else SUPPORTED_TYPES
-    if config.model_type not in wanted:
-        raise ModelLoadError(f"'{name}' is a {config.model_type} model; this needs a {' or '.join(wanted)} "
-                             f"checkpoint ({model_class.__name__}).")
+    if config_class is None:
+        _require_supported(name, config)
+    elif config.model_type != config_class.model_type:
+        raise ModelLoadError("wrong_type", name=name, kind=config.model_type, wanted=config_class.model_type,
+                             head=model_class.__name__)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local)
         model, info = model_class.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
                                                   trust_remote_code=False, local_files_only=local,
                                                   output_loading_info=True)
     except Exception as err:
-        raise ModelLoadError(_why_not_loadable(name, err)) from err
+        raise _not_loadable(name, err) from err
     if info["missing_keys"]:  # e.g. a generator given where a discriminator is needed: its head would be random
-        raise ModelLoadError(f"'{name}' has no trained weights for {model_class.__name__} "
-                             f"({len(info['missing_keys'])} missing, e.g. {sorted(info['missing_keys'])[0]}).")
+        raise ModelLoadError("no_trained_weights", name=name, head=model_class.__name__,
+                             missing=len(info["missing_keys"]), example=sorted(info["missing_keys"])[0])
     return LoadedModel(name or BUILTIN_NAME, model.to(device).eval(), tokenizer, device,
                        model_class.__name__.endswith("ForMaskedLM"))
+
+
+def _require_supported(name: str, config) -> None:
+    if config.model_type not in SUPPORTED_TYPES:
+        raise ModelLoadError("unsupported_type", name=name, kind=config.model_type,
+                             supported=", ".join(SUPPORTED_TYPES))
 
 
 def _is_mlm(config) -> bool:
     return any(a.endswith("ForMaskedLM") for a in (config.architectures or []))
 
 
-def _why_not_loadable(name: str, err: Exception) -> str:
-    text = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
-    if Path(name).expanduser().exists():
-        if not Path(name).expanduser().is_dir():
-            return f"'{name}' is a file: type the folder a model was saved to (it holds config.json)."
-        if not (Path(name).expanduser() / "config.json").exists():
-            return f"The folder '{name}' has no config.json: it is not a Hugging Face model folder."
-        return f"The folder '{name}' is not a Hugging Face model folder this app can read ({text})."
+def _not_loadable(name: str, err: Exception) -> ModelLoadError:
+    """Why `name` did not load, as a typed error; `detail` is the library's own first line."""
+    detail = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
+    if "trust_remote_code" in str(err):
+        return ModelLoadError("remote_code", name=name)
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            return ModelLoadError("is_a_file", name=name)
+        if not (path / "config.json").exists():
+            return ModelLoadError("no_config", name=name)
+        return ModelLoadError("unreadable_folder", name=name, detail=detail)
     if not hub_reachable():
-        return (f"Could not load '{name}': there is no such local folder, it is not in the local Hugging Face "
-                "cache, and the Hub cannot be reached from this machine (offline). Type a local folder, or "
-                "'built-in'.")
-    return (f"Could not load '{name}': no such local folder, and the Hugging Face Hub did not provide it "
-            f"(a typo, or a private model?). Details: {text}")
+        return ModelLoadError("offline", name=name)
+    return ModelLoadError("not_found", name=name, detail=detail)
 
 
 def default_device() -> str:
@@ -170,6 +194,23 @@ def clean_text(text: str) -> tuple[str, int]:
     return "".join(kept).strip(), removed
 
 
+class Note:
+    """Something the user should know about their input, as facts: `reason` ("removed", "truncated",
+    "literal_special", "unknown_one", "unknown_other") and `fields`, worded by the UI (`ui.text.note_text`:
+    `notes.<reason>` in `assets/text/<lang>/strings.toml`)."""
+
+    def __init__(self, reason: str, **fields):
+        self.reason, self.fields = reason, fields
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Note) and (self.reason, self.fields) == (other.reason, other.fields)
+
+    def __repr__(self) -> str:
+        return f"Note({_facts(self.reason, self.fields)})"
+
+    __str__ = __repr__
+
+
 @dataclass(frozen=True)
 class EncodedInput:
     """One tokenised input. Tensors are `[1, T]`; `tokens` has T entries."""
@@ -179,7 +220,7 @@ class EncodedInput:
     token_type_ids: torch.Tensor
     tokens: list[str]
     n_tokens_before_truncation: int  # with special tokens
-    notes: list[str] = field(default_factory=list)  # things the user should know (truncation, removed chars)
+    notes: list[Note] = field(default_factory=list)  # things the user should know (truncation, removed chars)
 
     @property
     def truncated(self) -> bool:
@@ -190,26 +231,28 @@ class EncodedInput:
         return ["A" if t == 0 else "B" for t in self.token_type_ids[0].tolist()]
 
 
-class EmptyInputError(ValueError):
+class EmptyInputError(ExplainerError, ValueError):
     """Nothing left to read after cleaning."""
+
+    def __init__(self):
+        super().__init__("empty_input")
 
 
 def encode_text(tokenizer, text_a: str, text_b: str = "", max_length: int = 512) -> EncodedInput:
     a, removed_a = clean_text(text_a)
     b, removed_b = clean_text(text_b)
     if not a:
-        raise EmptyInputError("Sentence A is empty. Type a sentence in the sidebar to see the model at work.")
+        raise EmptyInputError()
     notes = []
     if removed_a + removed_b:
-        notes.append(f"Removed {removed_a + removed_b} invisible control character(s) from the text.")
+        notes.append(Note("removed", n=removed_a + removed_b))
     pair = (a, b) if b else (a,)
     full = tokenizer(*pair, truncation=False, return_token_type_ids=True)
     n_full = len(full["input_ids"])
     enc = tokenizer(*pair, truncation="longest_first", max_length=max_length, return_tensors="pt",
                     return_token_type_ids=True)
     if n_full > max_length:
-        notes.append(f"The text has {n_full:,} tokens; this model reads at most {max_length} positions, "
-                     f"so it was cut to {max_length} tokens.")
+        notes.append(Note("truncated", n=n_full, limit=max_length))
     tokens = tokenizer.convert_ids_to_tokens(enc["input_ids"][0].tolist())
     types = enc["token_type_ids"][0].tolist()
     framing = {0, len(tokens) - 1, *([types.index(1) - 1] if 1 in types else [])}
@@ -217,11 +260,8 @@ def encode_text(tokenizer, text_a: str, text_b: str = "", max_length: int = 512)
     literal = sorted({t for i, t in enumerate(tokens)
                       if t in special and i not in framing and (t != tokenizer.unk_token or t in a + b)})
     if literal:
-        notes.append(f"Your text contains {', '.join(literal)}, which the tokenizer reads as special token(s), "
-                     "not as words.")
+        notes.append(Note("literal_special", tokens=", ".join(literal)))
     unk = sum(t == tokenizer.unk_token for t in tokens)
     if unk:
-        notes.append(f"{unk} {'piece is' if unk == 1 else 'pieces are'} not in the vocabulary and became "
-                     f"{tokenizer.unk_token} "
-                     "(emoji and many non-Latin characters are unknown to an English uncased vocabulary).")
+        notes.append(Note("unknown_one" if unk == 1 else "unknown_other", n=unk, unk=tokenizer.unk_token))
     return EncodedInput(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"], tokens, n_full, notes)

@@ -9,6 +9,7 @@ import streamlit as st  # noqa: E402
 from explainers import attention as att  # noqa: E402
 from ui import prose, state  # noqa: E402
 from ui.html import token_labels  # noqa: E402
+from ui.text import t  # noqa: E402
 
 T = prose.sections("attention")
 st.markdown(T["title"])
@@ -20,6 +21,7 @@ probs = state.attention(*args)  # [L, H, T, T]
 stats = state.head_stats(*args)
 L, H = probs.shape[:2]
 labels = token_labels(enc.tokens)
+STAT = {k: t(f"attention.stat_{k}") for k in att.STATS}  # each statistic's name, in the reader's language
 
 
 def _valid(key: str, upper: int) -> None:
@@ -47,8 +49,8 @@ st.markdown(T["one-head"])
 def one_head() -> None:
     """A fragment: moving the layer/head sliders reruns this section only, not the grid or bertviz."""
     c1, c2 = st.columns(2)
-    layer = c1.slider("Layer", 0, L - 1, key="layer", bind="query-params", help="0 is the first layer")
-    head = c2.slider("Head", 0, H - 1, key="head", bind="query-params")
+    layer = c1.slider(t("attention.layer"), 0, L - 1, key="layer", bind="query-params", help=t("attention.layer_help"))
+    head = c2.slider(t("attention.head"), 0, H - 1, key="head", bind="query-params")
     left, right = st.columns([3, 2])
     with left:
         # one go.Figure(data, layout) call: plotly's update_layout path parsing costs more than the numbers.
@@ -56,29 +58,32 @@ def one_head() -> None:
         # sits below the matrix, as the tokens attended to and their axis title take the top.
         longest = min(max(map(len, labels)), 30)
         fig = go.Figure(go.Heatmap(z=probs[layer, head], x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1,
-                                   hovertemplate="%{y} → %{x}<br>weight %{z:.3f}<extra></extra>"),
+                                   hovertemplate=t("attention.hover_weight") + "<extra></extra>"),
                         dict(height=min(160 + 22 * len(labels), 900) + 6 * longest,
                              margin=dict(l=30 + 7 * longest, r=10, t=40 + 6 * longest, b=40),
-                             title=dict(text=f"Layer {layer}, head {head}", y=0, yref="container", yanchor="bottom",
-                                        pad=dict(b=10)),
-                             xaxis=dict(type="category", side="top", tickangle=-60, title=dict(text="attended to")),
-                             yaxis=dict(type="category", autorange="reversed", title=dict(text="attending token"))))
+                             title=dict(text=t("attention.head_title", layer=layer, head=head), y=0, yref="container",
+                                        yanchor="bottom", pad=dict(b=10)),
+                             xaxis=dict(type="category", side="top", tickangle=-60,
+                                        title=dict(text=t("attention.attended_to"))),
+                             yaxis=dict(type="category", autorange="reversed",
+                                        title=dict(text=t("attention.attending")))))
         st.plotly_chart(fig, key="att_head_fig", theme=None)
     with right:
-        st.markdown(f"**What this head does:** {att.dominant_pattern(stats, layer, head)}.")
-        st.table({"statistic": [att.STAT_LABELS[k] for k in att.STATS],
-                  "this head": [f"{stats.get(k)[layer, head]:.3f}" for k in att.STATS],
-                  "average head": [f"{np.nanmean(stats.get(k)):.3f}" for k in att.STATS]}, border="horizontal")
+        st.markdown(t("attention.what_it_does", pattern=att.dominant_pattern(stats, layer, head)))
+        st.table({t("attention.statistic"): [STAT[k] for k in att.STATS],
+                  t("attention.this_head"): [f"{stats.get(k)[layer, head]:.3f}" for k in att.STATS],
+                  t("attention.average_head"): [f"{np.nanmean(stats.get(k)):.3f}" for k in att.STATS]},
+                 border="horizontal")
         i, j = np.unravel_index(np.argmax(probs[layer, head]), probs.shape[-2:])
-        st.caption(f"Strongest single link: “{enc.tokens[i]}” → “{enc.tokens[j]}” "
-                   f"({probs[layer, head, i, j]:.2f}). Hover the matrix for every weight.")
+        st.caption(t("attention.strongest", source=enc.tokens[i], target=enc.tokens[j],
+                     weight=probs[layer, head, i, j]))
 
 
 one_head()
 
 # -- every head
 st.markdown(T["grid"])
-stat = st.segmented_control("Colour by", list(att.STATS), format_func=att.STAT_LABELS.get, default="to_next",
+stat = st.segmented_control(t("attention.colour_by"), list(att.STATS), format_func=STAT.get, default="to_next",
                             key="stat", bind="query-params")
 stat = stat if stat in att.STATS else "to_next"
 values = stats.get(stat)
@@ -88,22 +93,22 @@ fig = go.Figure(go.Scatter(
     marker=dict(symbol="square", size=34, color=values.ravel(), colorscale="Viridis", showscale=True,
                 cmin=0, cmax=None if stat == "entropy" else 1, line=dict(width=2, color="white")),
     customdata=values.ravel(),
-    hovertemplate="layer %{y}, head %{x}<br>" + att.STAT_LABELS[stat] + ": %{customdata:.3f}<extra></extra>"))
+    hovertemplate=t("attention.hover_grid", stat=STAT[stat]) + "<extra></extra>"))
 fig.update_layout(height=90 + 48 * L, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                  xaxis=dict(title="head", dtick=1, range=[-0.6, H - 0.4]),
-                  yaxis=dict(title="layer", dtick=1, autorange="reversed"), clickmode="event+select")
+                  xaxis=dict(title=t("attention.axis_head"), dtick=1, range=[-0.6, H - 0.4]),
+                  yaxis=dict(title=t("attention.axis_layer"), dtick=1, autorange="reversed"), clickmode="event+select")
 st.plotly_chart(fig, key="att_grid", on_select=_open_clicked_head, selection_mode="points")
 
 # -- bertviz
 st.markdown(T["bertviz"])
-head_tab, model_tab = st.tabs(["Head view", "Model view"])
+head_tab, model_tab = st.tabs([t("attention.head_view"), t("attention.model_view")])
 with head_tab:
     if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
-        st.caption(f"Showing the first {state.HEAD_VIEW_MAX_TOKENS} of {len(enc.tokens)} tokens.")
-    st.iframe(state.head_view_html(*args), height="content", alt="bertviz head view")
+        st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
+    st.iframe(state.head_view_html(*args), height="content", alt=t("attention.head_view_alt"))
 with model_tab:
     st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
-    st.iframe(state.model_view_html(*args), height="content", alt="bertviz model view")
+    st.iframe(state.model_view_html(*args), height="content", alt=t("attention.model_view_alt"))
 
-with st.expander("The math, as the code states it (explainers/attention.py)"):
+with st.expander(t("common.math", file="explainers/attention.py")):
     st.markdown(prose.module_essay(att))

@@ -8,7 +8,7 @@ import streamlit as st  # noqa: E402
 from explainers import masking  # noqa: E402
 from ui import prose, state  # noqa: E402
 from ui.html import masked_chips  # noqa: E402
-from ui.text import table  # noqa: E402
+from ui.text import t, table  # noqa: E402
 
 T = prose.sections("masking")
 st.markdown(T["title"])
@@ -21,12 +21,18 @@ ctx = state.context()
 args = (ctx.model_name, ctx.device, ctx.text_a, ctx.text_b)
 special = set(lm.tokenizer.all_special_tokens)
 K = 5  # guesses shown per position
-WHAT = {1: "[MASK]", 2: "random", 3: "unchanged"}
 
 # BERT's settings, as each slider's `value=`: Streamlit keeps a bound widget's value out of the URL when it equals
 # that default and ignores a URL value equal to it, so a default set any other way loses the slider's minimum from
 # a shared link. A URL value out of range or not a number falls back to `value=`.
 DEFAULTS = {"rate": 15, "p_mask": 80, "p_random": 10, "rate_a": 15, "rate_b": 50}
+
+
+def model_read(piece: str, action: int) -> str:
+    """A cell of the "model read" column: the piece, and what masking did unless it put [MASK] there."""
+    if action == 2:
+        return t("masking.read_random", piece=piece)
+    return t("masking.read_unchanged", piece=piece) if action == 3 else piece
 
 
 def guesses_figure(tokens: list[str], probs: list[float], title: str, original: str | None = None) -> go.Figure:
@@ -43,50 +49,47 @@ def mask_and_guess() -> None:
     """Rate, split, seed → the masked sentence and the model's guesses. Reruns alone when a control moves."""
     st.markdown(T["controls"])
     c1, c2, c3, c4 = st.columns([3, 3, 3, 2])
-    rate = c1.slider("Rate: share of pieces chosen (%)", 1, 60, value=DEFAULTS["rate"], key="rate", bind="query-params")
-    p_mask = c2.slider("of which → [MASK] (%)", 0, 100, value=DEFAULTS["p_mask"], key="p_mask", bind="query-params")
-    p_random = c3.slider("of which → random piece (%)", 0, 100, value=DEFAULTS["p_random"], key="p_random",
+    rate = c1.slider(t("masking.rate"), 1, 60, value=DEFAULTS["rate"], key="rate", bind="query-params")
+    p_mask = c2.slider(t("masking.p_mask"), 0, 100, value=DEFAULTS["p_mask"], key="p_mask", bind="query-params")
+    p_random = c3.slider(t("masking.p_random"), 0, 100, value=DEFAULTS["p_random"], key="p_random",
                          bind="query-params")
-    seed = c4.number_input("Seed", 0, 9999, key="seed", bind="query-params")
-    whole = c4.toggle("Whole words", key="whole", bind="query-params",
-                      help="Choose all pieces of a word together (play ##ing), as in whole-word-masking BERT.")
+    seed = c4.number_input(t("common.seed"), 0, 9999, key="seed", bind="query-params")
+    whole = c4.toggle(t("masking.whole_words"), key="whole", bind="query-params", help=t("masking.whole_words_help"))
     if p_mask + p_random > 100:
         p_random = 100 - p_mask
-        st.caption(f"[MASK] and random cannot exceed 100 % together: using random = {p_random} %.")
+        st.caption(t("masking.shares_capped", p_random=p_random))
     ms = state.masked_sentence(*args, rate / 100, p_mask / 100, p_random / 100, int(seed), bool(whole), K)
-    st.caption(f"Chosen at {rate} %: **{len(ms.positions)} of {ms.maskable}** maskable pieces. Of the chosen: "
-               f"{p_mask} % [MASK] · {p_random} % random · {100 - p_mask - p_random} % unchanged.")
+    st.caption(t("masking.chosen", rate=rate, n=len(ms.positions), maskable=ms.maskable, p_mask=p_mask,
+                 p_random=p_random, p_unchanged=100 - p_mask - p_random))
     st.html(masked_chips(ms.tokens, ms.shown, ms.action, special))
 
     st.markdown(T["predictions"])
     if ms.maskable == 0:
-        st.info("This text has no word pieces that can be masked (special tokens such as [MASK] or [CLS] never "
-                "are). Write a sentence with some words in the sidebar.", icon=":material/info:")
+        st.info(t("common.no_maskable"), icon=":material/info:")
         return
     if not ms.positions:
-        st.info(f"No piece was chosen at {rate} % with seed {seed} (the sentence has {ms.maskable} maskable "
-                f"{'piece' if ms.maskable == 1 else 'pieces'}). Raise the rate or change the seed.",
-                icon=":material/casino:")
+        st.info(t("masking.none_chosen_one" if ms.maskable == 1 else "masking.none_chosen_other", rate=rate,
+                  seed=seed, maskable=ms.maskable), icon=":material/casino:")
         return
     if len(ms.positions) == ms.maskable and ms.maskable > 1:
-        st.warning("Every piece is chosen: the model has no real context left and can only guess from "
-                   "positions and how common words are.", icon=":material/visibility_off:")
+        st.warning(t("masking.all_chosen"), icon=":material/visibility_off:")
     n = len(ms.positions)
     m1, m2 = st.columns(2)
-    m1.metric("Recovered (top-1)", f"{sum(r == 0 for r in ms.target_ranks)} of {n}")
-    m2.metric(f"Original in the top {K}", f"{sum(r < K for r in ms.target_ranks)} of {n}")
+    m1.metric(t("masking.recovered_top1"), t("common.k_of_n", k=sum(r == 0 for r in ms.target_ranks), n=n))
+    m2.metric(t("masking.in_top_k", k=K), t("common.k_of_n", k=sum(r < K for r in ms.target_ranks), n=n))
+    p_original, top_guesses = t("masking.p_original"), t("masking.top_guesses")
     st.dataframe(
-        {"position": ms.positions,
-         "original": [ms.tokens[i] for i in ms.positions],
-         "model read": [ms.shown[i] if ms.action[i] == 1 else f"{ms.shown[i]} ({WHAT[ms.action[i]]})"
-                        for i in ms.positions],
-         "top guesses": [" · ".join(f"{t} {p:.0%}" for t, p in zip(ts, ps))
-                         for ts, ps in zip(ms.top_tokens, ms.top_probs)],
-         "P(original)": ms.target_probs,
-         "recovered": ["✓" if r == 0 else f"✗ (rank {r + 1})" for r in ms.target_ranks]},
+        {t("common.position"): ms.positions,
+         t("common.original"): [ms.tokens[i] for i in ms.positions],
+         t("masking.model_read"): [model_read(ms.shown[i], ms.action[i]) for i in ms.positions],
+         top_guesses: [" · ".join(f"{tok} {p:.0%}" for tok, p in zip(ts, ps))
+                       for ts, ps in zip(ms.top_tokens, ms.top_probs)],
+         p_original: ms.target_probs,
+         t("masking.recovered"): [t("masking.hit") if r == 0 else t("masking.miss", rank=r + 1)
+                                  for r in ms.target_ranks]},
         hide_index=True,
-        column_config={"P(original)": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f"),
-                       "top guesses": st.column_config.TextColumn(width="large")})
+        column_config={p_original: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f"),
+                       top_guesses: st.column_config.TextColumn(width="large")})
 
 
 @st.fragment
@@ -94,22 +97,22 @@ def why_80_10_10() -> None:
     st.markdown(T["why"])
     maskable = [i for i, t in enumerate(enc.tokens) if t not in special]
     if not maskable:
-        st.info("There is no word piece to compare: write a sentence in the sidebar.", icon=":material/info:")
+        st.info(t("masking.nothing_to_compare"), icon=":material/info:")
         return
     c1, c2 = st.columns([3, 1])
-    pos = c1.selectbox("Position", maskable, index=len(maskable) // 2, key="why_pos", bind="query-params",
+    pos = c1.selectbox(t("masking.position"), maskable, index=len(maskable) // 2, key="why_pos", bind="query-params",
                        format_func=lambda i: f"{i} · {enc.tokens[i]}")
     pos = pos if pos in maskable else maskable[len(maskable) // 2]  # a shared link made for another sentence
-    draw = c2.number_input("Random draw", 0, 999, 0, key="why_draw", bind="query-params",
-                           help="Draw another random piece.")
+    draw = c2.number_input(t("masking.random_draw"), 0, 999, 0, key="why_draw", bind="query-params",
+                           help=t("masking.random_draw_help"))
     random_id = state.random_piece(len(lm.tokenizer), int(draw), int(pos))
-    cases = [("reads [MASK]", lm.tokenizer.mask_token_id),
-             (f"reads a random piece: “{lm.tokenizer.convert_ids_to_tokens(random_id)}”", random_id),
-             ("reads the original (unchanged)", None)]
-    for col, (label, replacement) in zip(st.columns(3), cases):
+    cases = [("mask", t("masking.reads_mask"), lm.tokenizer.mask_token_id),
+             ("random", t("masking.reads_random", piece=lm.tokenizer.convert_ids_to_tokens(random_id)), random_id),
+             ("original", t("masking.reads_original"), None)]
+    for col, (case, label, replacement) in zip(st.columns(3), cases):
         toks, probs, p_orig, rank = state.guesses_with(*args, int(pos), replacement, 8)
-        col.plotly_chart(guesses_figure(toks, probs, label, enc.tokens[pos]), key=f"why_{label[:12]}")
-        col.caption(f"P(“{enc.tokens[pos]}”) = **{p_orig:.3f}**, rank {rank + 1}")
+        col.plotly_chart(guesses_figure(toks, probs, label, enc.tokens[pos]), key=f"why_{case}")
+        col.caption(t("masking.p_of_original", piece=enc.tokens[pos], p=p_orig, rank=rank + 1))
 
 
 @st.fragment
@@ -117,62 +120,61 @@ def compare_rates() -> None:
     st.markdown(T["compare"])
     for col, key in zip(st.columns(2), ("rate_a", "rate_b")):
         with col:
-            r = st.slider("Rate (%)", 1, 60, value=DEFAULTS[key], key=key, bind="query-params")
+            r = st.slider(t("masking.rate_short"), 1, 60, value=DEFAULTS[key], key=key, bind="query-params")
             m = state.masked_sentence(*args, r / 100, 0.8, 0.1, 0, False, K)
             st.html(masked_chips(m.tokens, m.shown, m.action, special))
             if m.positions:
                 hits = sum(x == 0 for x in m.target_ranks)
-                st.caption(f"{len(m.positions)} chosen · recovered {hits} ({hits / len(m.positions):.0%}) · mean "
-                           f"P(original) {sum(m.target_probs) / len(m.positions):.2f}")
+                st.caption(t("masking.compared", n=len(m.positions), hits=hits, share=hits / len(m.positions),
+                             p=sum(m.target_probs) / len(m.positions)))
             else:
-                st.caption("Nothing chosen at this rate.")
+                st.caption(t("masking.nothing_chosen"))
 
 
 def rate_curve() -> None:
     st.markdown(T["curve"])
     rates = [r / 100 for r in range(5, 61, 5)]
-    bar = st.progress(0.0, text="Masking held-out text at 12 rates…")
+    bar = st.progress(0.0, text=t("masking.curve_progress", n=len(rates)))
     points = []
     for i, r in enumerate(rates):
         points.append(state.rate_point(ctx.model_name, ctx.device, r))
-        bar.progress((i + 1) / len(rates), text=f"Masking held-out text at 12 rates… {r:.0%}")
+        bar.progress((i + 1) / len(rates), text=t("masking.curve_progress_at", n=len(rates), rate=r))
     bar.empty()
     x = [p.rate * 100 for p in points]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=[p.top1 for p in points], name="masked top-1 accuracy", mode="lines+markers",
-                             hovertemplate="rate %{x}%<br>top-1 %{y:.1%}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=[p.loss for p in points], name="loss (nats, right axis)", yaxis="y2",
+    fig.add_trace(go.Scatter(x=x, y=[p.top1 for p in points], name=t("masking.curve_top1"), mode="lines+markers",
+                             hovertemplate=t("masking.hover_top1") + "<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x, y=[p.loss for p in points], name=t("masking.curve_loss"), yaxis="y2",
                              mode="lines+markers", line=dict(dash="dot"),
-                             hovertemplate="rate %{x}%<br>loss %{y:.2f}<extra></extra>"))
+                             hovertemplate=t("masking.hover_loss") + "<extra></extra>"))
     fig.add_trace(go.Bar(x=x, y=[p.targets_per_sequence for p in points], yaxis="y3",
                          marker_color="rgba(239,85,59,0.3)",
                          text=[f"{p.targets_per_sequence:.0f}" for p in points], textposition="inside",
                          insidetextanchor="start", textfont=dict(color="#495057"),  # clear of the lines' markers
-                         name="predictions per sequence (training signal)",
-                         hovertemplate="rate %{x}%<br>%{y:.1f} predictions per sequence<extra></extra>"))
-    fig.add_vline(x=15, line_dash="dash", line_color="#e03131", annotation_text="BERT: 15 %")
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="masking rate (%)",
-                      yaxis=dict(title="top-1 accuracy", tickformat=".0%"),
-                      yaxis2=dict(title="loss", overlaying="y", side="right", tickformat=".1f"),
+                         name=t("masking.curve_predictions"),
+                         hovertemplate=t("masking.hover_predictions") + "<extra></extra>"))
+    fig.add_vline(x=15, line_dash="dash", line_color="#e03131", annotation_text=t("masking.bert_rate"))
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=t("masking.axis_rate"),
+                      yaxis=dict(title=t("masking.axis_top1"), tickformat=".0%"),
+                      yaxis2=dict(title=t("masking.axis_loss"), overlaying="y", side="right", tickformat=".1f"),
                       yaxis3=dict(overlaying="y", visible=False), legend=dict(orientation="h", y=-0.2))
     st.plotly_chart(fig, key="rate_curve")
     batch = state.heldout_batch(ctx.model_name, ctx.device)
-    st.caption(f"{len(batch['input_ids'])} held-out sequences of up to 128 pieces "
-               f"({int(batch['special'].eq(0).sum()):,} maskable pieces), BERT's 80/10/10 split, seed 0.")
+    st.caption(t("masking.heldout", sequences=len(batch["input_ids"]), length=batch["input_ids"].shape[1],
+                 maskable=int(batch["special"].eq(0).sum())))
 
 
 @st.fragment
 def fill_in_the_blank() -> None:
     st.markdown(T["playground"])
-    text = st.text_input("Your sentence", "The children went to [MASK] on Monday morning.", key="fill",
+    text = st.text_input(t("masking.your_sentence"), t("masking.your_sentence_default"), key="fill",
                          bind="query-params", max_chars=2000)
     if not text.strip():
-        st.info("Type a sentence with [MASK] in it.", icon=":material/edit:")
+        st.info(t("masking.type_a_sentence"), icon=":material/edit:")
         return
     tokens, tops, probs = state.fill_in(ctx.model_name, ctx.device, text, 8)
     if not tops:
-        st.info("There is no [MASK] in your sentence: write [MASK] where a word should be guessed.",
-                icon=":material/edit:")
+        st.info(t("masking.no_mask"), icon=":material/edit:")
         return
     cols = st.columns(min(len(tops), 4))
     for j, (toks, ps) in enumerate(zip(tops, probs)):
@@ -187,5 +189,5 @@ st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="h
 compare_rates()
 rate_curve()
 fill_in_the_blank()
-with st.expander("The math, as the code states it (explainers/masking.py)"):
+with st.expander(t("common.math", file="explainers/masking.py")):
     st.markdown(prose.module_essay(masking))

@@ -168,8 +168,9 @@ def test_the_pair_loads_by_role_and_a_generator_is_refused_as_discriminator(tiny
     disc = load_role(str(disc_dir), disc_dir, ElectraForPreTraining)
     assert torch.equal(gen.model.electra.embeddings.word_embeddings.weight,
                        disc.model.electra.embeddings.word_embeddings.weight)  # shared in training, saved equal
-    with pytest.raises(ModelLoadError, match="no trained weights"):
+    with pytest.raises(ModelLoadError) as err:
         load_role(str(gen_dir), gen_dir, ElectraForPreTraining)
+    assert err.value.reason == "no_trained_weights" and err.value.fields["head"] == "ElectraForPreTraining"
 
 
 def test_fitted_embeddings_reproduce_the_teachers_embedding_output_better_than_least_squares():

@@ -3,7 +3,8 @@ import time
 import pytest
 import torch
 
-from explainers.model import (EmptyInputError, ModelLoadError, clean_text, encode_text, load_model)
+from explainers.model import EmptyInputError, ModelLoadError, Note, clean_text, encode_text, load_model
+from ui.text import error_text, note_text
 
 
 def test_builtin_loads_offline_in_float32_with_attentions(builtin):
@@ -22,28 +23,34 @@ def test_local_folder_loads_and_keeps_its_mlm_head(tiny_bert_dir):
 
 def test_unknown_hub_id_fails_fast_with_a_readable_message():
     t = time.perf_counter()
-    with pytest.raises(ModelLoadError, match="Could not load 'no-such-user/no-such-model'"):
+    with pytest.raises(ModelLoadError) as err:
         load_model("no-such-user/no-such-model")
+    assert err.value.reason in ("offline", "not_found") and err.value.fields["name"] == "no-such-user/no-such-model"
+    assert "Could not load 'no-such-user/no-such-model'" in error_text(err.value)
     assert time.perf_counter() - t < 15, "an offline machine must not wait for the Hub client's retries"
 
 
 def test_a_folder_without_config_is_refused(tmp_path):
-    with pytest.raises(ModelLoadError, match="no config.json"):
+    with pytest.raises(ModelLoadError) as err:
         load_model(str(tmp_path))
+    assert err.value.reason == "no_config" and "no config.json" in error_text(err.value)
 
 
 def test_a_file_is_refused_as_a_file(tmp_path):
     (tmp_path / "notes.txt").write_text("not a model")
-    with pytest.raises(ModelLoadError, match="is a file: type the folder"):
+    with pytest.raises(ModelLoadError) as err:
         load_model(str(tmp_path / "notes.txt"))
+    assert err.value.reason == "is_a_file" and "is a file: type the folder" in error_text(err.value)
 
 
 def test_a_decoder_model_is_refused(tmp_path):
     from transformers import GPT2Config, GPT2Model
 
     GPT2Model(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=10, n_positions=8)).save_pretrained(tmp_path)
-    with pytest.raises(ModelLoadError, match="gpt2 model"):
+    with pytest.raises(ModelLoadError) as err:
         load_model(str(tmp_path))
+    assert (err.value.reason, err.value.fields["kind"]) == ("unsupported_type", "gpt2")
+    assert "gpt2 model" in error_text(err.value)
 
 
 def test_a_pair_gets_segments_a_and_b(builtin):
@@ -57,13 +64,15 @@ def test_a_pair_gets_segments_a_and_b(builtin):
 def test_long_text_is_truncated_at_the_position_limit_and_says_so(builtin):
     enc = encode_text(builtin.tokenizer, "word " * 3000, max_length=512)
     assert len(enc.tokens) == 512 and enc.truncated and enc.tokens[-1] == "[SEP]"
-    assert any("cut to 512" in n for n in enc.notes)
+    note = next(n for n in enc.notes if n.reason == "truncated")
+    assert note.fields["limit"] == 512 and note.fields["n"] > 3000 and "cut to 512 tokens" in note_text(note)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x07\u200b"])
 def test_empty_text_raises_a_friendly_error(builtin, text):
-    with pytest.raises(EmptyInputError, match="empty"):
+    with pytest.raises(EmptyInputError) as err:
         encode_text(builtin.tokenizer, text)
+    assert err.value.reason == "empty_input" and "empty" in error_text(err.value).lower()
 
 
 def test_control_characters_are_removed_and_reported():
@@ -73,7 +82,7 @@ def test_control_characters_are_removed_and_reported():
 
 def test_literal_special_tokens_are_flagged(builtin):
     enc = encode_text(builtin.tokenizer, "Paris is the [MASK] of France [CLS]")
-    assert "[MASK]" in enc.tokens and any("[CLS], [MASK]" in n for n in enc.notes)
+    assert "[MASK]" in enc.tokens and Note("literal_special", tokens="[CLS], [MASK]") in enc.notes
 
 
 @pytest.mark.parametrize("text", ["I ❤️ 🤖 BERT", "東京は日本の首都です", "שלום עולם مرحبا", "<script>alert(1)</script>"])
@@ -87,4 +96,4 @@ def test_unusual_scripts_tokenise_without_error(builtin, text):
 def test_unknown_pieces_are_counted_in_the_note(builtin, text, note):
     enc = encode_text(builtin.tokenizer, text)
     assert enc.tokens.count(builtin.tokenizer.unk_token) == int(note[0])
-    assert any(n.startswith(note) for n in enc.notes)
+    assert any(note_text(n).startswith(note) for n in enc.notes)

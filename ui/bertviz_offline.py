@@ -8,11 +8,14 @@ Only the layers given are shipped, rounded to 3 decimals.
 """
 from __future__ import annotations
 
+import html
 import json
 from functools import lru_cache
 from importlib.resources import files
 
 import numpy as np
+
+from ui.text import t
 
 REQUIRE_SHIM = """
 window.require = {config: function () {}};
@@ -60,7 +63,8 @@ def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int) -> str
         "include_layers": list(range(probs.shape[0])),
     }
     vis = ('<div id="bertviz-head" style="font-family:Helvetica,Arial,sans-serif">'
-           '<span style="user-select:none">Layer: <select id="layer"></select></span><div id="vis"></div></div>')
+           f'<span style="user-select:none">{html.escape(t("chips.bertviz_layer"))} <select id="layer"></select></span>'
+           '<div id="vis"></div></div>')
     return _page("head_view", vis, params)
 
 

@@ -17,22 +17,22 @@ from explainers import distillation as dist
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
 from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError, load_role
-from ui.pairs import encode_for_pair, require_same_vocabulary
+from ui.pairs import encode_for_pair, same_vocabulary
 from ui.state import heldout_packed, special_mask
+from ui.text import t
 
 STUDENT_DIR = ROOT / "assets/models/student"
 
 
-@st.cache_resource(show_spinner="Loading the teacher and the student…", max_entries=4)
+@st.cache_resource(show_spinner=t("distillation.loading"), max_entries=4)
 def get_pair(teacher_name: str, student_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
     teacher = load_role(teacher_name, BUILTIN_DIR, AutoModelForMaskedLM, device)
     student = load_role(student_name, STUDENT_DIR, AutoModelForMaskedLM, device)
-    require_same_vocabulary(teacher, student, "a student learns the teacher's distribution over the same word "
-                                              "pieces.")
-    if teacher.config.hidden_size != student.config.hidden_size:
-        raise ModelLoadError(f"'{teacher_name}' is {teacher.config.hidden_size} wide and '{student_name}' "
-                             f"{student.config.hidden_size}: DistilBERT's cosine loss compares hidden vectors of "
-                             "the same width.")
+    if not same_vocabulary(teacher, student):
+        raise ModelLoadError("distillation_vocabularies", teacher=teacher.name, student=student.name)
+    if teacher.config.hidden_size != student.config.hidden_size:  # DistilBERT's cosine loss compares hidden vectors
+        raise ModelLoadError("distillation_widths", teacher=teacher_name, student=student_name,
+                             teacher_width=teacher.config.hidden_size, student_width=student.config.hidden_size)
     return teacher, student
 
 

@@ -12,19 +12,21 @@ import torch
 from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers import electra
-from explainers.model import ROOT, EncodedInput, LoadedModel, load_role
-from ui.pairs import encode_for_pair, require_same_vocabulary
+from explainers.model import ROOT, EncodedInput, LoadedModel, ModelLoadError, load_role
+from ui.pairs import encode_for_pair, same_vocabulary
 from ui.state import heldout_packed, special_mask
+from ui.text import t
 
 GENERATOR_DIR = ROOT / "assets/models/electra-generator"
 DISCRIMINATOR_DIR = ROOT / "assets/models/electra-discriminator"
 
 
-@st.cache_resource(show_spinner="Loading the ELECTRA pair…", max_entries=4)
+@st.cache_resource(show_spinner=t("electra.loading"), max_entries=4)
 def get_pair(gen_name: str, disc_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
     gen = load_role(gen_name, GENERATOR_DIR, ElectraForMaskedLM, device)
     disc = load_role(disc_name, DISCRIMINATOR_DIR, ElectraForPreTraining, device)
-    require_same_vocabulary(gen, disc, "the discriminator must read the generator's pieces.")
+    if not same_vocabulary(gen, disc):
+        raise ModelLoadError("electra_vocabularies", generator=gen.name, discriminator=disc.name)
     return gen, disc
 
 

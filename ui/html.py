@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import html
 
+from ui.text import t
+
 SEGMENT_COLOURS = {"A": "#dbe4ff", "B": "#ffe8cc", "special": "#e9ecef"}
 
 
@@ -17,12 +19,13 @@ def token_chips(tokens: list[str], ids: list[int], segments: list[str], special:
             f'<div style="display:inline-block;margin:3px;padding:4px 8px;border-radius:8px;background:{colour};'
             f'text-align:center;font-family:ui-monospace,monospace;line-height:1.25">'
             f'<div style="font-size:1.05em;font-weight:600">{piece(tok)}</div>'
-            f'<div style="font-size:.72em;color:#495057">id {tid} · {seg} · pos {i}</div></div>'
+            f'<div style="font-size:.72em;color:#495057">{t("chips.piece_facts", id=tid, segment=seg, position=i)}'
+            '</div></div>'
         )
     legend = " ".join(
-        f'<span style="background:{c};{CHIP}">{label}</span>'
-        for label, c in (("segment A", SEGMENT_COLOURS["A"]), ("segment B", SEGMENT_COLOURS["B"]),
-                         ("special token", SEGMENT_COLOURS["special"])))
+        f'<span style="background:{c};{CHIP}">{html.escape(label)}</span>'
+        for label, c in ((t("chips.segment_a"), SEGMENT_COLOURS["A"]), (t("chips.segment_b"), SEGMENT_COLOURS["B"]),
+                         (t("chips.special_token"), SEGMENT_COLOURS["special"])))
     return f'<div>{"".join(chips)}</div><div style="font-size:.8em;margin-top:6px">{legend}</div>'
 
 
@@ -45,10 +48,10 @@ def token_labels(tokens: list[str]) -> list[str]:
 
 
 ACTION_STYLE = {  # explainers.masking.Action → (background, legend label)
-    0: ("#f1f3f5", "not chosen"),
-    1: ("#ffa8a8", "chosen → [MASK]"),
-    2: ("#ffd43b", "chosen → random piece"),
-    3: ("#8ce99a", "chosen → unchanged"),
+    0: ("#f1f3f5", t("chips.not_chosen")),
+    1: ("#ffa8a8", t("chips.chosen_mask")),
+    2: ("#ffd43b", t("chips.chosen_random")),
+    3: ("#8ce99a", t("chips.chosen_unchanged")),
 }
 
 
@@ -60,13 +63,13 @@ def masked_chips(tokens: list[str], shown: list[str], action: list[int], special
         colour, _ = ACTION_STYLE[act]
         if tok in special:
             colour = "#dee2e6"
-        under = f"was {piece(tok)}" if seen != tok else ("predict it" if act == 3 else "&nbsp;")
+        under = t("chips.was", piece=piece(tok)) if seen != tok else (t("chips.predict_it") if act == 3 else "&nbsp;")
         chips.append(
             f'<div style="display:inline-block;margin:3px;padding:4px 8px;border-radius:8px;background:{colour};'
             f'text-align:center;font-family:ui-monospace,monospace;line-height:1.25">'
             f'<div style="font-size:1.05em;font-weight:600">{piece(seen)}</div>'
             f'<div style="font-size:.72em;color:#343a40">{under}</div></div>')
-    legend = " ".join(f'<span style="background:{c};{CHIP}">{label}'
+    legend = " ".join(f'<span style="background:{c};{CHIP}">{html.escape(label)}'
                       f'</span>' for a, (c, label) in ACTION_STYLE.items() if a in legend_actions)
     return f'<div>{"".join(chips)}</div><div style="font-size:.8em;margin-top:6px">{legend}</div>'
 
@@ -89,10 +92,10 @@ def score_chips(tokens: list[str], p: list[float], truth: list[int], threshold: 
         flagged = pi >= threshold and tok not in special
         border = "3px solid #212529" if flagged else "3px solid transparent"
         if y:
-            was = f" (was {html.escape(originals[i])})" if originals and originals[i] != tok else ""
-            truth_text = f"<b>replaced</b>{was}"
+            was = t("chips.was_replaced", piece=html.escape(originals[i])) if originals and originals[i] != tok else ""
+            truth_text = f"<b>{t('chips.replaced')}</b>{was}"
         else:
-            truth_text = "original"
+            truth_text = t("chips.original")
         verdict = "" if tok in special else ("✓ " if flagged == bool(y) else "✗ ")
         chips.append(
             f'<div style="display:inline-block;margin:3px;padding:3px 7px;border-radius:8px;background:{colour};'
@@ -103,12 +106,12 @@ def score_chips(tokens: list[str], p: list[float], truth: list[int], threshold: 
     stops = ", ".join(f"{diverging(x / 10)} {x * 10}%" for x in range(11))
     legend = (
         '<div style="display:flex;align-items:center;gap:10px;font-size:.8em;margin-top:8px">'
-        '<span>P(replaced):</span><span>0 original</span>'
+        f'<span>{t("chips.p_replaced")}</span><span>{t("chips.scale_low")}</span>'
         f'<div style="position:relative;width:220px;height:12px;border-radius:6px;background:linear-gradient(90deg, '
         f'{stops})"><div style="position:absolute;left:{threshold * 100:.1f}%;top:-4px;width:2px;height:20px;'
-        'background:#212529"></div></div><span>1 replaced</span>'
-        f'<span style="border:3px solid #212529;border-radius:6px;padding:0 6px">flagged: p ≥ {threshold:.2f}</span>'
-        '<span>✓ / ✗: the flag agrees / disagrees with the truth</span></div>')
+        f'background:#212529"></div></div><span>{t("chips.scale_high")}</span>'
+        '<span style="border:3px solid #212529;border-radius:6px;padding:0 6px">'
+        f'{t("chips.flagged", threshold=threshold)}</span><span>{t("chips.agreement")}</span></div>')
     return f'<div>{"".join(chips)}</div>{legend}'
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from explainers.model import BUILTIN_NAME, EmptyInputError, EncodedInput, LoadedModel, ModelLoadError, encode_text
 from ui.html import md_escape
+from ui.text import error_text, note_text, t
 
 
 def choose_pair(title: str, labels: tuple[str, str], keys: tuple[str, str], about: str, missing: str,
@@ -26,7 +27,7 @@ def choose_pair(title: str, labels: tuple[str, str], keys: tuple[str, str], abou
         if names == (BUILTIN_NAME, BUILTIN_NAME):
             st.warning(missing, icon=":material/build:")
             st.stop()
-        st.error(f"{md_escape(str(err))}\n\nShowing the built-in pair instead.", icon=":material/error:")
+        st.error(t("common.builtin_pair_instead", error=md_escape(error_text(err))), icon=":material/error:")
         return BUILTIN_NAME, BUILTIN_NAME
 
 
@@ -35,17 +36,16 @@ def encode_or_stop(encode: Callable[[], EncodedInput]) -> EncodedInput:
     try:
         enc = encode()
     except EmptyInputError as err:
-        st.info(str(err), icon=":material/edit:")
+        st.info(error_text(err), icon=":material/edit:")
         st.stop()
     for note in enc.notes:
-        st.warning(note, icon=":material/info:")
+        st.warning(note_text(note), icon=":material/info:")
     return enc
 
 
-def require_same_vocabulary(a: LoadedModel, b: LoadedModel, why: str) -> None:
-    """A pair reads one sequence of word pieces: refuse two tokenizers with different vocabularies."""
-    if a.tokenizer.get_vocab() != b.tokenizer.get_vocab():
-        raise ModelLoadError(f"'{a.name}' and '{b.name}' use different vocabularies: {why}")
+def same_vocabulary(a: LoadedModel, b: LoadedModel) -> bool:
+    """A pair reads one sequence of word pieces: two tokenizers with different vocabularies cannot."""
+    return a.tokenizer.get_vocab() == b.tokenizer.get_vocab()
 
 
 def encode_for_pair(a: LoadedModel, b: LoadedModel, text_a: str, text_b: str) -> EncodedInput:

@@ -15,9 +15,11 @@ import torch
 
 from explainers import attention as att
 from explainers import embeddings as emb
-from explainers.model import EmptyInputError, EncodedInput, LoadedModel, encode_text, load_model
+from explainers.model import EncodedInput, LoadedModel, encode_text, load_model
+from ui.pairs import encode_or_stop
+from ui.text import t
 
-DEFAULT_A = "The teacher wrote a question on the board, and the students answered it."
+DEFAULT_A = t("sidebar.sentence_a_default")
 DEFAULT_B = ""
 
 
@@ -37,7 +39,7 @@ def context() -> Context:
     return st.session_state.get("_context") or Context("built-in", "cpu", DEFAULT_A, DEFAULT_B)
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+@st.cache_resource(show_spinner=t("sidebar.loading_model"), max_entries=4)
 def get_model(name: str, device: str) -> LoadedModel:
     return load_model(name, device)
 
@@ -52,14 +54,7 @@ def prepare() -> tuple[LoadedModel, EncodedInput]:
     """Model and input for this view, or a friendly message and `st.stop()`."""
     ctx = context()
     lm = get_model(ctx.model_name, ctx.device)
-    try:
-        enc = encoded(ctx.model_name, ctx.device, ctx.text_a, ctx.text_b)
-    except EmptyInputError as err:
-        st.info(str(err), icon=":material/edit:")
-        st.stop()
-    for note in enc.notes:
-        st.warning(note, icon=":material/info:")
-    return lm, enc
+    return lm, encode_or_stop(lambda: encoded(ctx.model_name, ctx.device, ctx.text_a, ctx.text_b))
 
 
 def _to_device(enc: EncodedInput, device: str):

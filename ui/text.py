@@ -1,11 +1,12 @@
 """Every visible string, keyed, in `assets/text/<lang>/strings.toml`: a translation is a folder, not a code change.
 
     t("sidebar.model")                      -> "Model"
-    t("masking.recovered", n=3, of=5)       -> "3 of 5 recovered"   (str.format fields)
+    t("common.k_of_n", k=3, n=5)            -> "3 of 5"   (str.format fields)
 
 Keys are `table.name`. A key missing from the chosen language falls back to English; a key missing from English
-raises `KeyError` (tests read every key the code uses). Page prose stays in `assets/text/<lang>/<chapter>.md`
-(`ui.prose`). This module does not import Streamlit: the registry and the tests read it too.
+raises `KeyError` (tests/test_text.py reads every key the code uses). Explainers raise typed errors (a `reason` and
+its facts) that `error_text` words. Page prose stays in `assets/text/<lang>/<chapter>.md` (`ui.prose`). This module
+does not import Streamlit: the chapter registry and the tests read it too.
 """
 from __future__ import annotations
 
@@ -33,6 +34,16 @@ def t(key: str, lang: str = LANG, **fields) -> str:
     if text is None:
         text = catalogue(LANG)[key]
     return text.format(**fields) if fields else text
+
+
+def error_text(err, lang: str = LANG) -> str:
+    """A typed error (`explainers.model.ExplainerError`: a `reason` and its `fields`) in words: `errors.<reason>`."""
+    return t(f"errors.{err.reason}", lang, **err.fields)
+
+
+def note_text(note, lang: str = LANG) -> str:
+    """A note on the input (`explainers.model.Note`) in words: `notes.<reason>`."""
+    return t(f"notes.{note.reason}", lang, **note.fields)
 
 
 def table(name: str, lang: str = LANG) -> list[list[str]]:
