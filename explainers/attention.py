@@ -24,15 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-STATS = ("entropy", "to_cls", "to_sep", "to_self", "to_prev", "to_next")
-STAT_LABELS = {
-    "entropy": "entropy (nats)",
-    "to_cls": "→ [CLS]",
-    "to_sep": "→ [SEP]",
-    "to_self": "→ itself",
-    "to_prev": "→ previous token",
-    "to_next": "→ next token",
-}
+STATS = ("entropy", "to_cls", "to_sep", "to_self", "to_prev", "to_next")  # the UI words them (attention.stat_*)
 
 
 @torch.no_grad()
@@ -84,10 +76,9 @@ def head_stats(probs: np.ndarray, sep_positions: list[int], cls_position: int = 
     )
 
 
-def dominant_pattern(stats: HeadStats, layer: int, head: int, threshold: float = 0.5) -> str:
-    """A one-line reading of a head: the pattern holding at least `threshold` of its attention, if any."""
+def dominant_pattern(stats: HeadStats, layer: int, head: int, threshold: float = 0.5) -> tuple[str, float] | None:
+    """A head's reading: (the pattern of `STATS[1:]` holding the most of its attention, that share) when the
+    share is at least `threshold`; None for a broad head, where no single pattern does."""
     shares = {k: float(stats.get(k)[layer, head]) for k in STATS[1:]}
     name, share = max(shares.items(), key=lambda kv: -1 if np.isnan(kv[1]) else kv[1])
-    if share >= threshold:
-        return f"mostly {STAT_LABELS[name].lstrip('→ ')} ({share:.0%} of its attention)"
-    return "broad: no single pattern holds half of its attention"
+    return (name, share) if share >= threshold else None

@@ -312,17 +312,19 @@ def heldout_agreement(student, teacher, packed: dict, *, mask_token_id: int, voc
 
 
 def parameter_breakdown(model) -> dict[str, int]:
-    """Parameters by part (a tied output matrix counted once, under the embeddings)."""
+    """Parameters by part: "token", "position", "segment" (0 for DistilBERT), "layernorm" (of the embeddings),
+    "layers" (the transformer layers), "pooler", "head" (the MLM head besides a tied output matrix, which is
+    counted once, under "token")."""
     base = model.base_model
     emb = base.embeddings
     segments = getattr(emb, "token_type_embeddings", None)  # DistilBERT has none
-    parts = {"token embeddings": emb.word_embeddings.weight.numel(),
-             "position embeddings": emb.position_embeddings.weight.numel(),
-             "segment (token-type) embeddings": segments.weight.numel() if segments is not None else 0,
-             "embedding LayerNorm": sum(p.numel() for p in emb.LayerNorm.parameters())}
+    parts = {"token": emb.word_embeddings.weight.numel(),
+             "position": emb.position_embeddings.weight.numel(),
+             "segment": segments.weight.numel() if segments is not None else 0,
+             "layernorm": sum(p.numel() for p in emb.LayerNorm.parameters())}
     layers = base.encoder.layer if hasattr(base, "encoder") else base.transformer.layer
-    parts["transformer layers"] = sum(p.numel() for p in layers.parameters())
+    parts["layers"] = sum(p.numel() for p in layers.parameters())
     parts["pooler"] = sum(p.numel() for p in base.pooler.parameters()) if getattr(base, "pooler", None) else 0
     total = sum(p.numel() for p in model.parameters())
-    parts["MLM head (besides the tied embeddings)"] = total - sum(parts.values())
+    parts["head"] = total - sum(parts.values())
     return parts

@@ -25,7 +25,8 @@ STAT = {k: t(f"attention.stat_{k}") for k in att.STATS}  # each statistic's name
 
 
 def _valid(key: str, upper: int) -> None:
-    """Values may come from a shared URL: keep them inside this model's range."""
+    """A layer or head left from a bigger model (the Model box changed) moves to this model's last one.
+    (Streamlit itself drops a bound URL value outside a slider's range.)"""
     value = st.session_state.get(key)
     if not isinstance(value, int) or not 0 <= value < upper:
         st.session_state[key] = 0 if not isinstance(value, int) or value < 0 else upper - 1
@@ -69,7 +70,10 @@ def one_head() -> None:
                                         title=dict(text=t("attention.attending")))))
         st.plotly_chart(fig, key="att_head_fig", theme=None)
     with right:
-        st.markdown(t("attention.what_it_does", pattern=att.dominant_pattern(stats, layer, head)))
+        pattern = att.dominant_pattern(stats, layer, head)
+        reading = t("attention.broad") if pattern is None else \
+            t("attention.mostly", pattern=STAT[pattern[0]].lstrip("→ "), share=pattern[1])
+        st.markdown(t("attention.what_it_does", pattern=reading))
         st.table({t("attention.statistic"): [STAT[k] for k in att.STATS],
                   t("attention.this_head"): [f"{stats.get(k)[layer, head]:.3f}" for k in att.STATS],
                   t("attention.average_head"): [f"{np.nanmean(stats.get(k)):.3f}" for k in att.STATS]},

@@ -74,11 +74,11 @@ def architecture() -> None:
     tt, ts = sum(pt.values()), sum(ps.values())
     teacher_col, student_col = t("common.teacher"), t("common.student")
     count = st.column_config.NumberColumn(format="localized")
-    c2.dataframe({t("distillation.part"): [*pt, t("distillation.total")], teacher_col: [*pt.values(), tt],
+    c2.dataframe({t("distillation.part"): [*(t(f"distillation.part_{k}") for k in pt), t("distillation.total")], teacher_col: [*pt.values(), tt],
                   student_col: [*ps.values(), ts]}, hide_index=True,
                  column_config={teacher_col: count, student_col: count})
-    enc_t = pt["transformer layers"]
-    enc_s = ps["transformer layers"]
+    enc_t = pt["layers"]
+    enc_s = ps["layers"]
     c2.caption(t("distillation.fewer", fewer=1 - ts / tt, fewer_layers=1 - enc_s / enc_t, teacher_layers=lt,
                  student_layers=ls))
     c2.markdown(T["params"])

@@ -60,10 +60,21 @@ def _keywords(call: ast.Call) -> set[str] | None:
     return None if any(k.arg is None for k in call.keywords) else {k.arg for k in call.keywords} - {"lang"}
 
 
+def _parts() -> list[str]:
+    """The names `explainers.distillation.parameter_breakdown` gives the parts of a model."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    from explainers.distillation import parameter_breakdown
+
+    return list(parameter_breakdown(BertForMaskedLM(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1,
+                                                               num_attention_heads=2, intermediate_size=8))))
+
+
 # keys the code builds with f-strings, by their literal start: a new f-string key fails (a) until it is listed here
 DYNAMIC = {
     "chapters.": {f"chapters.{c.key}" for c in CHAPTERS},
     "attention.stat_": {f"attention.stat_{k}" for k in STATS},
+    "distillation.part_": {f"distillation.part_{k}" for k in _parts()},
     "errors.": {f"errors.{reason}" for _, call in _calls(RAISERS, {"ModelLoadError"})
                 for reason in _constants(call.args[0])} | {f"errors.{EmptyInputError().reason}"},
     "notes.": {f"notes.{reason}" for _, call in _calls(RAISERS, {"Note"}) for reason in _constants(call.args[0])},
