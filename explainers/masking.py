@@ -25,6 +25,13 @@ $p_\text{mask}$, then random with $p_\text{random} / (1 - p_\text{mask})$ among 
 chosen together, with one draw per word, so a word is never half hidden and the expected share of selected
 tokens stays $r$.
 
+**Every occurrence** (with whole words): a chosen content word is hidden wherever it occurs in the sequence.
+Without it a model can often answer by copying: "the *dog* chased the [MASK] and the dog …" is solved by
+looking at the other "dog", and a model rewarded for that learns to copy the salient noun of any sentence
+("the teacher wrote on the [MASK]" → "teacher"), which the app's first teacher did. Function words ("the",
+"of", `STOPWORDS`) repeat by nature and are left alone; which pieces count as content words is
+`content_pieces(vocab)`.
+
 This module is the one the *Masking* chapter shows and the one `training/pretrain_mlm.py` trains with.
 """
 from __future__ import annotations
@@ -67,6 +74,39 @@ def _expand_to_words(chosen_words: torch.Tensor, word_ids: torch.Tensor) -> torc
     return picked & (word_ids >= 0)
 
 
+# English function words: they repeat in any sentence, so hiding every occurrence of one would hide half of it
+STOPWORDS = frozenset("""a an the and or but if of to in on at by for with from as into onto than then that this these
+those there here is are was were be been being am do does did have has had it its he him his she her they them their
+we us our you your i me my not no so too very can could will would shall should may might must what which who whom
+whose when where why how all any each some one""".split())
+
+
+def content_pieces(vocab: dict[str, int]) -> torch.Tensor:
+    """`[V]` bool: pieces that start a content word (alphabetic, two letters or more, not a `STOPWORDS` word)."""
+    flags = torch.zeros(max(vocab.values()) + 1, dtype=torch.bool)
+    for piece, i in vocab.items():
+        flags[i] = piece.isalpha() and len(piece) > 1 and piece.lower() not in STOPWORDS
+    return flags
+
+
+def _every_occurrence(input_ids: torch.Tensor, selected: torch.Tensor, word_ids: torch.Tensor,
+                      content: torch.Tensor) -> torch.Tensor:
+    """`selected` grown to every occurrence (same pieces) of a selected content word in the same row."""
+    out = selected.clone()
+    for b in range(input_ids.shape[0]):
+        spans: dict[int, list[int]] = {}
+        for t, w in enumerate(word_ids[b].tolist()):
+            if w >= 0:
+                spans.setdefault(w, []).append(t)
+        ids = input_ids[b].tolist()
+        pieces = {w: tuple(ids[t] for t in ts) for w, ts in spans.items()}
+        chosen = {pieces[w] for w, ts in spans.items() if selected[b, ts[0]] and content[ids[ts[0]]]}
+        for w, ts in spans.items():
+            if pieces[w] in chosen:
+                out[b, ts] = True
+    return out
+
+
 def mask_tokens(
     input_ids: torch.Tensor,
     special_tokens_mask: torch.Tensor,
@@ -78,12 +118,15 @@ def mask_tokens(
     p_random: float = 0.1,
     generator: torch.Generator | None = None,
     word_ids: torch.Tensor | None = None,
+    every_occurrence: torch.Tensor | None = None,
 ) -> MaskingResult:
     """Mask a batch the BERT way. Never modifies `input_ids`.
 
     input_ids: `[B, T]` token ids. special_tokens_mask: `[B, T]`, 1/True where a token may never be
     selected (special tokens and padding). word_ids: `[B, T]` word index per token (-1 for none) to
-    select whole words; None selects pieces independently.
+    select whole words; None selects pieces independently. every_occurrence: `[V]` bool, the content pieces
+    (`content_pieces`): with word_ids, a chosen word whose first piece is one is chosen wherever it occurs in
+    its sequence (no other draw: the random draws are the same as without it).
     """
     assert input_ids.dim() == 2, f"input_ids must be [B, T], got shape {tuple(input_ids.shape)}"
     assert special_tokens_mask.shape == input_ids.shape, "special_tokens_mask must have input_ids' shape"
@@ -103,6 +146,8 @@ def mask_tokens(
         n_words = int(word_ids.max().item()) + 1 if word_ids.numel() else 0
         chosen = torch.bernoulli(torch.full((input_ids.shape[0], max(n_words, 1)), float(rate)), generator=generator)
         selected = _expand_to_words(chosen.bool(), word_ids)
+        if every_occurrence is not None:
+            selected = _every_occurrence(input_ids, selected, word_ids, every_occurrence)
 
     labels = torch.where(selected, input_ids, torch.full_like(input_ids, IGNORE_INDEX))
     corrupted = input_ids.clone()

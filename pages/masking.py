@@ -55,10 +55,13 @@ def mask_and_guess() -> None:
                          bind="query-params")
     seed = c4.number_input(t("common.seed"), 0, 9999, key="seed", bind="query-params")
     whole = c4.toggle(t("masking.whole_words"), key="whole", bind="query-params", help=t("masking.whole_words_help"))
+    every = c4.toggle(t("masking.every_occurrence"), key="every", bind="query-params", disabled=not whole,
+                      help=t("masking.every_occurrence_help"))
     if p_mask + p_random > 100:
         p_random = 100 - p_mask
         st.caption(t("masking.shares_capped", p_random=p_random))
-    ms = state.masked_sentence(*args, rate / 100, p_mask / 100, p_random / 100, int(seed), bool(whole), K)
+    ms = state.masked_sentence(*args, rate / 100, p_mask / 100, p_random / 100, int(seed), bool(whole), K,
+                               bool(whole and every))
     st.caption(t("masking.chosen", rate=rate, n=len(ms.positions), maskable=ms.maskable, p_mask=p_mask,
                  p_random=p_random, p_unchanged=100 - p_mask - p_random))
     st.html(masked_chips(ms.tokens, ms.shown, ms.action, special))

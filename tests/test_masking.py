@@ -2,8 +2,8 @@ import pytest
 import torch
 from transformers import BertTokenizerFast, DataCollatorForLanguageModeling
 
-from explainers.masking import (IGNORE_INDEX, Action, continuation_flags, mask_tokens, word_ids_from_ids,
-                                word_ids_from_tokens)
+from explainers.masking import (IGNORE_INDEX, Action, content_pieces, continuation_flags, mask_tokens,
+                                word_ids_from_ids, word_ids_from_tokens)
 
 VOCAB = 30522
 MASK_ID = 103
@@ -130,3 +130,29 @@ def test_word_ids_from_ids_equal_word_ids_from_tokens():
     got = word_ids_from_ids(ids, continuation_flags(vocab))
     want = word_ids_from_tokens([[names[i] for i in row] for row in ids.tolist()])
     assert got.tolist() == want.tolist() == [[0, 1, 1, 1, 2, 3, 3, 4], [0, 1, 2, 2, 3, 4, 5, 6]]
+
+
+def test_every_occurrence_hides_a_chosen_content_word_everywhere_and_leaves_function_words_alone():
+    vocab = {"[PAD]": 0, "[CLS]": 1, "[SEP]": 2, "[MASK]": 3, "the": 4, "dog": 5, "chased": 6, "cat": 7, "and": 8,
+             "play": 9, "##ing": 10, "a": 11}
+    content = content_pieces(vocab)
+    assert content.tolist() == [False] * 4 + [False, True, True, True, False, True, False, False]
+    names = {i: p for p, i in vocab.items()}
+    ids = torch.tensor([[1, 4, 5, 6, 4, 7, 8, 4, 5, 9, 10, 8, 9, 10, 2]] * 64)
+    special = (ids <= 3).long()
+    words = word_ids_from_tokens([[names[i] for i in row] for row in ids.tolist()])
+    grown = plain = 0
+    for seed in range(20):
+        kw = dict(mask_token_id=3, vocab_size=12, rate=0.3, word_ids=words)
+        r = mask_tokens(ids, special, generator=torch.Generator().manual_seed(seed), every_occurrence=content, **kw)
+        base = mask_tokens(ids, special, generator=torch.Generator().manual_seed(seed), **kw)
+        sel, before = r.selected, base.selected
+        assert (sel | ~before).all(), "it only adds to the plain selection"
+        dog, play = sel[:, [2, 8]], sel[:, [9, 10, 12, 13]]
+        assert (dog.all(1) | ~dog.any(1)).all(), "both dogs or neither"
+        assert (play.all(1) | ~play.any(1)).all(), "both 'play ##ing' or neither, whole"
+        the = sel[:, [1, 4, 7]]
+        assert torch.equal(the, before[:, [1, 4, 7]]), "function words are chosen as before"
+        grown += int(sel.sum()) - int(before.sum())
+        plain += int(before.sum())
+    assert grown > 0 and plain > 0

@@ -125,6 +125,33 @@ def test_masking_page_masks_with_the_training_function(tiny_bert_dir):
     assert list(table["model read"]) == [what[a].format(read[i]) for a, i in zip(actions, positions)]
 
 
+def test_masking_page_hides_every_occurrence_of_a_chosen_word_as_training_does(tiny_bert_dir):
+    """With "Whole words" and "Every occurrence" on, the page's choice is `mask_tokens(..., every_occurrence=
+    content_pieces(vocab))`: both "dog"s or neither; "the" as it was drawn."""
+    import torch
+
+    from explainers.masking import content_pieces, mask_tokens, word_ids_from_tokens
+    from explainers.model import encode_text, load_model
+
+    text = "the dog sat on the mat . the big dog ran"
+    lm = load_model(str(tiny_bert_dir))
+    enc = encode_text(lm.tokenizer, text, max_length=lm.max_positions)
+    special = torch.tensor([[int(i in lm.tokenizer.all_special_ids) for i in enc.input_ids[0].tolist()]])
+    dogs = [i for i, tok in enumerate(enc.tokens) if tok == "dog"]
+    for seed in range(50):  # a seed whose plain draw takes one "dog" but not the other
+        kw = dict(mask_token_id=lm.tokenizer.mask_token_id, vocab_size=len(lm.tokenizer), rate=0.3,
+                  word_ids=word_ids_from_tokens([enc.tokens]))
+        plain = mask_tokens(enc.input_ids, special, generator=torch.Generator().manual_seed(seed), **kw)
+        if int(plain.selected[0, dogs].sum()) == 1:
+            break
+    every = mask_tokens(enc.input_ids, special, generator=torch.Generator().manual_seed(seed),
+                        every_occurrence=content_pieces(lm.tokenizer.get_vocab()), **kw)
+    assert every.selected[0, dogs].all()
+    at = _app("pages/masking.py", model=str(tiny_bert_dir), a=text, rate="30", seed=str(seed), whole="true",
+              every="true")
+    assert list(at.dataframe[0].value["position"]) == every.selected[0].nonzero()[:, 0].tolist()
+
+
 @pytest.mark.parametrize("rate,expected", [("0", 15), ("999", 15), ("abc", 15), ("-3", 15), ("7", 7), ("1", 1)])
 def test_masking_rate_from_the_url_falls_back_to_the_default_when_invalid(tiny_bert_dir, rate, expected):
     at = _app("pages/masking.py", model=str(tiny_bert_dir), a="the cat sat on the mat", rate=rate)

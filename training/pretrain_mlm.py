@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, BertForMaskedLM
 
-from explainers.masking import continuation_flags, mask_tokens, word_ids_from_ids
+from explainers.masking import content_pieces, continuation_flags, mask_tokens, word_ids_from_ids
 from explainers.mlm import masked_lm_loss
 from explainers.corpus import load_packed
 from training.evaluate_mlm import CLOZE, evaluate
@@ -47,6 +47,7 @@ class Config:
     bf16: bool = True
     unigram_bias: bool = True  # start the output bias at log unigram frequencies (False: keep init's head)
     whole_word: bool = False  # select whole words (all pieces of a word together), as the chapter shows
+    every_occurrence: bool = False  # with whole_word: a chosen content word is hidden wherever it occurs
     cloze: Path = CLOZE  # the cloze prompts each evaluation scores (top-5)
 
 
@@ -72,11 +73,13 @@ def train(cfg: Config) -> None:
     print(f"packed {len(train_data['input_ids'])} train sequences in {time.time() - t0:.0f}s", flush=True)
     model = build_model(cfg, tokenizer, train_data["input_ids"][train_data["attention_mask"].bool()])
     continuation = continuation_flags(tokenizer.get_vocab())
+    content = content_pieces(tokenizer.get_vocab()) if cfg.whole_word and cfg.every_occurrence else None
 
     def loss(batch: dict, g: torch.Generator, step: int) -> Step:
         words = word_ids_from_ids(batch["input_ids"], continuation) if cfg.whole_word else None
         m = mask_tokens(batch["input_ids"], batch["special"], mask_token_id=tokenizer.mask_token_id,
-                        vocab_size=len(tokenizer), rate=cfg.rate, generator=g, word_ids=words)
+                        vocab_size=len(tokenizer), rate=cfg.rate, generator=g, word_ids=words,
+                        every_occurrence=content)
         return Step(masked_lm_loss(model, m.input_ids, batch["attention_mask"], m.labels).loss)
 
     train_loop(cfg, {"model": model}, param_groups(model.parameters(), cfg.weight_decay), train_data, loss,

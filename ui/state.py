@@ -132,15 +132,17 @@ def special_mask(enc: EncodedInput, tokenizer) -> torch.Tensor:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: float, p_mask: float,
-                    p_random: float, seed: int, whole_word: bool, k: int) -> MaskedSentence:
-    from explainers.masking import mask_tokens, word_ids_from_tokens
+                    p_random: float, seed: int, whole_word: bool, k: int, every: bool = False) -> MaskedSentence:
+    """`every`: with whole words, a chosen content word is hidden wherever it occurs (as the teacher trained)."""
+    from explainers.masking import content_pieces, mask_tokens, word_ids_from_tokens
     from explainers.mlm import predict
 
     lm, enc = get_model(name, device), encoded(name, device, text_a, text_b)
     special = special_mask(enc, lm.tokenizer)
     m = mask_tokens(enc.input_ids, special, mask_token_id=lm.tokenizer.mask_token_id, vocab_size=len(lm.tokenizer),
                     rate=rate, p_mask=p_mask, p_random=p_random, generator=torch.Generator().manual_seed(seed),
-                    word_ids=word_ids_from_tokens([enc.tokens]) if whole_word else None)
+                    word_ids=word_ids_from_tokens([enc.tokens]) if whole_word else None,
+                    every_occurrence=content_pieces(lm.tokenizer.get_vocab()) if whole_word and every else None)
     positions = m.selected[0].nonzero()[:, 0].tolist()
     shown = lm.tokenizer.convert_ids_to_tokens(m.input_ids[0].tolist())
     base = MaskedSentence(enc.tokens, shown, m.action[0].tolist(), positions, [], [], [], [],
