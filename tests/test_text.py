@@ -252,3 +252,17 @@ def test_the_literal_scan_finds_a_label(tmp_path):
     found = leftover_literals([page])
     assert [f.split(": ", 1)[1] for f in found] == ["'Rate (%)'", "'{} chosen'", "'{} of {}'", "'position'",
                                                    "'position'"]
+
+
+def test_a_chapters_math_essay_is_the_docstring_unless_a_language_overrides_it(tmp_path, monkeypatch):
+    import inspect
+
+    from explainers import masking
+    from ui import prose
+
+    assert prose.module_essay(masking) == inspect.getdoc(masking)
+    monkeypatch.setattr(prose, "TEXT_DIR", tmp_path)
+    (tmp_path / "zh" / "essays").mkdir(parents=True)
+    (tmp_path / "zh" / "essays" / "masking.md").write_text("# 掩码语言模型", encoding="utf-8")
+    assert prose.module_essay(masking, "zh") == "# 掩码语言模型"
+    assert prose.module_essay(masking, "fr") == inspect.getdoc(masking)  # no override: the English source

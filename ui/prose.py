@@ -17,6 +17,10 @@ def sections(chapter: str, lang: str = LANG) -> dict[str, str]:
 
 
 
-def module_essay(module) -> str:
-    """The module docstring: the math as the code states it, shown on the page as written."""
+def module_essay(module, lang: str = LANG) -> str:
+    """The module docstring: the math as the code states it, shown on the page as written. A translation may
+    override it with `assets/text/<lang>/essays/<module>.md` (e.g. `essays/masking.md` for explainers.masking)."""
+    override = TEXT_DIR / lang / "essays" / f"{module.__name__.rsplit('.', 1)[-1]}.md"
+    if lang != LANG and override.exists():
+        return override.read_text(encoding="utf-8")
     return inspect.getdoc(module) or ""
