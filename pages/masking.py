@@ -48,7 +48,7 @@ def guesses_figure(tokens: list[str], probs: list[float], title: str, original: 
 def mask_and_guess() -> None:
     """Rate, split, seed → the masked sentence and the model's guesses. Reruns alone when a control moves."""
     st.markdown(T["controls"])
-    c1, c2, c3, c4 = st.columns([3, 3, 3, 2])
+    c1, c2, c3, c4 = st.columns([3, 3, 3, 2.6])
     rate = c1.slider(t("masking.rate"), 1, 60, value=DEFAULTS["rate"], key="rate", bind="query-params")
     p_mask = c2.slider(t("masking.p_mask"), 0, 100, value=DEFAULTS["p_mask"], key="p_mask", bind="query-params")
     p_random = c3.slider(t("masking.p_random"), 0, 100, value=DEFAULTS["p_random"], key="p_random",
