@@ -32,6 +32,8 @@ teacher_name, student_name = choose_pair(t("distillation.pair"),
                                         ("d_teacher", "d_student"), T["pair"], T["no-pair"],
                                         lambda a, b: D.get_pair(a, b, ctx.device))
 teacher, student = D.get_pair(teacher_name, student_name, ctx.device)
+if teacher_name == BUILTIN_NAME:
+    st.caption(t("distillation.builtin_teacher"))
 pair_args = (teacher_name, student_name, ctx.device)
 enc = encode_or_stop(lambda: D.encoded(*pair_args, ctx.text_a, ctx.text_b))
 special = set(teacher.tokenizer.all_special_tokens)

@@ -21,7 +21,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, ElectraForMaskedLM
 from explainers.corpus import load_packed
 from explainers.distillation import NEAR_TIE, heldout_agreement
 from explainers.electra import heldout_scores, roc, word_swap_scores
-from explainers.model import BUILTIN_DIR
+from explainers.model import ROOT
 from explainers.speed import encoder_latency
 from training.loop import cpu_name
 
@@ -130,7 +130,9 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
     tok = AutoTokenizer.from_pretrained(folder)
     # eager attention for both, as the app loads them
     student = AutoModelForMaskedLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
-    teacher = AutoModelForMaskedLM.from_pretrained(BUILTIN_DIR, dtype=torch.float32,
+    facts = json.loads((folder / "training.json").read_text())
+    teacher_dir = ROOT / facts["config"]["teacher"]  # the teacher it was distilled from (its training.json)
+    teacher = AutoModelForMaskedLM.from_pretrained(teacher_dir, dtype=torch.float32,
                                                    attn_implementation="eager").eval()
     packed = load_packed(CORPUS / "test.txt", tok, max_sequences=sequences)
     t = time.time()
@@ -139,7 +141,6 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
     ids = torch.randint(1000, tok.vocab_size, (1, 128), generator=torch.Generator().manual_seed(0))
     lat = encoder_latency({"teacher": teacher, "student": student}, ids, torch.ones_like(ids), repeats=31)
     speed = lat["teacher"].median_ms / lat["student"].median_ms
-    facts = json.loads((folder / "training.json").read_text())
     cfg = facts["config"]
     metrics = {k: round(v, 4) if isinstance(v, float) else v for k, v in a.items()}
     metrics["encoder_speedup_128"] = round(speed, 3)
@@ -151,7 +152,7 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
         f"no segment embeddings and no pooler, float16 ({size_mb(folder):.1f} MB). It started from teacher layers "
         f"{', '.join(map(str, facts['teacher_layers']))} with the teacher's embeddings and MLM head "
         "(`explainers.distillation.init_student`; the teacher's segment-A row folded into the position "
-        "embeddings) and was distilled from the built-in teacher (`assets/models/teacher`) by "
+        f"embeddings) and was distilled from `{cfg['teacher']}` by "
         "`training/distill.py`.", "",
         "## Measured", "",
         "| measure | value |", "|---|---|",
