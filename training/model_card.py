@@ -84,8 +84,10 @@ def main() -> None:
         mark = "**" if bold else ""
         return f"| {label} | {mark}{fmt(a)}{mark} | {fmt(b)} |"
 
-    hits1 = sum(g[0][0] in answers for g, (_, answers) in zip(guesses_new, rows))
-    hits5 = sum(any(w in answers for w, _ in g) for g, (_, answers) in zip(guesses_new, rows))
+    def hits(guesses, k):
+        return sum(any(w in answers for w, _ in g[:k]) for g, (_, answers) in zip(guesses, rows))
+
+    hits1, hits5 = hits(guesses_new, 1), hits(guesses_new, 5)
     class_rows = []
     for (prompt, answers), g, g_old in zip(rows, guesses_new, guesses_old):
         top = ", ".join(f"{'**' if w in answers else ''}{w}{'**' if w in answers else ''} {p:.2f}" for w, p in g)
@@ -119,7 +121,8 @@ def main() -> None:
         "split's for both models; the WordNet and fortunes documents held out are the same in both splits.", "",
         "## Classroom sentences, checked by hand", "",
         f"Sentences written for this card (`training/classroom.tsv`), not in the cloze set. Top 5 of this teacher "
-        f"(accepted answers in bold): first guess right on {hits1} of {len(rows)}, in the top 5 on {hits5}.", "",
+        f"(accepted answers in bold): first guess right on {hits1} of {len(rows)}, in the top 5 on {hits5}; the "
+        f"previous teacher: {hits(guesses_old, 1)} and {hits(guesses_old, 5)}.", "",
         "| sentence | this teacher's top 5 | previous first guess |", "|---|---|---|", *class_rows, "",
         "## Training", "",
         "### Stage 1 (the previous teacher)", "",
