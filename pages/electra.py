@@ -163,7 +163,7 @@ def fool_it() -> None:
     was = [enc.tokens[pos] if i in ed.new_positions else t for i, t in enumerate(ed.tokens)]
     st.html(score_chips(ed.tokens, ed.p_replaced, ed.changed, thr, special, was))
     if not any(ed.changed):
-        st.caption(t("electra.same_piece", word=word))
+        st.caption(t("electra.same_piece", word=md_escape(word)))
         return
     p = max(ed.p_replaced[i] for i in ed.new_positions)
     verdict = t("electra.verdict_caught" if p >= thr else "electra.verdict_fooled")
