@@ -65,18 +65,22 @@ class MaskedPair:
     settings_known: bool  # True: the student's own (its training.json); False: the paper's, for a foreign student
 
 
+def _student_folder(student_name: str):
+    """Where a student's training.json would be: the built-in student's folder, or the name as typed."""
+    return STUDENT_DIR if student_name in ("", BUILTIN_NAME) else student_name
+
+
 @lru_cache(maxsize=16)  # read once per student, like the model itself, not on every slider move
 def loss_settings(student_name: str) -> tuple[dist.LossSettings, bool]:
     """The settings that trained this student where its folder records them, else the paper's."""
-    own = dist.trained_with(STUDENT_DIR if student_name in ("", BUILTIN_NAME) else student_name)
+    own = dist.trained_with(_student_folder(student_name))
     return (own, True) if own else (dist.PAPER, False)
 
 
 @lru_cache(maxsize=16)
 def source_layers(student_name: str, teacher_layers: int, student_layers: int) -> tuple[tuple[int, ...], bool]:
     """The teacher layers this student started from (its training.json), or DistilBERT's rule if it does not say."""
-    return dist.source_layers(STUDENT_DIR if student_name in ("", BUILTIN_NAME) else student_name, teacher_layers,
-                              student_layers)
+    return dist.source_layers(_student_folder(student_name), teacher_layers, student_layers)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
