@@ -76,7 +76,8 @@ def architecture() -> None:
     tt, ts = sum(pt.values()), sum(ps.values())
     teacher_col, student_col = t("common.teacher"), t("common.student")
     count = st.column_config.NumberColumn(format="localized")
-    c2.dataframe({t("distillation.part"): [*(t(f"distillation.part_{k}") for k in pt), t("distillation.total")], teacher_col: [*pt.values(), tt],
+    parts = [*(t(f"distillation.part_{k}") for k in pt), t("distillation.total")]
+    c2.dataframe({t("distillation.part"): parts, teacher_col: [*pt.values(), tt],
                   student_col: [*ps.values(), ts]}, hide_index=True,
                  column_config={teacher_col: count, student_col: count})
     enc_t = pt["layers"]

@@ -34,7 +34,8 @@ def section(card: Path, title: str) -> list[str]:
 
 
 def load(folder: Path):
-    return AutoTokenizer.from_pretrained(folder), AutoModelForMaskedLM.from_pretrained(folder, dtype=torch.float32).eval()
+    model = AutoModelForMaskedLM.from_pretrained(folder, dtype=torch.float32).eval()
+    return AutoTokenizer.from_pretrained(folder), model
 
 
 def measure(folder: Path, corpus: Path, corpus_v1: Path, sequences: int) -> dict:
