@@ -113,13 +113,14 @@ def _loss_reference(teacher_dir, student_dir, text, rate, seed, settings):
 
 def test_the_loss_is_the_one_that_trained_the_builtin_student():
     from explainers.distillation import trained_with
-    from ui.distill import STUDENT_DIR, TEACHER_DIR
+    from explainers.model import BUILTIN_DIR
+    from ui.distill import STUDENT_DIR
 
     settings = trained_with(STUDENT_DIR)
     assert settings is not None
     at = _app("pages/distillation.py", a=TEXT, d_rate="30", d_seed="2")
     assert not at.exception
-    out = _loss_reference(TEACHER_DIR, STUDENT_DIR, TEXT, 0.3, 2, settings)  # the student's own teacher
+    out = _loss_reference(BUILTIN_DIR, STUDENT_DIR, TEXT, 0.3, 2, settings)
     page = " ".join(m.value for m in at.markdown)
     assert f"**T = {settings.temperature:g}**" in page and f"α_mlm = {settings.alpha_mlm:g}" in page
     captions = " ".join(c.value for c in at.caption)

@@ -16,18 +16,17 @@ from transformers import AutoModelForMaskedLM
 from explainers import distillation as dist
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from explainers.model import BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError, load_role
+from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError, load_role
 from ui.pairs import encode_for_pair, same_vocabulary
 from ui.state import heldout_packed, special_mask
 from ui.text import t
 
 STUDENT_DIR = ROOT / "assets/models/student"
-TEACHER_DIR = ROOT / "assets/models/teacher-v1"  # the built-in student's own teacher: it was distilled from this one
 
 
 @st.cache_resource(show_spinner=t("distillation.loading"), max_entries=4)
 def get_pair(teacher_name: str, student_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
-    teacher = load_role(teacher_name, TEACHER_DIR, AutoModelForMaskedLM, device)
+    teacher = load_role(teacher_name, BUILTIN_DIR, AutoModelForMaskedLM, device)
     student = load_role(student_name, STUDENT_DIR, AutoModelForMaskedLM, device)
     if not same_vocabulary(teacher, student):
         raise ModelLoadError("distillation_vocabularies", teacher=teacher.name, student=student.name)
