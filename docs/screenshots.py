@@ -18,6 +18,8 @@ VIEWS = {  # chapter key: (query string of the view shown, viewport height); a c
     "masking": ("?rate=25&seed=2", 1500),
     "electra": ("?e_rate=25&e_seed=4", 1500),
     "distillation": ("?d_rate=30&d_seed=0&d_temp=2.0", 1700),
+    "finetuning": ("?a=She+put+the+kettle+on+and+took+two+cups+from+the+shelf.&b=Then+she+made+tea+for+her+sister.",
+                   1900),
 }
 PAGES = {c.key: (f"/{c.key}{VIEWS.get(c.key, ('', 1500))[0]}", VIEWS.get(c.key, ("", 1500))[1])
          for c in CHAPTERS[1:]}  # file name: (url path with query, viewport height)

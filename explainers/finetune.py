@@ -22,7 +22,8 @@ features, this chapter a linear probe, and its "sum" is a plain sum, not a weigh
 
 $$\mathrm{logits} = W_c\,\mathrm{dropout}\big(\tanh(W_p h^{(L)}_0 + b_p)\big) + b_c$$
 
-(the pooler $W_p$ was pretrained for NSP; the classifier $W_c$ is new), with the same cross-entropy.
+(in BERT the pooler $W_p$ was pretrained for NSP; the built-in teacher has no pooler, so here it is new, like
+the classifier $W_c$), with the same cross-entropy.
 `cls_head_logits` writes this out and equals `BertForSequenceClassification(...).logits`.
 """
 from __future__ import annotations
@@ -171,7 +172,7 @@ def cls_head_logits(model, input_ids, attention_mask, token_type_ids) -> torch.T
     hidden = bert(input_ids=input_ids, attention_mask=attention_mask,
                   token_type_ids=token_type_ids).last_hidden_state  # [B, T, d]
     cls = hidden[:, 0]  # [B, d]: the [CLS] row of the last layer
-    pooled = torch.tanh(bert.pooler.dense(cls))  # pooler: tanh(W_p h + b_p), pretrained for NSP
+    pooled = torch.tanh(bert.pooler.dense(cls))  # pooler: tanh(W_p h + b_p), pretrained for NSP in BERT
     return model.classifier(model.dropout(pooled))  # W_c dropout(pooled) + b_c: the new head
 
 

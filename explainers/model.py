@@ -17,15 +17,20 @@ attention probabilities are returned.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import socket
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
 from huggingface_hub import constants as hf_constants
+from safetensors import safe_open
 from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoTokenizer
+from transformers.utils import logging as hf_logging
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_DIR = ROOT / "assets/models/teacher"
@@ -134,16 +139,57 @@ def load_role(name: str, builtin: Path, model_class, device: str = "cpu") -> Loa
                              head=model_class.__name__)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local)
-        model, info = model_class.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
-                                                  trust_remote_code=False, local_files_only=local,
-                                                  output_loading_info=True)
+        with _quiet_loading():  # missing weights are handled below, not reported to the server's log
+            model, info = model_class.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
+                                                      trust_remote_code=False, local_files_only=local,
+                                                      output_loading_info=True)
     except Exception as err:
         raise _not_loadable(name, err) from err
+    if info["missing_keys"] and local:  # a fine-tuned folder may ship only what training changed
+        try:
+            info["missing_keys"] = fill_from_base(model, info["missing_keys"], Path(source))
+        except ModelLoadError:
+            raise
+        except Exception as err:  # a broken training.json or base file
+            raise _not_loadable(name, err) from err
     if info["missing_keys"]:  # e.g. a generator given where a discriminator is needed: its head would be random
         raise ModelLoadError("no_trained_weights", name=name, head=model_class.__name__,
                              missing=len(info["missing_keys"]), example=sorted(info["missing_keys"])[0])
     return LoadedModel(name or BUILTIN_NAME, model.to(device).eval(), tokenizer, device,
                        model_class.__name__.endswith("ForMaskedLM"))
+
+
+@contextmanager
+def _quiet_loading():
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def fill_from_base(model, missing: list[str], folder: Path) -> list[str]:
+    """A fine-tuned folder that ships only what training changed names its base in `training.json`
+    (`"base": {"path": "assets/models/teacher", "sha256": …, "shared": [key prefixes]}`): the missing weights
+    under those prefixes are read from the base's safetensors, which must be the exact file it was trained from.
+    Returns the keys still missing."""
+    facts_path = folder / "training.json"
+    if not facts_path.is_file():
+        return missing
+    base = json.loads(facts_path.read_text()).get("base")
+    if not base:
+        return missing
+    weights = ROOT / base["path"] / "model.safetensors"
+    if not weights.is_file() or hashlib.sha256(weights.read_bytes()).hexdigest() != base["sha256"]:
+        raise ModelLoadError("base_changed", name=str(folder), base=base["path"])
+    shared = [k for k in missing if k.startswith(tuple(base["shared"]))]
+    with safe_open(weights, "pt") as f:
+        state = {k: f.get_tensor(k).float() for k in shared}
+    model.load_state_dict(state, strict=False)
+    params = dict(model.named_parameters(remove_duplicate=False))
+    filled = {params[k].data_ptr() for k in state if k in params}  # a tied output layer is filled with its input
+    return [k for k in missing if k not in state and not (k in params and params[k].data_ptr() in filled)]
 
 
 def _require_supported(name: str, config) -> None:

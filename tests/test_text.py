@@ -70,12 +70,13 @@ def _parts() -> list[str]:
                                                                num_attention_heads=2, intermediate_size=8))))
 
 
+ERRORS = {"ModelLoadError", "ExplainerError", "EmptyQAInputError"}  # typed errors the UI words as errors.<reason>
 # keys the code builds with f-strings, by their literal start: a new f-string key fails (a) until it is listed here
 DYNAMIC = {
     "chapters.": {f"chapters.{c.key}" for c in CHAPTERS},
     "attention.stat_": {f"attention.stat_{k}" for k in STATS},
     "distillation.part_": {f"distillation.part_{k}" for k in _parts()},
-    "errors.": {f"errors.{reason}" for _, call in _calls(RAISERS, {"ModelLoadError"})
+    "errors.": {f"errors.{reason}" for _, call in _calls(RAISERS, ERRORS)
                 for reason in _constants(call.args[0])} | {f"errors.{EmptyInputError().reason}"},
     "notes.": {f"notes.{reason}" for _, call in _calls(RAISERS, {"Note"}) for reason in _constants(call.args[0])},
 }
@@ -122,10 +123,10 @@ def test_every_key_the_code_reads_is_in_the_catalogue_with_the_fields_the_code_f
 def test_typed_errors_and_notes_carry_the_fields_their_words_need():
     """`ModelLoadError("reason", **facts)` and `Note("reason", **facts)`: the facts are the text's {fields}."""
     wrong = []
-    for table, name in (("errors", "ModelLoadError"), ("notes", "Note")):
-        for where, call in _calls(RAISERS, {name}):
+    for table, names in (("errors", ERRORS), ("notes", {"Note"})):
+        for where, call in _calls(RAISERS, names):
             reasons = _constants(call.args[0]) if call.args else []
-            assert reasons, f"{where}: {name} needs a literal reason"
+            assert reasons, f"{where}: {ast.unparse(call.func)} needs a literal reason"
             wrong += [msg for reason in reasons for msg in _check_fields(f"{table}.{reason}", _keywords(call), where)]
     assert not wrong, wrong
     assert not fields(text.t("errors.empty_input"))  # EmptyInputError carries no facts

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import (AutoTokenizer, BertConfig, BertForMaskedLM, DistilBertForMaskedLM, ElectraForMaskedLM,
+from safetensors import safe_open
+from transformers import (AutoTokenizer, BertConfig, BertForMaskedLM, BertForQuestionAnswering,
+                          BertForSequenceClassification, DistilBertForMaskedLM, ElectraForMaskedLM,
                           ElectraForPreTraining)
 
+from explainers.model import load_role
 from tests.conftest import WORDS
-from training import distill, pretrain_electra, pretrain_mlm
+from training import distill, finetune_classifier, finetune_qa, pretrain_electra, pretrain_mlm
 
 # one thread, short sequences, a batch of 2, an evaluation and a checkpoint every step
 SMALL = ["--threads", "1", "--seq-len", "16", "--batch-size", "2", "--eval-sequences", "4", "--warmup", "1",
@@ -175,3 +178,111 @@ def test_copy_share_counts_wrong_guesses_at_mask_that_are_visible_in_the_sequenc
     assert int(wrong.sum()) > 0 and 0 < int((wrong & visible).sum()) < int(wrong.sum())
     assert got["copy_share"] == pytest.approx(int((wrong & visible).sum()) / int(wrong.sum()))
     assert got["top1"] == pytest.approx(1 - int(wrong.sum()) / int(m.selected.sum()))
+
+
+# ------------------------------------------------------------------------------------ the fine-tuning scripts
+FINETUNE_SMALL = ["--threads", "1", "--seq-len", "32", "--batch-size", "2", "--warmup", "1", "--eval-every", "1",
+                  "--save-every", "1"]
+
+
+@pytest.fixture(scope="module")
+def qa_dir(tmp_path_factory) -> Path:
+    """train.jsonl (4 examples) and test.jsonl (2) as `training.qa_data` writes them, in conftest's words."""
+    from training.qa_data import QAExample, save
+
+    folder = tmp_path_factory.mktemp("qa")
+    rows = {"train": [("the big red cat sat on the mat . the dog ran .", "the cat sat on a", "mat"),
+                      ("the big red cat sat on the mat . the dog ran .", "a dog", "ran"),
+                      ("a dog sat on the red mat . the big cat ran playing .", "the big", "cat"),
+                      ("a dog sat on the red mat . the big cat ran playing .", "the dog sat on a", "red mat")],
+            "test": [("the cat ran on a big mat . a red dog sat .", "a red", "dog"),
+                     ("the cat ran on a big mat . a red dog sat .", "the cat ran on a", "big mat")]}
+    manifest = {"handwritten": 0}
+    for split, examples in rows.items():
+        save([QAExample(f"{split}-{i}", "stories", f"{split}-{i // 2}", p, q, a, p.index(a), "what")
+              for i, (p, q, a) in enumerate(examples)], folder / f"{split}.jsonl")
+        manifest[split] = {"examples": len(examples)}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def nsp_corpus_dir(tmp_path_factory) -> Path:
+    """train.txt (20 documents) and test.txt (6) of 2-4 capitalised sentences: `split_sentences` splits them."""
+    folder = tmp_path_factory.mktemp("nsp-corpus")
+    rng = random.Random(0)
+    words = [w for w in WORDS if not w.startswith("##") and w != "."]
+    for name, n in (("train.txt", 20), ("test.txt", 6)):
+        docs = [" ".join(" ".join(rng.choices(words, k=rng.randint(3, 6))).capitalize() + "."
+                         for _ in range(rng.randint(2, 4))) for _ in range(n)]
+        (folder / name).write_text("\n".join(docs) + "\n")
+    return folder
+
+
+def _shipped_keys(folder: Path) -> set[str]:
+    with safe_open(folder / "model.safetensors", "pt") as f:
+        return set(f.keys())
+
+
+def _assert_loads_as_trained(folder: Path, model_class, trained: dict, teacher: dict, shared: tuple[str, ...]):
+    """The exported folder leaves out the `shared` (frozen) weights, and `load_role` gives back every weight:
+    the trained ones as shipped (fp16), the frozen ones from the teacher."""
+    assert not [k for k in _shipped_keys(folder) if k.startswith(shared)]
+    loaded = load_role(str(folder), folder, model_class).model.state_dict()
+    assert loaded.keys() == trained.keys()
+    for key, value in trained.items():
+        if key.startswith(shared):
+            assert torch.equal(value, teacher[key]), f"{key} was frozen in training"
+            assert torch.equal(loaded[key], teacher[key]), key
+        else:
+            assert torch.equal(loaded[key], value.half().float()), key
+
+
+def test_finetune_qa_trains_two_steps_and_exports_a_folder_that_loads_back(tmp_path, teacher_dir, qa_dir):
+    from training.qa_data import HANDWRITTEN
+
+    run, out = tmp_path / "run", tmp_path / "export"
+    args = ["--run", str(run), "--base", str(teacher_dir), "--data", str(qa_dir), *FINETUNE_SMALL, "--steps", "2"]
+    finetune_qa.main(args)
+    ckpt = torch.load(run / "ckpt.pt", weights_only=False)
+    assert ckpt["step"] == 2 and log_steps(run) == [0, 1, 2]
+    assert {"exact_match", "f1"} <= json.loads((run / "log.jsonl").read_text().splitlines()[-1]).keys()
+    teacher = BertForMaskedLM.from_pretrained(teacher_dir).state_dict()
+    assert not torch.equal(ckpt["model"]["bert." + QUERY], teacher["bert." + QUERY]), "two steps changed nothing"
+
+    finetune_qa.main([*args, "--export", str(out)])
+    facts = json.loads((out / "training.json").read_text())
+    assert facts["step"] == 2 and facts["data"] == json.loads((qa_dir / "manifest.json").read_text())
+    assert facts["measured"]["heldout"]["examples"] == 2
+    assert facts["measured"]["handwritten"]["examples"] == len(HANDWRITTEN)
+    _assert_loads_as_trained(out, BertForQuestionAnswering, ckpt["model"], teacher, finetune_qa.EMBEDDINGS)
+
+
+def test_finetune_classifier_trains_two_steps_and_exports_a_folder_that_loads_back(tmp_path, teacher_dir,
+                                                                                   nsp_corpus_dir):
+    from safetensors.torch import load_file
+
+    from explainers.finetune import Probe
+
+    run, out = tmp_path / "run", tmp_path / "export"
+    args = ["--run", str(run), "--base", str(teacher_dir), "--corpus", str(nsp_corpus_dir), *FINETUNE_SMALL,
+            "--probe-steps", "5", "--steps", "2"]
+    finetune_classifier.main(args)
+    probes = json.loads((run / "probes.json").read_text())
+    assert set(probes["probes"]) == {f"layer:{k}" for k in range(7)} | {"last4_concat"}
+    assert probes["probes"]["last4_concat"]["layers"] == [3, 4, 5, 6]
+    ckpt = torch.load(run / "ckpt.pt", weights_only=False)
+    assert ckpt["step"] == 2 and log_steps(run) == [0, 1, 2]
+    teacher = BertForMaskedLM.from_pretrained(teacher_dir).state_dict()
+    top = "bert.encoder.layer.5.attention.self.query.weight"
+    assert not torch.equal(ckpt["model"][top], teacher[top]), "two steps changed nothing"
+
+    finetune_classifier.main([*args, "--export", str(out)])
+    facts = json.loads((out / "training.json").read_text())
+    assert facts["step"] == 2 and [row["step"] for row in facts["finetune_curve"]] == [0, 1, 2]
+    assert facts["best_probe"] in facts["probes"]
+    shared = finetune_classifier.frozen_prefixes(finetune_classifier.Config(run=run))
+    assert shared == ("bert.embeddings.", "bert.encoder.layer.0.", "bert.encoder.layer.1.")
+    _assert_loads_as_trained(out, BertForSequenceClassification, ckpt["model"], teacher, shared)
+    probe = Probe(**load_file(out / "probe.safetensors"))
+    assert probe.weight.shape == (2, 32 * len(facts["probes"][facts["best_probe"]]["layers"]))

@@ -21,7 +21,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, ElectraForMaskedLM
 from explainers.corpus import load_packed
 from explainers.distillation import NEAR_TIE, heldout_agreement
 from explainers.electra import heldout_scores, roc, word_swap_scores
-from explainers.model import ROOT
+from explainers.model import ROOT, load_role
 from explainers.speed import encoder_latency
 from training.loop import cpu_name
 
@@ -47,7 +47,7 @@ def corpus_line() -> str:
 def electra_card(models: Path, sequences: int, note: str) -> dict:
     gen_dir, disc_dir = models / "electra-generator", models / "electra-discriminator"
     tok = AutoTokenizer.from_pretrained(gen_dir)
-    gen = ElectraForMaskedLM.from_pretrained(gen_dir, dtype=torch.float32).eval()
+    gen = load_role(str(gen_dir), gen_dir, ElectraForMaskedLM).model  # its embeddings: the discriminator's
     disc = ElectraForPreTraining.from_pretrained(disc_dir, dtype=torch.float32).eval()
     packed = load_packed(CORPUS / "test.txt", tok, max_sequences=sequences)
     t = time.time()
@@ -80,7 +80,9 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
         f"{gen.num_parameters() / 1e6:.1f} M parameters; new (random initialisation), its output bias started at "
         "log unigram frequencies.",
         f"- shared: one embedding layer (token, position, segment, LayerNorm) for both in training "
-        f"(`explainers.electra.share_embeddings`); each folder stores a copy, equal: **{shared}**.",
+        "(`explainers.electra.share_embeddings`). The discriminator's folder stores it; the generator's folder "
+        "leaves it out and reads it from there when it loads (`explainers.model.fill_from_base`, which checks the "
+        f"discriminator file's sha256 first); loaded, the two are equal: **{shared}**.",
         "- float16; together "
         f"{size_mb(gen_dir) + size_mb(disc_dir):.1f} MB ({size_mb(gen_dir):.1f} + {size_mb(disc_dir):.1f}).", "",
         "## Measured", "",

@@ -19,6 +19,7 @@ its held-out evaluation, and what else its checkpoint keeps. The loop does the r
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -28,6 +29,9 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from safetensors.torch import load_file, save_file
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,23 @@ def checkpoint_facts(state: dict, **extra) -> dict:
             "hardware": state.get("hardware") or hardware()}
 
 
-def save_model_folder(folder: Path, model, tokenizer, facts: dict) -> None:
-    """An fp16 `from_pretrained` folder: weights (safetensors), tokenizer and `training.json` (the facts)."""
+def save_model_folder(folder: Path, model, tokenizer, facts: dict, *, base: Path | None = None,
+                      shared: tuple[str, ...] = ()) -> None:
+    """An fp16 `from_pretrained` folder: weights (safetensors), tokenizer and `training.json` (the facts).
+    With `base`: the weights under the key prefixes `shared` (frozen in training, e.g. the embeddings) are left
+    out and `training.json` names the base file they come from, with its sha256
+    (`explainers.model.fill_from_base` reads them back)."""
     folder.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
+    if base is not None:
+        weights = folder / "model.safetensors"
+        state = load_file(weights)  # as save_pretrained wrote it: tied weights (an output layer) stored once
+        save_file({k: v for k, v in state.items() if not k.startswith(shared)}, weights, metadata={"format": "pt"})
+        path = base.resolve()
+        path = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path  # in the repo: wherever it is cloned
+        facts = {**facts, "base": {"path": str(path), "shared": list(shared),
+                                   "sha256": hashlib.sha256((base / "model.safetensors").read_bytes()).hexdigest()}}
     (folder / "training.json").write_text(json.dumps(facts, indent=2))
 
 

@@ -36,6 +36,7 @@ from training.loop import Step, checkpoint_facts, cli, load_checkpoint, param_gr
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR, DISCRIMINATOR = "electra-generator", "electra-discriminator"
+SHARED = ("electra.embeddings.",)  # token, position, segment embeddings and their LayerNorm (not the projections)
 
 
 @dataclass(frozen=True)
@@ -226,8 +227,9 @@ def export(cfg: Config, out: Path) -> None:
     first = json.loads((cfg.run / "log.jsonl").read_text().splitlines()[0])  # step 0: the initialisation
     facts = checkpoint_facts(state, embedding_fit_cosine_lstsq=first.get("embedding_fit_cosine_lstsq"),
                              embedding_fit_cosine=first.get("embedding_fit_cosine"))
-    for name, model in ((GENERATOR, gen), (DISCRIMINATOR, disc)):
-        save_model_folder(out / name, model, tokenizer, facts)
+    save_model_folder(out / DISCRIMINATOR, disc, tokenizer, facts)
+    # the generator's folder leaves out the embeddings the two share and reads them from the discriminator's
+    save_model_folder(out / GENERATOR, gen, tokenizer, facts, base=out / DISCRIMINATOR, shared=SHARED)
     print(json.dumps(facts, indent=2))
 
 

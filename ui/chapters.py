@@ -40,6 +40,7 @@ CHAPTERS = (
     Chapter("masking", ":material/theater_comedy:"),
     Chapter("electra", ":material/policy:"),
     Chapter("distillation", ":material/school:"),
+    Chapter("finetuning", ":material/tune:"),
 )
 # the front page's hidden twin at /overview, so a link to it never meets "Page not found"; the front page's own
 # internal url path is FRONT (Streamlit serves the default page at / whatever its url_path)
