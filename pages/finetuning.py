@@ -86,9 +86,10 @@ def weights_figure(c: F.Classifier) -> go.Figure:
     counts[probe] = c.probe.weight.numel() + c.probe.bias.numel()
     rows = list(counts)
     approaches = [t("finetuning.feature_based"), t("finetuning.finetuning")]
-    head = {t("finetuning.part_pooler"), t("finetuning.part_head")}
     trained = {approaches[0]: {probe}, approaches[1]: set(rows) - frozen - {probe}}
-    used = {approaches[0]: set(rows) - head, approaches[1]: set(rows) - {probe}}
+    read = {t("finetuning.part_embeddings"), *(t("finetuning.part_layer", k=k)
+                                                for k in range(1, max(c.probe_layers) + 1))}
+    used = {approaches[0]: read | {probe}, approaches[1]: set(rows) - {probe}}  # the probe reads up to its layer
     z, text = [], []
     for row in rows:
         z.append([2 if row in trained[a] else (1 if row in used[a] else 0) for a in approaches])

@@ -17,7 +17,8 @@ Both learning curves and the per-layer probe accuracies go into `training.json`:
 measured at build time.
 
     python -m training.finetune_classifier --run ~/.cache/inside-bert/runs/classifier
-    python -m training.finetune_classifier --run ~/.cache/inside-bert/runs/classifier --export assets/models/next-sentence
+    python -m training.finetune_classifier --run ~/.cache/inside-bert/runs/classifier \
+        --export assets/models/next-sentence
 """
 from __future__ import annotations
 
@@ -94,9 +95,11 @@ def probes(cfg: Config, model, train: dict, test: dict) -> tuple[dict, object]:
     n_layers = model.config.num_hidden_layers
     every = tuple(range(n_layers + 1))
     probe_train = {k: v[:cfg.probe_pairs] for k, v in train.items()}
-    hidden = {name: in_batches(lambda b: pair_features(model, b["input_ids"], b["attention_mask"],
-                                                       b["token_type_ids"], every).view(len(b["labels"]), len(every), -1),
-                               data) for name, data in (("train", probe_train), ("test", test))}
+    def read(b: dict) -> torch.Tensor:  # [B, layers + 1, d]
+        feats = pair_features(model, b["input_ids"], b["attention_mask"], b["token_type_ids"], every)
+        return feats.view(len(b["labels"]), len(every), -1)
+
+    hidden = {name: in_batches(read, data) for name, data in (("train", probe_train), ("test", test))}
     settings = {f"layer:{k}": feature_layers(f"layer:{k}", n_layers) for k in every}
     settings["last4_concat"] = feature_layers("last4_concat", n_layers)
     rows, best = {}, None

@@ -82,7 +82,8 @@ def next_sentence(device: str, text_a: str, text_b: str) -> PairVerdict:
     features = ft.pair_features(teacher.encoder, *args, c.probe_layers)
     with torch.no_grad():
         tuned = ft.cls_head_logits(c.finetuned, *args).softmax(-1)[0]
-    return PairVerdict(enc.tokens, enc.input_ids[0].tolist(), enc.segment, c.probe.predict_proba(features.cpu())[0].tolist(),
+    return PairVerdict(enc.tokens, enc.input_ids[0].tolist(), enc.segment,
+                       c.probe.predict_proba(features.cpu())[0].tolist(),
                        tuned.cpu().tolist(), enc.notes)
 
 
