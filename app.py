@@ -12,7 +12,7 @@ import streamlit as st
 from ui import boot, chapters
 from ui.text import t
 
-st.set_page_config(page_title=t("sidebar.app_title"), page_icon="assets/icon.png", layout="wide")
+boot.page_config()
 ALL_PAGES, PAGE = chapters.pages()
 page = st.navigation(ALL_PAGES, position="hidden")
 with st.sidebar:

@@ -100,6 +100,22 @@ def frame_of(page, title_part: str):
 
 SVG_DRAWN = "n => document.querySelectorAll('svg *').length > n"
 
+
+def block_outside(page) -> list[str]:
+    """Abort every request that would leave the machine; returns the list they are recorded in."""
+    outside: list[str] = []
+
+    def handler(route):
+        u = urlparse(route.request.url)
+        if u.scheme in ("data", "blob", "about") or u.hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", handler)
+    return outside
+
 # -- tests --------------------------------------------------------------------------------------------------
 
 
@@ -115,6 +131,7 @@ def test_first_visitor_of_a_fresh_server_sees_titles_and_the_sidebar(server, pag
     with contextlib.ExitStack() as stack:
         url = server.url if not server.touched else stack.enter_context(streamlit_server())
         server.touched = True
+        outside = block_outside(page)  # e.g. a chapter's material icon fetched as the favicon from a font CDN
         page.goto(f"{url}{path}")
         seen = set()
         deadline = time.monotonic() + TIMEOUT_MS / 1000
@@ -130,6 +147,8 @@ def test_first_visitor_of_a_fresh_server_sees_titles_and_the_sidebar(server, pag
         if path.startswith("/attention"):
             expect(page.get_by_text("Layer 2, head 3").first).to_be_visible()
         assert_no_exception(page)
+        page.wait_for_timeout(1000)  # late client-side fetches
+        assert outside == [], f"requests left the machine: {outside}"
         shot(page, "first-visit" + path.split("?")[0].replace("/", "-"))
 
 
@@ -139,17 +158,7 @@ PAGES = {c.url_path: prose.sections(c.key)["title"].lstrip("# ") for c in CHAPTE
 
 @pytest.mark.parametrize("path", list(PAGES), ids=[p or "overview" for p in PAGES])
 def test_every_page_renders_offline(base_url, page, path):
-    outside: list[str] = []
-
-    def handler(route):
-        u = urlparse(route.request.url)
-        if u.scheme in ("data", "blob", "about") or u.hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", handler)
+    outside = block_outside(page)
     page.goto(f"{base_url}/{path}")
     expect(page.get_by_role("heading", name=PAGES[path]).first).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
@@ -262,4 +271,32 @@ def test_distillation_temperature_slider_updates_url_and_entropy(base_url, page)
     expect(metric).not_to_have_text(before, timeout=TIMEOUT_MS)
     wait_idle(page)
     shot(page, "distillation-t3")
+    assert_no_exception(page)
+
+
+def test_finetuning_question_and_live_probe(base_url, page):
+    """A typed question is answered with the span `explainers.qa.answer` finds, the passage shown as text; the
+    live probe trains on a click (AppTest loses such a click on a cold page: see test_finetuning_page.py)."""
+    from explainers.model import load_role
+    from explainers.qa import answer
+    from ui.finetune import QA_DIR
+    from ui.text import table
+    from transformers import AutoModelForQuestionAnswering
+
+    passage = table("qa_examples")[1][1]
+    question = "Who teaches music?"
+    lm = load_role("built-in", QA_DIR, AutoModelForQuestionAnswering)
+    expected = answer(lm.model, lm.tokenizer, question, passage).best.text
+    page.goto(f"{base_url}/finetuning")
+    wait_idle(page)
+    box = page.get_by_label("Question (segment A)")
+    box.fill(question)
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]qa_q=Who\+teaches\+music"), timeout=TIMEOUT_MS)
+    expect(page.locator("mark").first).to_have_text(expected, timeout=TIMEOUT_MS)
+    wait_idle(page)
+    page.get_by_role("button", name="Train a probe").click()
+    expect(page.get_by_text("test accuracy").first).to_be_visible(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    shot(page, "finetuning-answered")
     assert_no_exception(page)

@@ -17,6 +17,14 @@ import streamlit as st
 _FRAME = "_frame_ran"
 
 
+def page_config() -> None:
+    """The app's title, icon and layout. Also set on a cold deep link before its rerun: without it, that first
+    page shows its chapter's material icon as the favicon, which the browser fetches from a font CDN."""
+    from ui.text import t
+
+    st.set_page_config(page_title=t("sidebar.app_title"), page_icon="assets/icon.png", layout="wide")
+
+
 def frame_ran() -> None:
     """Called by `app.py` right before it runs the page."""
     st.session_state[_FRAME] = True
@@ -26,5 +34,6 @@ def require_app() -> None:
     if not st.session_state.pop(_FRAME, False):
         from ui.chapters import pages
 
+        page_config()
         st.navigation(pages()[0], position="hidden")
         st.rerun()
