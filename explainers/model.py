@@ -284,6 +284,19 @@ class EmptyInputError(ExplainerError, ValueError):
         super().__init__("empty_input")
 
 
+def token_notes(tokenizer, tokens: list[str], framing: set[int], text: str) -> list[Note]:
+    """What the tokenizer made of the user's `text`: special tokens typed as text (any special token outside
+    the `framing` positions the tokenizer added; [UNK] only if typed literally), and pieces that became [UNK]."""
+    special = set(tokenizer.all_special_tokens)
+    literal = sorted({t for i, t in enumerate(tokens)
+                      if t in special and i not in framing and (t != tokenizer.unk_token or t in text)})
+    notes = [Note("literal_special", tokens=", ".join(literal))] if literal else []
+    unk = sum(t == tokenizer.unk_token for t in tokens)
+    if unk:
+        notes.append(Note("unknown_one" if unk == 1 else "unknown_other", n=unk, unk=tokenizer.unk_token))
+    return notes
+
+
 def encode_text(tokenizer, text_a: str, text_b: str = "", max_length: int = 512) -> EncodedInput:
     a, removed_a = clean_text(text_a)
     b, removed_b = clean_text(text_b)
@@ -302,12 +315,5 @@ def encode_text(tokenizer, text_a: str, text_b: str = "", max_length: int = 512)
     tokens = tokenizer.convert_ids_to_tokens(enc["input_ids"][0].tolist())
     types = enc["token_type_ids"][0].tolist()
     framing = {0, len(tokens) - 1, *([types.index(1) - 1] if 1 in types else [])}
-    special = set(tokenizer.all_special_tokens)
-    literal = sorted({t for i, t in enumerate(tokens)
-                      if t in special and i not in framing and (t != tokenizer.unk_token or t in a + b)})
-    if literal:
-        notes.append(Note("literal_special", tokens=", ".join(literal)))
-    unk = sum(t == tokenizer.unk_token for t in tokens)
-    if unk:
-        notes.append(Note("unknown_one" if unk == 1 else "unknown_other", n=unk, unk=tokenizer.unk_token))
+    notes += token_notes(tokenizer, tokens, framing, a + b)
     return EncodedInput(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"], tokens, n_full, notes)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from explainers.model import EmptyInputError, ExplainerError, Note, clean_text
+from explainers.model import EmptyInputError, ExplainerError, Note, clean_text, token_notes
 
 
 class EmptyQAInputError(EmptyInputError):
@@ -87,14 +87,7 @@ def encode_qa(tokenizer, question: str, passage: str, max_length: int = 384) -> 
         notes.append(Note("removed", n=removed_q + removed_p))
     if n_passage > room:
         notes.append(Note("truncated", n=n_passage, limit=max_length))
-    special = set(tokenizer.all_special_tokens)
-    literal = sorted({t for t, s in zip(tokens, seq)
-                      if s is not None and t in special and (t != tokenizer.unk_token or t in q + p)})
-    if literal:
-        notes.append(Note("literal_special", tokens=", ".join(literal)))
-    unk = sum(t == tokenizer.unk_token for t in tokens)
-    if unk:
-        notes.append(Note("unknown_one" if unk == 1 else "unknown_other", n=unk, unk=tokenizer.unk_token))
+    notes += token_notes(tokenizer, tokens, {i for i, s in enumerate(seq) if s is None}, q + p)
     ids, mask, types = (torch.tensor([x], dtype=torch.long) for x in (enc["input_ids"], enc["attention_mask"], types))
     return QAInput(ids, mask, types, tokens, offsets, p, first, last, notes)
 
