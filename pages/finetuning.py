@@ -9,7 +9,7 @@ import streamlit as st  # noqa: E402
 
 from explainers import finetune as ft  # noqa: E402
 from explainers import qa  # noqa: E402
-from explainers.model import BUILTIN_NAME, ExplainerError, ModelLoadError  # noqa: E402
+from explainers.model import BUILTIN_NAME, EmptyInputError, ExplainerError, ModelLoadError  # noqa: E402
 from ui import finetune as F  # noqa: E402
 from ui import prose, state  # noqa: E402
 from ui.html import md_escape, token_chips  # noqa: E402
@@ -50,12 +50,16 @@ def _verdict(col, title: str, p: list[float], colour: str) -> None:
 def pair_section(c: F.Classifier) -> None:
     st.markdown(T["pair"])
     _example_pairs()
-    if not ctx.text_a.strip() or not ctx.text_b.strip():
-        st.info(t("finetuning.need_pair"), icon=":material/edit:")
+    try:
+        v = F.next_sentence(ctx.device, ctx.text_a, ctx.text_b)
+    except EmptyInputError as err:  # sentence A: nothing left to read
+        st.info(error_text(err), icon=":material/edit:")
         return
-    v = F.next_sentence(ctx.device, ctx.text_a, ctx.text_b)
     for note in v.notes:
         st.warning(note_text(note), icon=":material/info:")
+    if "B" not in v.segments:
+        st.info(t("finetuning.need_pair"), icon=":material/edit:")
+        return
     st.html(token_chips(v.tokens, v.ids, v.segments, set(c.tokenizer.all_special_tokens)))
     layers = ", ".join(_layer_label(k) for k in c.probe_layers)
     left, right = st.columns(2)
