@@ -326,7 +326,7 @@ def qa_section() -> None:
                      t("finetuning.score"): [round(s.score, 2) for s in r.top],
                      t("finetuning.start_score"): [round(float(r.start_logits[s.start]), 2) for s in r.top],
                      t("finetuning.end_score"): [round(float(r.end_logits[s.end]), 2) for s in r.top]}, hide_index=True,
-                    column_config={t("finetuning.span"): st.column_config.TextColumn(width="large")})
+                    column_config={t("finetuning.span"): st.column_config.TextColumn(width="medium")})
     right.caption(t("finetuning.top_caption", max_len=30))
     st.markdown(T["qa_vectors"])
     st.plotly_chart(vectors_figure(r), key="f_vectors")
