@@ -12,7 +12,7 @@ from explainers import qa  # noqa: E402
 from explainers.model import BUILTIN_NAME, EmptyInputError, ExplainerError, ModelLoadError  # noqa: E402
 from ui import finetune as F  # noqa: E402
 from ui import prose, state  # noqa: E402
-from ui.html import md_escape, token_chips  # noqa: E402
+from ui.html import md_escape, start_end_chips, token_chips  # noqa: E402
 from ui.text import error_text, note_text, t, table  # noqa: E402
 
 T = prose.sections("finetuning")
@@ -248,18 +248,6 @@ def highlighted(r: qa.QAResult) -> str:
             f"{html.escape(p[end:])}</div>")
 
 
-def probs_figure(r: qa.QAResult) -> go.Figure:
-    first, last = r.input.first, r.input.last
-    labels = [f"{i}·{tok}" for i, tok in enumerate(r.input.tokens)][first:last + 1]
-    fig = go.Figure()
-    fig.add_bar(x=labels, y=r.start_probs.tolist(), name=t("finetuning.p_start"), marker_color="#2f9e44")
-    fig.add_bar(x=labels, y=r.end_probs.tolist(), name=t("finetuning.p_end"), marker_color="#c2255c")
-    fig.update_layout(height=360, barmode="group", margin=dict(l=10, r=10, t=10, b=80), plot_bgcolor="white",
-                      yaxis=dict(tickformat=".0%", range=[0, 1]), legend=dict(orientation="h", y=1.12),
-                      xaxis=dict(tickangle=-60), font=dict(size=13))
-    return fig
-
-
 def span_figure(r: qa.QAResult, window: int = 60) -> go.Figure:
     """S·T_i + E·T_j over the passage (at most `window` pieces around the best span), the best span marked."""
     first, last, best = r.input.first, r.input.last, r.best
@@ -289,6 +277,7 @@ def vectors_figure(r: qa.QAResult) -> go.Figure:
     return fig
 
 
+@st.fragment  # a new question reruns this section only, not the classifiers' figures above
 def qa_section() -> None:
     st.markdown(T["qa"])
     name = qa_model()
@@ -317,7 +306,9 @@ def qa_section() -> None:
         st.html(token_chips(r.input.tokens, r.input.input_ids[0].tolist(), segments,
                             set(lm.tokenizer.all_special_tokens)))
     st.markdown(T["qa_probs"])
-    st.plotly_chart(probs_figure(r), key="f_probs")
+    passage = r.input.tokens[r.input.first:r.input.last + 1]
+    st.html(start_end_chips(passage, r.start_probs.tolist(), r.end_probs.tolist(), t("finetuning.p_start"),
+                            t("finetuning.p_end")))
     st.markdown(T["qa_spans"])
     left, right = st.columns([1, 1])
     left.plotly_chart(span_figure(r), key="f_spans")

@@ -152,3 +152,20 @@ def paired_bars(title: str, labels: list[str], series: list[tuple[str, list[floa
             f'<div role="img" aria-label="{html.escape(title)}">{"".join(rows)}</div><div style="margin:.4em 0 0 7.5em;'
             f'color:#868e96;font-size:.8rem">{html.escape(axis)}</div><div style="margin:.3em 0 0 7.5em;'
             f'color:#495057">{_legend([(name, c) for name, _, c in series])}</div></div>')
+
+
+def start_end_chips(tokens: list[str], p_start: list[float], p_end: list[float], start_label: str, end_label: str,
+                    colours: tuple[str, str] = ("#2f9e44", "#c2255c")) -> str:
+    """The passage as word pieces, each with two bars under it: P(start) and P(end) (0–1, full height = 1).
+    Plain HTML, cheap for the browser to redraw on every new question (a plotly chart costs ~150 ms there)."""
+    chips = []
+    for tok, ps, pe in zip(tokens, p_start, p_end):
+        bars = "".join(f'<div title="{html.escape(label)} {p:.1%}" style="width:.55em;height:{3 * p:.3f}em;'
+                       f'background:{c};align-self:flex-end"></div>'
+                       for label, p, c in ((start_label, ps, colours[0]), (end_label, pe, colours[1])))
+        chips.append(f'<div style="display:inline-flex;flex-direction:column;align-items:center;margin:0 2px 6px 0">'
+                      f'<div style="display:flex;gap:2px;height:3em;border-bottom:1px solid #ced4da">{bars}</div>'
+                      f'<div style="font-family:ui-monospace,monospace;font-size:.9em;padding:0 2px">{piece(tok)}'
+                      "</div></div>")
+    return (f'<div style="line-height:1.1">{"".join(chips)}</div><div style="font-size:.85em;margin-top:4px">'
+            f"{_legend([(start_label, colours[0]), (end_label, colours[1])])}</div>")
