@@ -38,6 +38,6 @@ def test_start_end_chips_bars_follow_the_probabilities_and_text_is_escaped():
     from ui.html import start_end_chips
 
     out = start_end_chips(["the", "<img src=x onerror=alert(1)>"], [0.25, 0.75], [1.0, 0.0], "P(start)", "P<end>")
-    heights = [float(h) for h in re.findall(r"height:([\d.]+)em;background", out)]
+    heights = [float(h) for h in re.findall(r"height:([\d.]+)em;background:#\w+;align-self", out)]
     assert heights == pytest.approx([0.75, 3.0, 2.25, 0.0])  # start, end per piece; p = 1 → 3 em
     assert "<img" not in out and "&lt;img" in out and "P&lt;end&gt; 0.0%" in out
