@@ -269,8 +269,8 @@ def span_figure(r: qa.QAResult, window: int = 60) -> go.Figure:
     return fig
 
 
-def vectors_figure(r: qa.QAResult) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=[r.S.tolist(), r.E.tolist()], y=["S", "E"], colorscale="RdBu", zmid=0,
+def vectors_figure(S, E) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=[S.tolist(), E.tolist()], y=["S", "E"], colorscale="RdBu", zmid=0,
                                hovertemplate=t("finetuning.vector_hover")))
     fig.update_layout(height=170, margin=dict(l=10, r=10, t=10, b=30), xaxis_title=t("finetuning.dimension"),
                       yaxis=dict(autorange="reversed"), font=dict(size=14))
@@ -278,9 +278,7 @@ def vectors_figure(r: qa.QAResult) -> go.Figure:
 
 
 @st.fragment  # a new question reruns this section only, not the classifiers' figures above
-def qa_section() -> None:
-    st.markdown(T["qa"])
-    name = qa_model()
+def qa_section(name: str) -> None:
     lm = F.get_qa(name, ctx.device)
     st.selectbox(t("finetuning.qa_example"), [r[0] for r in table("qa_examples")[1:]], index=None,
                  key="qa_example", on_change=_load_qa_example, placeholder=t("sidebar.example_placeholder"))
@@ -312,17 +310,22 @@ def qa_section() -> None:
     st.markdown(T["qa_spans"])
     left, right = st.columns([1, 1])
     left.plotly_chart(span_figure(r), key="f_spans")
-    right.dataframe({t("finetuning.span"): [s.text for s in r.top],
-                     "i": [s.start for s in r.top], "j": [s.end for s in r.top],
-                     t("finetuning.score"): [round(s.score, 2) for s in r.top],
-                     t("finetuning.start_score"): [round(float(r.start_logits[s.start]), 2) for s in r.top],
-                     t("finetuning.end_score"): [round(float(r.end_logits[s.end]), 2) for s in r.top]}, hide_index=True,
-                    column_config={t("finetuning.span"): st.column_config.TextColumn(width="medium")})
+    right.table({t("finetuning.span"): [s.text for s in r.top],  # a static table: cheap to redraw
+                 "i": [s.start for s in r.top], "j": [s.end for s in r.top],
+                 t("finetuning.score"): [f"{s.score:.2f}" for s in r.top],
+                 t("finetuning.start_score"): [f"{float(r.start_logits[s.start]):.2f}" for s in r.top],
+                 t("finetuning.end_score"): [f"{float(r.end_logits[s.end]):.2f}" for s in r.top]}, border="horizontal")
     right.caption(t("finetuning.top_caption", max_len=30))
+
+
+def vectors_section(name: str) -> None:
+    """S and E: the same for every question, so outside the question's fragment (not redrawn on a new one)."""
+    S, E, _, _ = qa.start_end_vectors(F.get_qa(name, ctx.device).model)
+    S, E = S.detach().float().cpu(), E.detach().float().cpu()
     st.markdown(T["qa_vectors"])
-    st.plotly_chart(vectors_figure(r), key="f_vectors")
-    st.caption(t("finetuning.vectors_caption", d=len(r.S), norm_s=float(r.S.norm()), norm_e=float(r.E.norm()),
-                 cos=float((r.S @ r.E) / (r.S.norm() * r.E.norm()))))
+    st.plotly_chart(vectors_figure(S, E), key="f_vectors")
+    st.caption(t("finetuning.vectors_caption", d=len(S), norm_s=float(S.norm()), norm_e=float(E.norm()),
+                 cos=float((S @ E) / (S.norm() * E.norm()))))
 
 
 try:
@@ -334,7 +337,10 @@ if classifier is not None:
     pair_section(classifier)
     measured_section(classifier)
 live_probe()
-qa_section()
+st.markdown(T["qa"])
+qa_name = qa_model()
+qa_section(qa_name)
+vectors_section(qa_name)
 st.markdown(T["data"])
 with st.expander(t("common.math", file="explainers/finetune.py")):
     st.markdown(prose.module_essay(ft))

@@ -112,9 +112,10 @@ def _assert_shows_answer(at, r: qa.QAResult) -> None:
     assert _answers(at) == [_answer_line(r)]
     marked = f"{html.escape(r.best.text)}</mark>"  # the passage with the best span marked
     assert any(marked in h.value for h in at.get("html"))
-    spans = at.dataframe[0].value
+    spans = at.table[-1].value  # the top spans (the paper's table comes first)
     assert list(spans[t("finetuning.span")]) == [s.text for s in r.top]
     assert list(spans["i"]) == [s.start for s in r.top] and list(spans["j"]) == [s.end for s in r.top]
+    assert list(spans[t("finetuning.score")]) == [f"{s.score:.2f}" for s in r.top]
 
 
 def _p_is_next(at) -> list:
