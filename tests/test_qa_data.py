@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from training import qa_data
+from training import qa_data, qa_stories
 from training.build_corpus import in_test_split
 from training.qa_data import HANDWRITTEN, KINDS, QAExample, build, load, save, story_examples, wordnet_examples
 
@@ -62,7 +62,7 @@ def test_answers_are_short_spans(split):
 
 
 def _vocabularies() -> dict[str, set[str]]:
-    q = qa_data
+    q = qa_stories
     return {"name": set(q.FIRST_NAMES), "surname": set(q.LAST_NAMES), "city": {c for c, _ in q.CITIES},
             "country": {k for _, k in q.CITIES}, "job": {j for j, _ in q.JOBS}, "place": {p for _, p in q.JOBS},
             "pet": {p for pair in q.PETS for p in pair}, "pet_name": set(q.PET_NAMES), "colour": set(q.COLOURS),
@@ -80,7 +80,7 @@ def test_every_story_question_has_a_distractor_of_its_answers_type():
     own bookkeeping."""
     vocab = _vocabularies()
     year = r"\b(?:19|20)\d\d\b"
-    number = r"\b(?:\d{1,2}|" + "|".join(qa_data.NUMBER_WORDS[1:]) + r")\b"
+    number = r"\b(?:\d{1,2}|" + "|".join(qa_stories.NUMBER_WORDS[1:]) + r")\b"
     examples = story_examples(n_stories=600, seed=3)
     for e in examples:
         first = e.answer.split()[0]
@@ -99,7 +99,7 @@ def test_every_story_question_has_a_distractor_of_its_answers_type():
 
 def test_stories_mix_two_or_three_people_in_three_to_six_sentences():
     for e in story_examples(n_stories=300, seed=1):
-        people = {w for w in qa_data.FIRST_NAMES if re.search(rf"\b{w}\b", e.passage)}
+        people = {w for w in qa_stories.FIRST_NAMES if re.search(rf"\b{w}\b", e.passage)}
         assert 2 <= len(people) <= 3 and 3 <= len(re.findall(r"[.?!](?: |$)", e.passage)) <= 6, e.passage
 
 

@@ -81,7 +81,7 @@ def qa_card(folder: Path) -> dict:
         f"{score['stories']['f1']:.1%} |",
         f"| … WordNet | {score['wordnet']['n']:,} | {score['wordnet']['exact_match']:.1%} | "
         f"{score['wordnet']['f1']:.1%} |",
-        f"| written by hand in SQuAD's style (`training/qa_data.py: HANDWRITTEN`) | {score['hand']['n']} | "
+        f"| written by hand in SQuAD's style (`training/qa_examples.py: HANDWRITTEN`) | {score['hand']['n']} | "
         f"**{score['hand']['exact_match']:.1%}** | **{score['hand']['f1']:.1%}** |", "",
         "The held-out split is all but solved: its passages follow the generators' sentence frames, which the "
         "model has learned, though never these passages. The hand-written questions, in frames it never saw, "
