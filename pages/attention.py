@@ -8,6 +8,7 @@ import streamlit as st  # noqa: E402
 
 from explainers import attention as att  # noqa: E402
 from ui import prose, state  # noqa: E402
+from ui.chapters import next_link  # noqa: E402
 from ui.html import token_labels  # noqa: E402
 from ui.text import t  # noqa: E402
 
@@ -116,3 +117,4 @@ with model_tab:
 
 with st.expander(t("common.math", file="explainers/attention.py")):
     st.markdown(prose.module_essay(att))
+next_link("attention")

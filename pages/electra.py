@@ -11,6 +11,7 @@ import streamlit as st  # noqa: E402
 from explainers import electra  # noqa: E402
 from ui import electra as E  # noqa: E402
 from ui import prose, state  # noqa: E402
+from ui.chapters import next_link  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.text import t, table  # noqa: E402
@@ -215,3 +216,4 @@ st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="h
 st.markdown(T["paper-after"])
 with st.expander(t("common.math", file="explainers/electra.py")):
     st.markdown(prose.module_essay(electra))
+next_link("electra")

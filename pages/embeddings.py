@@ -8,6 +8,7 @@ import streamlit as st  # noqa: E402
 
 from explainers import embeddings as emb  # noqa: E402
 from ui import prose, state  # noqa: E402
+from ui.chapters import next_link  # noqa: E402
 from ui.html import token_chips, token_labels  # noqa: E402
 from ui.text import t  # noqa: E402
 
@@ -103,3 +104,4 @@ else:
 
 with st.expander(t("common.math", file="explainers/embeddings.py")):
     st.markdown(prose.module_essay(emb))
+next_link("embeddings")

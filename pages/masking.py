@@ -7,6 +7,7 @@ import streamlit as st  # noqa: E402
 
 from explainers import masking  # noqa: E402
 from ui import prose, state  # noqa: E402
+from ui.chapters import next_link  # noqa: E402
 from ui.html import masked_chips  # noqa: E402
 from ui.text import t, table  # noqa: E402
 
@@ -194,3 +195,4 @@ rate_curve()
 fill_in_the_blank()
 with st.expander(t("common.math", file="explainers/masking.py")):
     st.markdown(prose.module_essay(masking))
+next_link("masking")

@@ -119,7 +119,8 @@ def block_outside(page) -> list[str]:
 # -- tests --------------------------------------------------------------------------------------------------
 
 
-NAV_LINKS = '[data-testid="stSidebarNav"] a, [data-testid="stPageLink"] a'
+# the sidebar's links, not a chapter's own ("Next: …")
+NAV_LINKS = '[data-testid="stSidebarNav"] a, [data-testid="stSidebar"] [data-testid="stPageLink"] a'
 
 
 @pytest.mark.parametrize("path", ["/attention?layer=2&head=3", "/overview", "/"])

@@ -212,3 +212,16 @@ def test_a_text_too_long_for_the_address_stays_out_of_it():
     assert at.sidebar.text_area(key="a").value == "我" * 8000  # still the text the pages explain
     at.sidebar.text_area(key="a").input("a short one").run()
     assert not any("too long for the page's address" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS[1:], ids=[c.key for c in CHAPTERS[1:]])
+def test_every_chapter_ends_with_a_link_to_the_next(chapter):
+    from ui.chapters import next_chapter
+    from ui.text import t
+
+    at = _app(chapter.file)
+    links = [(p.proto.label, p.proto.page) for p in at.main.get("page_link")]
+    nxt = next_chapter(chapter.key)
+    wanted = [] if nxt is None else [(t("common.next_chapter", chapter=nxt.title), nxt.url_path)]
+    prefix = t("common.next_chapter", chapter="\0").split("\0")[0]  # "Next: "
+    assert [link for link in links if link[0].startswith(prefix)] == wanted, links

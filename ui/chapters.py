@@ -47,6 +47,23 @@ CHAPTERS = (
 FRONT = "home"
 
 
+def next_chapter(key: str) -> Chapter | None:
+    """The chapter after `key` in lecture order; None after the last."""
+    keys = [c.key for c in CHAPTERS]
+    i = keys.index(key)
+    return CHAPTERS[i + 1] if i + 1 < len(CHAPTERS) else None
+
+
+def next_link(key: str) -> None:
+    """"Next chapter →" at the end of chapter `key` (nothing after the last)."""
+    import streamlit as st
+
+    nxt = next_chapter(key)
+    if nxt is not None:
+        st.divider()
+        st.page_link(nxt.file, label=t("common.next_chapter", chapter=nxt.title), icon=":material/arrow_forward:")
+
+
 def pages() -> tuple[list, dict]:
     """`(st.Page list for st.navigation, {chapter key: the visible st.Page})`."""
     import streamlit as st
