@@ -88,6 +88,21 @@ def pair_features(model, input_ids, attention_mask, token_type_ids, layers: tupl
     return torch.cat(pooled, -1) if combine == "concat" else torch.stack(pooled).sum(0)
 
 
+@torch.no_grad()
+def cls_by_layer(model, data: dict, batch_size: int = 64) -> torch.Tensor:
+    """Every hidden state's [CLS] vector of encoded pairs (`encode_pairs`' dict), read in batches on the model's
+    device: `[N, L + 1, d]` on the CPU (index 0 = the embedding output). A probe setting picks its layers."""
+    encoder = getattr(model, "base_model", model)
+    device = next(encoder.parameters()).device
+    every = tuple(range(encoder.config.num_hidden_layers + 1))
+    out = []
+    for i in range(0, len(data["input_ids"]), batch_size):
+        ids, att, types = (data[k][i:i + batch_size].to(device)
+                           for k in ("input_ids", "attention_mask", "token_type_ids"))
+        out.append(pair_features(encoder, ids, att, types, every).view(len(ids), len(every), -1).cpu())
+    return torch.cat(out)
+
+
 # ------------------------------------------------------------------------------------------ the linear probe
 @dataclass(frozen=True)
 class Probe:

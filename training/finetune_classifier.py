@@ -31,8 +31,8 @@ import torch
 from safetensors.torch import save_file
 from transformers import AutoTokenizer, BertForSequenceClassification
 
-from explainers.finetune import (accuracy, classification_loss, cls_head_logits, encode_pairs, feature_layers,
-                                 next_sentence_pairs, pair_features, train_probe)
+from explainers.finetune import (accuracy, classification_loss, cls_by_layer, cls_head_logits, encode_pairs,
+                                 feature_layers, next_sentence_pairs, train_probe)
 from training.loop import Step, checkpoint_facts, cli, hardware, load_checkpoint, param_groups, save_model_folder, \
     train_loop
 
@@ -95,11 +95,7 @@ def probes(cfg: Config, model, train: dict, test: dict) -> tuple[dict, object]:
     n_layers = model.config.num_hidden_layers
     every = tuple(range(n_layers + 1))
     probe_train = {k: v[:cfg.probe_pairs] for k, v in train.items()}
-    def read(b: dict) -> torch.Tensor:  # [B, layers + 1, d]
-        feats = pair_features(model, b["input_ids"], b["attention_mask"], b["token_type_ids"], every)
-        return feats.view(len(b["labels"]), len(every), -1)
-
-    hidden = {name: in_batches(read, data) for name, data in (("train", probe_train), ("test", test))}
+    hidden = {name: cls_by_layer(model, data) for name, data in (("train", probe_train), ("test", test))}
     settings = {f"layer:{k}": feature_layers(f"layer:{k}", n_layers) for k in every}
     settings["last4_concat"] = feature_layers("last4_concat", n_layers)
     rows, best = {}, None

@@ -111,15 +111,9 @@ def probe_data(name: str, device: str, seq_len: int = 64) -> ProbeData:
     lm = get_model(name, device)
     pairs = heldout_pairs()
     enc = ft.encode_pairs(lm.tokenizer, pairs, min(seq_len, lm.max_positions))
-    n_layers = lm.config.num_hidden_layers
-    every = tuple(range(n_layers + 1))
-    hidden = []
-    for i in range(0, len(pairs), 64):
-        batch = [enc[k][i:i + 64].to(device) for k in ("input_ids", "attention_mask", "token_type_ids")]
-        hidden.append(ft.pair_features(lm.encoder, *batch, every).view(len(batch[0]), n_layers + 1, -1).cpu())
     docs_in_train = {d for d in {p.doc for p in pairs} if random.Random(d).random() < 0.5}
     train = torch.tensor([p.doc in docs_in_train for p in pairs])
-    return ProbeData(torch.cat(hidden), torch.tensor([p.label for p in pairs]), train, len({p.doc for p in pairs}))
+    return ProbeData(ft.cls_by_layer(lm.encoder, enc), enc["labels"], train, len({p.doc for p in pairs}))
 
 
 # ------------------------------------------------------------------------------------ one step of fine-tuning
