@@ -2,6 +2,7 @@
 its command line (`main(argv)`), so CI runs the code that trained the shipped models."""
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -155,6 +156,38 @@ def test_electra_distils_the_generator_first_with_the_discriminator_held_still(t
     assert not torch.equal(three["discriminator"]["electra." + QUERY], two["discriminator"]["electra." + QUERY]), \
         "the joint stage trains the discriminator"
     assert "disc" in json.loads((run / "log.jsonl").read_text().splitlines()[-1])
+
+
+def test_electra_continues_an_exported_pair_with_its_shared_embeddings(tmp_path, teacher_dir, corpus_dir):
+    """--init <folder>: the discriminator whole and the generator's own layers start as the exported pair's (fp16
+    → fp32), the two still share one embedding layer, and the log's first line names the files it came from."""
+    first, out = tmp_path / "first", tmp_path / "pair"
+    pretrain_electra.main([*run_args(first, teacher_dir, corpus_dir, pretrain_electra), "--steps", "1"])
+    pretrain_electra.main([*run_args(first, teacher_dir, corpus_dir, pretrain_electra), "--steps", "1",
+                           "--export", str(out)])
+    cfg = pretrain_electra.Config(run=tmp_path / "second", teacher=teacher_dir, embedding_size=8, generator_hidden=16,
+                                  generator_layers=1, generator_heads=2, init=str(out))
+    train_ids = torch.arange(999, 1010)
+    gen, disc, facts = pretrain_electra.build(cfg, train_ids)
+    exported = {name: model_class.from_pretrained(out / folder, dtype=torch.float32).state_dict()
+                for name, model_class, folder in (("disc", ElectraForPreTraining, pretrain_electra.DISCRIMINATOR),
+                                                  ("gen", ElectraForMaskedLM, pretrain_electra.GENERATOR))}
+    for k, v in disc.state_dict().items():
+        assert torch.equal(v, exported["disc"][k]), k
+    for k, v in gen.state_dict().items():
+        if not k.startswith(pretrain_electra.SHARED) and k != "generator_lm_head.weight":
+            assert torch.equal(v, exported["gen"][k]), k
+    assert gen.electra.embeddings is disc.electra.embeddings
+    assert gen.generator_lm_head.weight is disc.electra.embeddings.word_embeddings.weight
+    sha = hashlib.sha256((out / pretrain_electra.DISCRIMINATOR / "model.safetensors").read_bytes()).hexdigest()
+    assert facts["continued_from"] == str(out) and facts[f"{pretrain_electra.DISCRIMINATOR}_sha256"] == sha
+
+    args = [*run_args(tmp_path / "second", teacher_dir, corpus_dir, pretrain_electra), "--init", str(out),
+            "--distill-steps", "1", "--steps", "1"]
+    pretrain_electra.main(args)
+    pretrain_electra.main([*args, "--export", str(tmp_path / "again")])
+    start = json.loads((tmp_path / "again" / pretrain_electra.DISCRIMINATOR / "training.json").read_text())["start"]
+    assert start["continued_from"] == str(out) and "auc" in start
 
 
 def test_copy_share_counts_wrong_guesses_at_mask_that_are_visible_in_the_sequence(teacher_dir, corpus_dir):

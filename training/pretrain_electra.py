@@ -17,16 +17,21 @@ sampling at T = 1) and `explainers.electra.electra_loss` (MLM + 50 · discrimina
 chapter shows. bf16 autocast; resumable `<run>/ckpt.pt`.
 
     python -m training.pretrain_electra --run ~/.cache/inside-bert/runs/electra
+    # the built-in pair: the earlier pair continued, the generator distilled for 1,200 steps, then 1,000 joint
+    python -m training.pretrain_electra --run runs/electra3 --init <copy of assets/models> --distill-steps 1200 \
+        --steps 2200 --threads 1
     python -m training.pretrain_electra --run ~/.cache/inside-bert/runs/electra --export assets/models
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers.corpus import load_packed
@@ -62,6 +67,7 @@ class Config:
     distill_steps: int = 0  # first stage: the generator distilled from the teacher, the discriminator held still
     distill_temperature: float = 1.0  # T of that stage's soft targets
     distill_alpha_mlm: float = 1.0  # weight of the generator's own MLM loss beside the KL in that stage
+    init: str = ""  # a folder holding an earlier pair (electra-generator, electra-discriminator) to continue from
     seed: int = 0
     eval_every: int = 100
     save_every: int = 50
@@ -138,15 +144,35 @@ def init_from_teacher(disc: ElectraForPreTraining, teacher: BertForMaskedLM, tra
     return {"embedding_fit_cosine_lstsq": round(lstsq_cos, 4), "embedding_fit_cosine": round(fit_cos, 4)}
 
 
+def continue_pair(gen: ElectraForMaskedLM, disc: ElectraForPreTraining, folder: Path) -> dict:
+    """Continue an earlier pair (`<folder>/electra-discriminator`, `<folder>/electra-generator`, as `export`
+    writes them): the discriminator whole, with the embeddings the two share, and the generator's own layers,
+    which were trained reading those embeddings. Returns facts for the log."""
+    facts = {"continued_from": str(folder)}
+    for model, name in ((disc, DISCRIMINATOR), (gen, GENERATOR)):
+        weights = {k: v.float() for k, v in load_file(folder / name / "model.safetensors").items()}
+        if model is gen:  # the generator's folder leaves out the shared embeddings (and its tied output layer)
+            weights = {k: v for k, v in weights.items() if not k.startswith(SHARED)}
+        missing, unexpected = model.load_state_dict(weights, strict=False)
+        allowed = (lambda k: False) if model is disc else (
+            lambda k: k.startswith(SHARED) or k == "generator_lm_head.weight")
+        assert not unexpected and all(allowed(k) for k in missing), (name, missing, unexpected)
+        facts[f"{name}_sha256"] = hashlib.sha256((folder / name / "model.safetensors").read_bytes()).hexdigest()
+    return facts
+
+
 def build(cfg: Config, train_ids: torch.Tensor | None = None, keep_teacher: bool = False):
     teacher = BertForMaskedLM.from_pretrained(cfg.teacher, dtype=torch.float32)
     gen_cfg, disc_cfg = configs(cfg, teacher.config)
     torch.manual_seed(cfg.seed)
     disc = ElectraForPreTraining(disc_cfg)
     gen = ElectraForMaskedLM(gen_cfg)
-    facts = init_from_teacher(disc, teacher, train_ids, cfg.fit_steps) if train_ids is not None else {}
     share_embeddings(gen, disc)
-    if train_ids is not None:  # the generator's output bias starts at log unigram frequencies
+    if train_ids is not None and cfg.init:
+        facts = continue_pair(gen, disc, Path(cfg.init))
+    else:
+        facts = init_from_teacher(disc, teacher, train_ids, cfg.fit_steps) if train_ids is not None else {}
+    if train_ids is not None and not cfg.init:  # the generator's output bias starts at log unigram frequencies
         counts = torch.bincount(train_ids, minlength=gen_cfg.vocab_size).float() + 1.0
         with torch.no_grad():
             gen.generator_lm_head.bias.copy_((counts / counts.sum()).log())
@@ -225,8 +251,9 @@ def export(cfg: Config, out: Path) -> None:
     gen.load_state_dict(state["generator"])
     disc.load_state_dict(state["discriminator"])
     first = json.loads((cfg.run / "log.jsonl").read_text().splitlines()[0])  # step 0: the initialisation
-    facts = checkpoint_facts(state, embedding_fit_cosine_lstsq=first.get("embedding_fit_cosine_lstsq"),
-                             embedding_fit_cosine=first.get("embedding_fit_cosine"))
+    start = ("embedding_fit_cosine_lstsq", "embedding_fit_cosine", "continued_from", f"{DISCRIMINATOR}_sha256",
+             f"{GENERATOR}_sha256", "auc", "generator_top1")  # how the run began
+    facts = checkpoint_facts(state, start={k: first[k] for k in start if k in first})
     save_model_folder(out / DISCRIMINATOR, disc, tokenizer, facts)
     # the generator's folder leaves out the embeddings the two share and reads them from the discriminator's
     save_model_folder(out / GENERATOR, gen, tokenizer, facts, base=out / DISCRIMINATOR, shared=SHARED)
