@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import boot, chapters
+from ui import boot, chapters, figures, present
 from ui.text import t
 
 boot.page_config()
@@ -19,6 +19,8 @@ with st.sidebar:
     st.title(t("sidebar.app_title"))
     for chapter in chapters.CHAPTERS:
         st.page_link(PAGE[chapter.key], label=chapter.title, icon=chapter.icon)
+    present.sidebar_toggle()
+    figures.format_choice()
 
 from urllib.parse import quote_plus  # noqa: E402
 

@@ -7,14 +7,14 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import attention as att  # noqa: E402
-from ui import prose, state  # noqa: E402
+from ui import present, prose, state  # noqa: E402
 from ui.chapters import next_link  # noqa: E402
+from ui.figures import chart  # noqa: E402
 from ui.html import token_labels  # noqa: E402
 from ui.text import t  # noqa: E402
 
 T = prose.sections("attention")
-st.markdown(T["title"])
-st.markdown(T["intro"])
+show = present.steps("attention", T["title"], T["intro"])
 lm, enc = state.prepare()
 ctx = state.context()
 args = (ctx.model_name, ctx.device, ctx.text_a, ctx.text_b)
@@ -69,7 +69,7 @@ def one_head() -> None:
                                         title=dict(text=t("attention.attended_to"))),
                              yaxis=dict(type="category", autorange="reversed",
                                         title=dict(text=t("attention.attending")))))
-        st.plotly_chart(fig, key="att_head_fig", theme=None)
+        chart(fig, key="att_head_fig", theme=None, name="attention-one-head")
     with right:
         pattern = att.dominant_pattern(stats, layer, head)
         reading = t("attention.broad") if pattern is None else \
@@ -84,37 +84,45 @@ def one_head() -> None:
                      weight=probs[layer, head, i, j]))
 
 
-one_head()
+def every_head() -> None:
+    st.markdown(T["grid"])
+    stat = st.segmented_control(t("attention.colour_by"), list(att.STATS), format_func=STAT.get, default="to_next",
+                                key="stat", bind="query-params")
+    stat = stat if stat in att.STATS else "to_next"
+    values = stats.get(stat)
+    hx, ly = np.meshgrid(np.arange(H), np.arange(L))
+    fig = go.Figure(go.Scatter(
+        x=hx.ravel(), y=ly.ravel(), mode="markers",
+        marker=dict(symbol="square", size=34, color=values.ravel(), colorscale="Viridis", showscale=True,
+                    cmin=0, cmax=None if stat == "entropy" else 1, line=dict(width=2, color="white")),
+        customdata=values.ravel(),
+        hovertemplate=t("attention.hover_grid", stat=STAT[stat]) + "<extra></extra>"))
+    fig.update_layout(height=90 + 48 * L, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+                      xaxis=dict(title=t("attention.axis_head"), dtick=1, range=[-0.6, H - 0.4]),
+                      yaxis=dict(title=t("attention.axis_layer"), dtick=1, autorange="reversed"),
+                      clickmode="event+select")
+    chart(fig, key="att_grid", on_select=_open_clicked_head, selection_mode="points", name="attention-every-head")
 
-# -- every head
-st.markdown(T["grid"])
-stat = st.segmented_control(t("attention.colour_by"), list(att.STATS), format_func=STAT.get, default="to_next",
-                            key="stat", bind="query-params")
-stat = stat if stat in att.STATS else "to_next"
-values = stats.get(stat)
-hx, ly = np.meshgrid(np.arange(H), np.arange(L))
-fig = go.Figure(go.Scatter(
-    x=hx.ravel(), y=ly.ravel(), mode="markers",
-    marker=dict(symbol="square", size=34, color=values.ravel(), colorscale="Viridis", showscale=True,
-                cmin=0, cmax=None if stat == "entropy" else 1, line=dict(width=2, color="white")),
-    customdata=values.ravel(),
-    hovertemplate=t("attention.hover_grid", stat=STAT[stat]) + "<extra></extra>"))
-fig.update_layout(height=90 + 48 * L, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                  xaxis=dict(title=t("attention.axis_head"), dtick=1, range=[-0.6, H - 0.4]),
-                  yaxis=dict(title=t("attention.axis_layer"), dtick=1, autorange="reversed"), clickmode="event+select")
-st.plotly_chart(fig, key="att_grid", on_select=_open_clicked_head, selection_mode="points")
 
-# -- bertviz
-st.markdown(T["bertviz"])
-head_tab, model_tab = st.tabs([t("attention.head_view"), t("attention.model_view")])
-with head_tab:
-    if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
-        st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
-    st.iframe(state.head_view_html(*args), height="content", alt=t("attention.head_view_alt"))
-with model_tab:
-    st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
-    st.iframe(state.model_view_html(*args), height="content", alt=t("attention.model_view_alt"))
+def bertviz_views() -> None:
+    st.markdown(T["bertviz"])
+    head_tab, model_tab = st.tabs([t("attention.head_view"), t("attention.model_view")])
+    with head_tab:
+        if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
+            st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
+        st.iframe(state.head_view_html(*args), height="content", alt=t("attention.head_view_alt"))
+    with model_tab:
+        st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
+        st.iframe(state.model_view_html(*args), height="content", alt=t("attention.model_view_alt"))
 
-with st.expander(t("common.math", file="explainers/attention.py")):
-    st.markdown(prose.module_essay(att))
+
+if show("one-head"):
+    one_head()
+if show("grid"):
+    every_head()
+if show("bertviz"):
+    bertviz_views()
+if show.everything:
+    with st.expander(t("common.math", file="explainers/attention.py")):
+        st.markdown(prose.module_essay(att))
 next_link("attention")

@@ -9,15 +9,15 @@ import streamlit as st  # noqa: E402
 from explainers import distillation as dist  # noqa: E402
 from explainers.model import BUILTIN_NAME  # noqa: E402
 from ui import distill as D  # noqa: E402
-from ui import prose, state  # noqa: E402
+from ui import present, prose, state  # noqa: E402
 from ui.chapters import next_link  # noqa: E402
+from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, paired_bars, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.text import t, table  # noqa: E402
 
 T = prose.sections("distillation")
-st.markdown(T["title"])
-st.markdown(T["intro"])
+show = present.steps("distillation", T["title"], T["intro"])
 ctx = state.context()
 K = 10
 TEACHER_C, STUDENT_C = "#4263eb", "#f08c00"
@@ -70,7 +70,7 @@ def architecture() -> None:
     fig.update_yaxes(visible=False, range=[-1.1, lt + 0.1])
     fig.update_layout(height=60 * (lt + 2), margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
     c1, c2 = st.columns([1, 1])
-    c1.plotly_chart(fig, key="d_arch")
+    chart(fig, key="d_arch", name="distillation-architecture", where=c1)
     c1.caption(t("distillation.sources_recorded" if recorded else "distillation.sources_rule",
                  layers=", ".join(map(str, sources))))
     pt, ps = dist.parameter_breakdown(teacher.model), dist.parameter_breakdown(student.model)
@@ -176,7 +176,8 @@ def soft_targets() -> None:
         a.metric(t("distillation.kl"), f"{cmp.kl:.3f}")
         b.metric(t("distillation.soft_term"), f"{cmp.soft_term:.3f}")
         curves = D.entropy_curves(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed), j, ENTROPY_TS)
-        st.plotly_chart(entropy_curve(*curves, mp.teacher_logits.shape[-1], temp), key="d_entropy")
+        chart(entropy_curve(*curves, mp.teacher_logits.shape[-1], temp), key="d_entropy",
+              name="distillation-entropy-vs-temperature")
     loss_now(mp)
 
 
@@ -196,7 +197,7 @@ def hidden() -> None:
         fig.add_shape(type="rect", x0=jx - 0.5, x1=jx + 0.5, y0=i - 0.5, y1=i + 0.5,
                       line=dict(color="#f03e3e", width=3))
     fig.update_layout(height=140 + 50 * s_n, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
-    st.plotly_chart(fig, key="d_cos")
+    chart(fig, key="d_cos", name="distillation-hidden-cosine")
     st.caption(t("distillation.last_layers", cosine=cos[-1, -1], n=len(enc.tokens), loss=1 - cos[-1, -1]))
 
 
@@ -222,7 +223,7 @@ def speed_meter() -> None:
                              hovertemplate=t("distillation.hover_ms") + "<extra></extra>"))
     fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=t("distillation.axis_ms"),
                       showlegend=False)
-    st.plotly_chart(fig, key="d_speed")
+    chart(fig, key="d_speed", name="distillation-speed")
     st.caption(t("distillation.timed", n=len(enc.tokens), device=ctx.device.upper(), teacher=pt / 1e6,
                  student=ps / 1e6))
     claims(t_ms / s_ms, 1 - ps / pt)
@@ -271,10 +272,15 @@ def loss_now(mp: D.MaskedPair) -> None:
                                       cos=f"{mp.loss['cos']:.3f}"))
 
 
-architecture()
-soft_targets()
-hidden()
-speed_meter()
-with st.expander(t("common.math", file="explainers/distillation.py")):
-    st.markdown(prose.module_essay(dist))
+if show("architecture"):
+    architecture()
+if show("soft"):
+    soft_targets()
+if show("hidden"):
+    hidden()
+if show("speed"):
+    speed_meter()
+if show.everything:
+    with st.expander(t("common.math", file="explainers/distillation.py")):
+        st.markdown(prose.module_essay(dist))
 next_link("distillation")

@@ -10,15 +10,15 @@ import streamlit as st  # noqa: E402
 
 from explainers import electra  # noqa: E402
 from ui import electra as E  # noqa: E402
-from ui import prose, state  # noqa: E402
+from ui import present, prose, state  # noqa: E402
 from ui.chapters import next_link  # noqa: E402
+from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.text import t, table  # noqa: E402
 
 T = prose.sections("electra")
-st.markdown(T["title"])
-st.markdown(T["intro"])
+show = present.steps("electra", T["title"], T["intro"])
 ctx = state.context()
 K = 5
 THRESHOLD = 0.5  # the detection threshold's default, for the game and for "Try to fool it"
@@ -140,7 +140,7 @@ def loss_figure(loss: electra.ElectraLoss, n_tokens: int, n_masked: int) -> None
                            textposition="outside", hovertemplate=t("electra.hover_signal") + "<extra></extra>"))
     sig.update_layout(height=260, margin=dict(l=10, r=10, t=40, b=10), title=t("electra.signal_title"),
                       yaxis=dict(title=t("electra.signal_axis"), range=[0, n_tokens * 1.25]))
-    c2.plotly_chart(sig, key="e_signal")
+    chart(sig, key="e_signal", name="electra-training-signal", where=c2)
 
 
 def fool_it() -> None:
@@ -200,7 +200,7 @@ def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
                       yaxis_title=t("electra.axis_tpr"), xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.02]),
                       legend=dict(x=0.45, y=0.1))
     c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(fig, key="e_roc")
+    chart(fig, key="e_roc", name="electra-roc", where=c1)
     c2.metric(t("electra.auc"), f"{r.auc:.3f}")
     c2.metric(t("electra.caught_at", threshold=thr), f"{tpr:.1%}", help=t("electra.tpr"))
     c2.metric(t("electra.false_alarms_at", threshold=thr), f"{fpr:.1%}", help=t("electra.fpr"))
@@ -208,12 +208,16 @@ def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
                  top1=h.generator_top1, masked=h.masked))
 
 
-game_and_fool_it()
-roc_section()
-st.markdown(T["paper"])
-rows = table("electra_paper")
-st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
-st.markdown(T["paper-after"])
-with st.expander(t("common.math", file="explainers/electra.py")):
-    st.markdown(prose.module_essay(electra))
+if show("game"):
+    game_and_fool_it()
+if show("roc"):
+    roc_section()
+if show("paper"):
+    st.markdown(T["paper"])
+    rows = table("electra_paper")
+    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
+    st.markdown(T["paper-after"])
+if show.everything:
+    with st.expander(t("common.math", file="explainers/electra.py")):
+        st.markdown(prose.module_essay(electra))
 next_link("electra")

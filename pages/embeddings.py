@@ -7,31 +7,21 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import embeddings as emb  # noqa: E402
-from ui import prose, state  # noqa: E402
+from ui import present, prose, state  # noqa: E402
 from ui.chapters import next_link  # noqa: E402
+from ui.figures import chart  # noqa: E402
 from ui.html import token_chips, token_labels  # noqa: E402
 from ui.text import t  # noqa: E402
 
 T = prose.sections("embeddings")
-st.markdown(T["title"])
-st.markdown(T["intro"])
+show = present.steps("embeddings", T["title"], T["intro"])
 lm, enc = state.prepare()
 ctx = state.context()
 args = (ctx.model_name, ctx.device, ctx.text_a, ctx.text_b)
 parts = state.embedding_parts(*args)
 labels = token_labels(enc.tokens)
 
-# -- word pieces
-st.markdown(T["tokens"])
 special = set(lm.tokenizer.all_special_tokens)
-st.html(token_chips(enc.tokens, enc.input_ids[0].tolist(), enc.segment, special))
-st.markdown(T["why"])
-
-# -- one token: parts and sum
-st.markdown(T["sum"])
-i = st.selectbox(t("embeddings.token"), range(len(enc.tokens)), format_func=lambda k: f"{k} · {enc.tokens[k]}",
-                 index=min(1, len(enc.tokens) - 1), key="emb_token", bind="query-params")
-i = int(i) if i is not None and 0 <= int(i) < len(enc.tokens) else 0
 # (chart key, label, [T, hidden]); the keys keep their English names
 rows = [("token", t("embeddings.row_token"), parts.token), ("segment", t("embeddings.row_segment"), parts.segment),
         ("position", t("embeddings.row_position"), parts.position), ("sum", t("embeddings.row_sum"), parts.summed),
@@ -45,63 +35,79 @@ def _limit(a: np.ndarray) -> float:
     return float(np.percentile(np.abs(a), 98)) or 1.0
 
 
-z = np.stack([a[i] for _, _, a in rows])
-fig = go.Figure(go.Heatmap(z=z, y=[n for _, n, _ in rows], colorscale="RdBu_r", zmin=-_limit(z), zmax=_limit(z),
-                           hovertemplate=HOVER))
-fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=30), xaxis_title=t("embeddings.dimension_clipped"),
-                  yaxis=dict(autorange="reversed"))
-st.plotly_chart(fig, key="emb_sum_fig")
-c1, c2, c3 = st.columns(3)
-c1.metric(t("embeddings.norm_token"), f"{np.linalg.norm(parts.token[i]):.2f}")
-c2.metric(t("embeddings.norm_position"), f"{np.linalg.norm(parts.position[i]):.2f}")
-if parts.segment is not None:
-    c3.metric(t("embeddings.norm_segment"), f"{np.linalg.norm(parts.segment[i]):.2f}")
-else:
-    c3.metric(t("embeddings.segment"), t("embeddings.no_segment"), help=t("embeddings.no_segment_help"))
-mean = round(float(parts.normed[i].mean()), 3) + 0.0  # + 0.0: no "-0.000"
-st.caption(t("embeddings.layernorm", mean=mean, std=parts.normed[i].std()))
+# -- word pieces
+if show("tokens"):
+    st.markdown(T["tokens"])
+    st.html(token_chips(enc.tokens, enc.input_ids[0].tolist(), enc.segment, special))
+    st.markdown(T["why"])
+
+# -- one token: parts and sum
+if show("sum"):
+    st.markdown(T["sum"])
+    i = st.selectbox(t("embeddings.token"), range(len(enc.tokens)), format_func=lambda k: f"{k} · {enc.tokens[k]}",
+                     index=min(1, len(enc.tokens) - 1), key="emb_token", bind="query-params")
+    i = int(i) if i is not None and 0 <= int(i) < len(enc.tokens) else 0
+    z = np.stack([a[i] for _, _, a in rows])
+    fig = go.Figure(go.Heatmap(z=z, y=[n for _, n, _ in rows], colorscale="RdBu_r", zmin=-_limit(z), zmax=_limit(z),
+                               hovertemplate=HOVER))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=30), xaxis_title=t("embeddings.dimension_clipped"),
+                      yaxis=dict(autorange="reversed"))
+    chart(fig, key="emb_sum_fig", name="embeddings-one-token-sum")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("embeddings.norm_token"), f"{np.linalg.norm(parts.token[i]):.2f}")
+    c2.metric(t("embeddings.norm_position"), f"{np.linalg.norm(parts.position[i]):.2f}")
+    if parts.segment is not None:
+        c3.metric(t("embeddings.norm_segment"), f"{np.linalg.norm(parts.segment[i]):.2f}")
+    else:
+        c3.metric(t("embeddings.segment"), t("embeddings.no_segment"), help=t("embeddings.no_segment_help"))
+    mean = round(float(parts.normed[i].mean()), 3) + 0.0  # + 0.0: no "-0.000"
+    st.caption(t("embeddings.layernorm", mean=mean, std=parts.normed[i].std()))
 
 # -- every token
-st.markdown(T["rows"])
-tabs = st.tabs([name for _, name, _ in rows])
-for tab, (key, _, a) in zip(tabs, rows):
-    with tab:
-        fig = go.Figure(go.Heatmap(z=a, y=labels, colorscale="RdBu_r", zmin=-_limit(a), zmax=_limit(a),
-                                   hovertemplate=HOVER))
-        fig.update_layout(height=min(120 + 18 * len(labels), 900), margin=dict(l=10, r=10, t=10, b=30),
-                          xaxis_title=t("embeddings.dimension"), yaxis=dict(autorange="reversed", type="category"))
-        st.plotly_chart(fig, key=f"emb_rows_{key}")
+if show("rows"):
+    st.markdown(T["rows"])
+    tabs = st.tabs([name for _, name, _ in rows])
+    for tab, (key, _, a) in zip(tabs, rows):
+        with tab:
+            fig = go.Figure(go.Heatmap(z=a, y=labels, colorscale="RdBu_r", zmin=-_limit(a), zmax=_limit(a),
+                                       hovertemplate=HOVER))
+            fig.update_layout(height=min(120 + 18 * len(labels), 900), margin=dict(l=10, r=10, t=10, b=30),
+                              xaxis_title=t("embeddings.dimension"), yaxis=dict(autorange="reversed", type="category"))
+            chart(fig, key=f"emb_rows_{key}", name=f"embeddings-every-token-{key}")
 
 # -- position similarity
-st.markdown(T["positions"])
-n = st.slider(t("embeddings.positions"), min_value=8, max_value=lm.max_positions, value=min(64, lm.max_positions),
-              step=8, key="emb_n", bind="query-params")
-cos = state.position_cosine(ctx.model_name, ctx.device, int(n))
-fig = go.Figure(go.Heatmap(z=cos, colorscale="Viridis", zmin=-1, zmax=1,
-                           hovertemplate=t("embeddings.hover_cosine") + "<extra></extra>"))
-fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=30),  # constrain: a square without empty bands
-                  xaxis=dict(title=dict(text=t("common.position")), constrain="domain"),
-                  yaxis=dict(title=dict(text=t("common.position")), autorange="reversed", scaleanchor="x",
-                             constrain="domain"))
-st.plotly_chart(fig, key="emb_pos_fig")
+if show("positions"):
+    st.markdown(T["positions"])
+    n = st.slider(t("embeddings.positions"), min_value=8, max_value=lm.max_positions, value=min(64, lm.max_positions),
+                  step=8, key="emb_n", bind="query-params")
+    cos = state.position_cosine(ctx.model_name, ctx.device, int(n))
+    fig = go.Figure(go.Heatmap(z=cos, colorscale="Viridis", zmin=-1, zmax=1,
+                               hovertemplate=t("embeddings.hover_cosine") + "<extra></extra>"))
+    fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=30),  # constrain: a square without empty bands
+                      xaxis=dict(title=dict(text=t("common.position")), constrain="domain"),
+                      yaxis=dict(title=dict(text=t("common.position")), autorange="reversed", scaleanchor="x",
+                                 constrain="domain"))
+    chart(fig, key="emb_pos_fig", name="embeddings-position-similarity")
 
 # -- PCA of the input's token embeddings
-st.markdown(T["pca"])
-if len(enc.tokens) < 3:
-    st.info(t("embeddings.pca_too_few"))
-else:
-    proj = emb.pca_2d(parts.token)
-    colours = ["#adb5bd" if t in special else ("#4361ee" if s == "A" else "#f77f00")
-               for t, s in zip(enc.tokens, enc.segment)]
-    fig = go.Figure(go.Scatter(x=proj.points[:, 0], y=proj.points[:, 1], mode="markers+text",
-                               text=[lab.split(" · ", 1)[1] for lab in labels], textposition="top center",
-                               marker=dict(size=10, color=colours), customdata=labels,
-                               hovertemplate="%{customdata}<extra></extra>"))
-    fig.update_layout(height=480, margin=dict(l=10, r=10, t=10, b=30),
-                      xaxis_title=t("embeddings.pc", n=1, share=proj.explained[0]),
-                      yaxis_title=t("embeddings.pc", n=2, share=proj.explained[1]))
-    st.plotly_chart(fig, key="emb_pca_fig")
+if show("pca"):
+    st.markdown(T["pca"])
+    if len(enc.tokens) < 3:
+        st.info(t("embeddings.pca_too_few"))
+    else:
+        proj = emb.pca_2d(parts.token)
+        colours = ["#adb5bd" if t in special else ("#4361ee" if s == "A" else "#f77f00")
+                   for t, s in zip(enc.tokens, enc.segment)]
+        fig = go.Figure(go.Scatter(x=proj.points[:, 0], y=proj.points[:, 1], mode="markers+text",
+                                   text=[lab.split(" · ", 1)[1] for lab in labels], textposition="top center",
+                                   marker=dict(size=10, color=colours), customdata=labels,
+                                   hovertemplate="%{customdata}<extra></extra>"))
+        fig.update_layout(height=480, margin=dict(l=10, r=10, t=10, b=30),
+                          xaxis_title=t("embeddings.pc", n=1, share=proj.explained[0]),
+                          yaxis_title=t("embeddings.pc", n=2, share=proj.explained[1]))
+        chart(fig, key="emb_pca_fig", name="embeddings-pca")
 
-with st.expander(t("common.math", file="explainers/embeddings.py")):
-    st.markdown(prose.module_essay(emb))
+if show.everything:
+    with st.expander(t("common.math", file="explainers/embeddings.py")):
+        st.markdown(prose.module_essay(emb))
 next_link("embeddings")

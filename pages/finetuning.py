@@ -11,8 +11,9 @@ from explainers import finetune as ft  # noqa: E402
 from explainers import qa  # noqa: E402
 from explainers.model import BUILTIN_NAME, EmptyInputError, ExplainerError, ModelLoadError  # noqa: E402
 from ui import finetune as F  # noqa: E402
-from ui import prose, state  # noqa: E402
+from ui import present, prose, state  # noqa: E402
 from ui.chapters import next_link  # noqa: E402
+from ui.figures import chart  # noqa: E402
 from ui.html import md_escape, start_end_chips, token_chips  # noqa: E402
 from ui.text import error_text, note_text, t, table  # noqa: E402
 
@@ -20,11 +21,11 @@ T = prose.sections("finetuning")
 ctx = state.context()
 PROBE_COLOUR, TUNED_COLOUR, FROZEN_COLOUR = "#4263eb", "#e8590c", "#dee2e6"
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
-st.markdown(T["title"])
-st.markdown(T["intro"])
-st.markdown(T["cls"])
-st.page_link("pages/embeddings.py", label=t("finetuning.cls_link", chapter=t("chapters.embeddings")),
-             icon=":material/stacks:")
+show = present.steps("finetuning", T["title"], T["intro"])
+if show("cls"):
+    st.markdown(T["cls"])
+    st.page_link("pages/embeddings.py", label=t("finetuning.cls_link", chapter=t("chapters.embeddings")),
+                 icon=":material/stacks:")
 
 
 # ------------------------------------------------------------------------------ 1 · two classifiers, one pair
@@ -125,14 +126,14 @@ def one_step() -> None:
                            hovertemplate="%{x}: %{y:.2e}<extra></extra>"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white", font=dict(size=14),
                       yaxis=dict(type="log", title=t("finetuning.moved_axis")), title=t("finetuning.moved_title"))
-    st.plotly_chart(fig, key="f_moved")
+    chart(fig, key="f_moved", name="finetuning-one-step-moved")
     st.caption(t("finetuning.step_caption", trained=sum(s.trainable.values()), lr=lr))
 
 
 def measured_section(c: F.Classifier) -> None:
     st.markdown(T["weights"])
     left, right = st.columns([2, 3])
-    left.plotly_chart(weights_figure(c), key="f_weights")
+    chart(weights_figure(c), key="f_weights", name="finetuning-trained-weights", where=left)
     right.markdown(T["weights_legend"])
     facts = c.facts
     st.markdown(T["measured"])
@@ -164,8 +165,8 @@ def measured_section(c: F.Classifier) -> None:
                         yaxis=dict(tickformat=".0%", title=t("finetuning.heldout_accuracy")),
                         legend=dict(orientation="h", y=-0.25), font=dict(size=14))
     a, b = st.columns(2)
-    a.plotly_chart(bars, key="f_layers")
-    b.plotly_chart(lines, key="f_curves")
+    chart(bars, key="f_layers", name="finetuning-probe-per-layer", where=a)
+    chart(lines, key="f_curves", name="finetuning-learning-curves", where=b)
     cfg = facts["config"]
     st.caption(t("finetuning.measured_caption", train=facts["pairs"]["train"], probe_train=facts["probe_pairs"],
                  test=facts["pairs"]["test"], steps=facts["step"], batch=cfg["batch_size"],
@@ -213,7 +214,7 @@ def live_probe() -> None:
     fig.add_hline(y=0.5, line_dash="dot", line_color="#868e96")
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
                       yaxis=dict(range=[0.4, 1.0], tickformat=".0%"), font=dict(size=14))
-    st.plotly_chart(fig, key="f_live")
+    chart(fig, key="f_live", name="finetuning-live-probe")
 
 
 # ----------------------------------------------------------------------------------- 3 · question answering
@@ -310,7 +311,7 @@ def qa_section(name: str) -> None:
                             t("finetuning.p_end")))
     st.markdown(T["qa_spans"])
     left, right = st.columns([1, 1])
-    left.plotly_chart(span_figure(r), key="f_spans")
+    chart(span_figure(r), key="f_spans", name="finetuning-span-scores", where=left)
     right.table({t("finetuning.span"): [s.text for s in r.top],  # a static table: cheap to redraw
                  "i": [s.start for s in r.top], "j": [s.end for s in r.top],
                  t("finetuning.score"): [f"{s.score:.2f}" for s in r.top],
@@ -324,7 +325,7 @@ def vectors_section(name: str) -> None:
     S, E, _, _ = qa.start_end_vectors(F.get_qa(name, ctx.device).model)
     S, E = S.detach().float().cpu(), E.detach().float().cpu()
     st.markdown(T["qa_vectors"])
-    st.plotly_chart(vectors_figure(S, E), key="f_vectors")
+    chart(vectors_figure(S, E), key="f_vectors", name="finetuning-start-end-vectors")
     st.caption(t("finetuning.vectors_caption", d=len(S), norm_s=float(S.norm()), norm_e=float(E.norm()),
                  cos=float((S @ E) / (S.norm() * E.norm()))))
 
@@ -334,17 +335,23 @@ try:
 except ModelLoadError as err:
     st.warning(T["no_classifier"] + "\n\n" + md_escape(error_text(err)), icon=":material/build:")
     classifier = None
-if classifier is not None:
+if classifier is not None and show("pair"):
     pair_section(classifier)
+if classifier is not None and show("measured"):
     measured_section(classifier)
-live_probe()
-st.markdown(T["qa"])
-qa_name = qa_model()
-qa_section(qa_name)
-vectors_section(qa_name)
-st.markdown(T["data"])
-with st.expander(t("common.math", file="explainers/finetune.py")):
-    st.markdown(prose.module_essay(ft))
-with st.expander(t("common.math", file="explainers/qa.py")):
-    st.markdown(prose.module_essay(qa))
+if show("probe"):
+    live_probe()
+if show("qa") or show("vectors"):
+    st.markdown(T["qa"])
+    qa_name = qa_model()
+    if show("qa"):
+        qa_section(qa_name)
+    if show("vectors"):
+        vectors_section(qa_name)
+if show.everything:
+    st.markdown(T["data"])
+    with st.expander(t("common.math", file="explainers/finetune.py")):
+        st.markdown(prose.module_essay(ft))
+    with st.expander(t("common.math", file="explainers/qa.py")):
+        st.markdown(prose.module_essay(qa))
 next_link("finetuning")

@@ -6,14 +6,14 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import masking  # noqa: E402
-from ui import prose, state  # noqa: E402
+from ui import present, prose, state  # noqa: E402
 from ui.chapters import next_link  # noqa: E402
+from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips  # noqa: E402
 from ui.text import t, table  # noqa: E402
 
 T = prose.sections("masking")
-st.markdown(T["title"])
-st.markdown(T["intro"])
+show = present.steps("masking", T["title"], T["intro"])
 lm, enc = state.prepare()
 if not lm.has_mlm_head:
     st.warning(T["no-head"], icon=":material/block:")
@@ -115,7 +115,8 @@ def why_80_10_10() -> None:
              ("original", t("masking.reads_original"), None)]
     for col, (case, label, replacement) in zip(st.columns(3), cases):
         toks, probs, p_orig, rank = state.guesses_with(*args, int(pos), replacement, 8)
-        col.plotly_chart(guesses_figure(toks, probs, label, enc.tokens[pos]), key=f"why_{case}")
+        chart(guesses_figure(toks, probs, label, enc.tokens[pos]), key=f"why_{case}",
+              name=f"masking-why-80-10-10-{case}", where=col)
         col.caption(t("masking.p_of_original", piece=enc.tokens[pos], p=p_orig, rank=rank + 1))
 
 
@@ -162,7 +163,7 @@ def rate_curve() -> None:
                       yaxis=dict(title=t("masking.axis_top1"), tickformat=".0%"),
                       yaxis2=dict(title=t("masking.axis_loss"), overlaying="y", side="right", tickformat=".1f"),
                       yaxis3=dict(overlaying="y", visible=False), legend=dict(orientation="h", y=-0.2))
-    st.plotly_chart(fig, key="rate_curve")
+    chart(fig, key="rate_curve", name="masking-why-15-percent")
     batch = state.heldout_batch(ctx.model_name, ctx.device)
     st.caption(t("masking.heldout", sequences=len(batch["input_ids"]), length=batch["input_ids"].shape[1],
                  maskable=int(batch["special"].eq(0).sum())))
@@ -182,17 +183,25 @@ def fill_in_the_blank() -> None:
         return
     cols = st.columns(min(len(tops), 4))
     for j, (toks, ps) in enumerate(zip(tops, probs)):
-        cols[j % len(cols)].plotly_chart(guesses_figure(toks, ps, f"[MASK] #{j + 1}"), key=f"fill_{j}")
+        chart(guesses_figure(toks, ps, f"[MASK] #{j + 1}"), key=f"fill_{j}", name=f"masking-fill-in-{j + 1}",
+              where=cols[j % len(cols)])
 
 
-mask_and_guess()
-why_80_10_10()
-st.markdown(T["ablation"])
-rows = table("bert_masking_ablation")
-st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
-compare_rates()
-rate_curve()
-fill_in_the_blank()
-with st.expander(t("common.math", file="explainers/masking.py")):
-    st.markdown(prose.module_essay(masking))
+if show("mask"):
+    mask_and_guess()
+if show("why"):
+    why_80_10_10()
+if show("ablation"):
+    st.markdown(T["ablation"])
+    rows = table("bert_masking_ablation")
+    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
+if show("compare"):
+    compare_rates()
+if show("curve"):
+    rate_curve()
+if show("playground"):
+    fill_in_the_blank()
+if show.everything:
+    with st.expander(t("common.math", file="explainers/masking.py")):
+        st.markdown(prose.module_essay(masking))
 next_link("masking")

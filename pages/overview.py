@@ -4,14 +4,15 @@ require_app()
 
 import streamlit as st  # noqa: E402
 
-from ui import prose  # noqa: E402
+from ui import present, prose  # noqa: E402
 from ui.text import t  # noqa: E402
 
 T = prose.sections("overview")
-st.markdown(T["title"])
-st.markdown(T["intro"])
-st.markdown(T["how"])
-st.markdown(T["chapters"])
-st.page_link("pages/embeddings.py", label=t("overview.start", chapter=t("chapters.embeddings")),
-             icon=":material/stacks:")
-st.markdown(T["model"])
+show = present.steps("overview", T["title"], T["intro"])
+if show("welcome"):
+    st.markdown(T["how"])
+    st.markdown(T["chapters"])
+    st.page_link("pages/embeddings.py", label=t("overview.start", chapter=t("chapters.embeddings")),
+                 icon=":material/stacks:")
+if show.everything:
+    st.markdown(T["model"])

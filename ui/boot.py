@@ -22,7 +22,9 @@ def page_config() -> None:
     page shows its chapter's material icon as the favicon, which the browser fetches from a font CDN."""
     from ui.text import t
 
-    st.set_page_config(page_title=t("sidebar.app_title"), page_icon="assets/icon.png", layout="wide")
+    presenting = st.query_params.get("present") == "1"  # presenter mode starts with the sidebar closed
+    st.set_page_config(page_title=t("sidebar.app_title"), page_icon="assets/icon.png", layout="wide",
+                       initial_sidebar_state="collapsed" if presenting else "auto")
 
 
 def frame_ran() -> None:

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 class Chapter:
     key: str  # file stem and url path
     icon: str  # Streamlit material icon
+    steps: tuple[str, ...]  # its sections in presenter mode, in order (`ui.present`; narration in tour.md)
 
     @property
     def title(self) -> str:
@@ -34,17 +35,21 @@ class Chapter:
 
 
 CHAPTERS = (
-    Chapter("overview", ":material/home:"),
-    Chapter("embeddings", ":material/stacks:"),
-    Chapter("attention", ":material/visibility:"),
-    Chapter("masking", ":material/theater_comedy:"),
-    Chapter("electra", ":material/policy:"),
-    Chapter("distillation", ":material/school:"),
-    Chapter("finetuning", ":material/tune:"),
+    Chapter("overview", ":material/home:", ("welcome",)),
+    Chapter("embeddings", ":material/stacks:", ("tokens", "sum", "rows", "positions", "pca")),
+    Chapter("attention", ":material/visibility:", ("one-head", "grid", "bertviz")),
+    Chapter("masking", ":material/theater_comedy:", ("mask", "why", "ablation", "compare", "curve", "playground")),
+    Chapter("electra", ":material/policy:", ("game", "roc", "paper")),
+    Chapter("distillation", ":material/school:", ("architecture", "soft", "hidden", "speed")),
+    Chapter("finetuning", ":material/tune:", ("cls", "pair", "measured", "probe", "qa", "vectors")),
 )
 # the front page's hidden twin at /overview, so a link to it never meets "Page not found"; the front page's own
 # internal url path is FRONT (Streamlit serves the default page at / whatever its url_path)
 FRONT = "home"
+
+
+def chapter(key: str) -> Chapter:
+    return next(c for c in CHAPTERS if c.key == key)
 
 
 def next_chapter(key: str) -> Chapter | None:
@@ -55,11 +60,13 @@ def next_chapter(key: str) -> Chapter | None:
 
 
 def next_link(key: str) -> None:
-    """"Next chapter →" at the end of chapter `key` (nothing after the last)."""
+    """"Next chapter →" at the end of chapter `key` (nothing after the last; in presenter mode → is the way on)."""
     import streamlit as st
 
+    from ui.present import on
+
     nxt = next_chapter(key)
-    if nxt is not None:
+    if nxt is not None and not on():
         st.divider()
         st.page_link(nxt.file, label=t("common.next_chapter", chapter=nxt.title), icon=":material/arrow_forward:")
 

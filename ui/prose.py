@@ -12,7 +12,7 @@ from ui.text import LANG, TEXT_DIR
 @lru_cache(maxsize=32)
 def sections(chapter: str, lang: str = LANG) -> dict[str, str]:
     text = (TEXT_DIR / lang / f"{chapter}.md").read_text(encoding="utf-8")
-    parts = re.split(r"^<!--\s*([\w-]+)\s*-->\s*$", text, flags=re.M)
+    parts = re.split(r"^<!--\s*([\w.-]+)\s*-->\s*$", text, flags=re.M)
     return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
 
 

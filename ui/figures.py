@@ -1,0 +1,59 @@
+"""Every plotly figure of the app goes through `chart`: one toolbar for slides, and projector type in presenter mode.
+
+* The toolbar's camera saves the figure in the browser (plotly's own export, no server-side Chrome): PNG at twice
+  the on-screen resolution or SVG, as the sidebar's "Figure downloads" says, named `inside-bert-<name>`.
+* In presenter mode (`ui.present`) the figure's text grows to projector size (`PRESENT_FONT` px and more for
+  titles) and its height to at least `PRESENT_HEIGHT` px.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import present
+
+FORMAT_KEY = "figure_format"  # session key of the sidebar's choice: "png" or "svg"
+FORMATS = ("png", "svg")
+PRESENT_FONT = 18  # px: ticks, legends, hover labels, annotations
+PRESENT_HEIGHT = 560
+
+
+def config(name: str) -> dict:
+    """The plotly config of a figure named `name` (file `inside-bert-<name>.png` / `.svg`)."""
+    fmt = st.session_state.get(FORMAT_KEY, "png")
+    fmt = fmt if fmt in FORMATS else "png"
+    return {"displaylogo": False,
+            "toImageButtonOptions": {"format": fmt, "filename": f"inside-bert-{name}", "scale": 2}}
+
+
+def for_projector(fig: go.Figure) -> go.Figure:
+    """The same figure with no text under `PRESENT_FONT` px, and taller."""
+    big = dict(size=PRESENT_FONT)
+    fig.update_layout(font=big, legend=dict(font=big), hoverlabel=dict(font=big),
+                      title_font=dict(size=PRESENT_FONT + 4))
+    fig.update_xaxes(tickfont=big, title_font=dict(size=PRESENT_FONT + 2))
+    fig.update_yaxes(tickfont=big, title_font=dict(size=PRESENT_FONT + 2))
+    fig.update_annotations(font_size=PRESENT_FONT)
+    fig.update_traces(textfont_size=PRESENT_FONT, selector=lambda tr: hasattr(tr, "textfont"))
+    fig.update_coloraxes(colorbar_tickfont=big)
+    for tr in fig.data:
+        if getattr(tr, "colorbar", None) is not None:
+            tr.colorbar.tickfont = big
+    height = fig.layout.height or 450
+    fig.update_layout(height=max(height, PRESENT_HEIGHT))
+    return fig
+
+
+def chart(fig: go.Figure, *, name: str, key: str, where=None, **kwargs):
+    """`st.plotly_chart` (or `where.plotly_chart`, for a column) with the app's toolbar and presenter type."""
+    if present.on():
+        fig = for_projector(fig)
+    return (where or st).plotly_chart(fig, key=key, config=config(name), **kwargs)
+
+
+def format_choice() -> None:
+    """The sidebar's "Figure downloads" choice."""
+    from ui.text import t
+
+    st.segmented_control(t("figures.format"), FORMATS, format_func=lambda f: t(f"figures.{f}"), default="png",
+                         key=FORMAT_KEY, help=t("figures.format_help"))

@@ -1,0 +1,153 @@
+"""Presenter mode: the lecture one step at a time, for a class at a projector.
+
+A chapter declares its steps in the registry (`ui.chapters.Chapter.steps`) and asks, section by section, whether
+to draw it:
+
+    show = present.steps("masking", T["title"], T["intro"])
+    if show("mask"):
+        mask_and_guess()
+
+Outside presenter mode `show(step)` is always true and `steps` draws the chapter's title and introduction: the
+page is the long scroll it always was. In presenter mode (`?present=1`, or the sidebar's toggle) only the current
+step (`?step=k`, 1-based) is drawn, under a header with the step counter, the step's title and two or three
+sentences of narration (`assets/text/<lang>/tour.md`), in large type. ← / → (and Page Up / Page Down, what a
+presentation clicker sends, and Space) walk the whole lecture, across chapter boundaries: every step has its own
+address, so a class can start at step 7 tomorrow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ui import prose
+from ui.chapters import CHAPTERS, Chapter, chapter
+from ui.text import t
+
+PRESENT, STEP = "present", "step"  # query parameters: ?present=1&step=3
+_TOGGLE, _GOTO = "_present", "_present_goto"  # session keys: the sidebar toggle, a pending move to another chapter
+
+# Large type and a visible focus ring. The ring is for everyone who uses the keyboard, not only presenters.
+FOCUS_CSS = """<style>
+:focus-visible { outline: 3px solid #f08c00 !important; outline-offset: 2px !important; }
+</style>"""
+PRESENT_CSS = """<style>
+.stMainBlockContainer { max-width: 100%; padding-top: 4.5rem; }
+.stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label,
+.stMainBlockContainer [data-testid="stCaptionContainer"], .stMainBlockContainer td,
+.stMainBlockContainer th, .stMainBlockContainer [data-testid="stMetricLabel"] p,
+.stMainBlockContainer [data-testid="stMarkdownContainer"] { font-size: 1.3rem !important; line-height: 1.5; }
+.stMainBlockContainer h1 { font-size: 2.6rem !important; }
+.stMainBlockContainer h2, .stMainBlockContainer h3 { font-size: 2.0rem !important; }
+.stMainBlockContainer [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+.st-key-present_header p { font-size: 1.45rem !important; }
+.st-key-present_keys { display: none; }
+</style>"""
+
+
+def on() -> bool:
+    """Is the app in presenter mode? The address says so: `?present=1`."""
+    return st.query_params.get(PRESENT) == "1"
+
+
+def _flip() -> None:
+    if st.session_state.get(_TOGGLE):
+        st.query_params[PRESENT] = "1"
+        st.query_params[STEP] = "1"
+    else:
+        for key in (PRESENT, STEP):
+            st.query_params.pop(key, None)
+
+
+def sidebar_toggle() -> None:
+    """The sidebar's switch (`app.py`); it follows the address, which a shared link may have set."""
+    st.session_state[_TOGGLE] = on()
+    st.toggle(t("present.toggle"), key=_TOGGLE, on_change=_flip, help=t("present.toggle_help"))
+    st.html(FOCUS_CSS)
+
+
+def lecture() -> list[tuple[Chapter, str]]:
+    """Every step of every chapter, in lecture order: what ← and → walk."""
+    return [(c, s) for c in CHAPTERS for s in c.steps]
+
+
+def current(ch: Chapter) -> int:
+    """The current step of chapter `ch`, 1-based, from `?step=` (1 when missing, clamped when out of range)."""
+    try:
+        k = int(st.query_params.get(STEP, "1"))
+    except ValueError:
+        k = 1
+    return min(max(k, 1), len(ch.steps))
+
+
+def _move(key: str, delta: int) -> None:
+    """← / →: the previous or next step of the lecture. Within a chapter the address changes and the script
+    reruns; into another chapter the move is left for the page to make (`st.switch_page` is not allowed in a
+    callback)."""
+    ch = chapter(key)
+    walk = lecture()
+    i = walk.index((ch, ch.steps[current(ch) - 1]))
+    j = min(max(i + delta, 0), len(walk) - 1)
+    target, step = walk[j]
+    if target is ch:
+        st.query_params[STEP] = str(ch.steps.index(step) + 1)
+    else:
+        st.session_state[_GOTO] = (target.key, target.steps.index(step) + 1)
+
+
+def narration(ch: Chapter, step: str) -> tuple[str, str]:
+    """(title, narration) of a step, from `assets/text/<lang>/tour.md`: the section `<chapter>.<step>`, its
+    first line the title."""
+    text = prose.sections("tour")[f"{ch.key}.{step}"]
+    title, _, body = text.partition("\n")
+    return title.strip(), body.strip()
+
+
+@dataclass(frozen=True)
+class Steps:
+    """`show(step)`: draw this section? Every step outside presenter mode; only the current one in it."""
+
+    chapter: Chapter
+    now: str | None  # the current step in presenter mode; None outside it
+
+    def __call__(self, step: str) -> bool:
+        assert step in self.chapter.steps, f"{self.chapter.key} declares no step {step!r}: {self.chapter.steps}"
+        return self.now is None or step == self.now
+
+    @property
+    def everything(self) -> bool:
+        """True outside presenter mode: for what no step shows (the essays, the link to the next chapter)."""
+        return self.now is None
+
+
+def steps(key: str, title: str, intro: str) -> Steps:
+    """Start chapter `key`: outside presenter mode its title and introduction; in it, the step's header and the
+    keys that move through the lecture."""
+    ch = chapter(key)
+    if not on():
+        st.markdown(title)
+        st.markdown(intro)
+        return Steps(ch, None)
+    goto = st.session_state.pop(_GOTO, None)
+    if goto is not None:  # a move across a chapter boundary, asked for by the last key press
+        target = chapter(goto[0])
+        st.switch_page(target.file, query_params={PRESENT: "1", STEP: str(goto[1])})
+    st.html(PRESENT_CSS)
+    k = current(ch)
+    step = ch.steps[k - 1]
+    walk = lecture()
+    i = walk.index((ch, step))
+    step_title, body = narration(ch, step)
+    with st.container(key="present_header"):
+        left, prev, nxt = st.columns([8, 1.2, 1.2], vertical_alignment="center")
+        left.markdown(t("present.counter", chapter=ch.title, k=k, n=len(ch.steps), step=step_title,
+                        i=i + 1, total=len(walk)))
+        prev.button(t("present.previous"), key="present_prev", on_click=_move, args=(key, -1), shortcut="Left",
+                    disabled=i == 0, use_container_width=True, help=t("present.previous_help"))
+        nxt.button(t("present.next"), key="present_next", on_click=_move, args=(key, 1), shortcut="Right",
+                   disabled=i == len(walk) - 1, use_container_width=True, help=t("present.next_help"))
+        st.markdown(body)
+    with st.container(key="present_keys"):  # more keys for the same moves: clickers send Page Up / Page Down
+        for name, delta in (("PageDown", 1), ("Space", 1), ("PageUp", -1)):
+            st.button(name, key=f"present_{name}", on_click=_move, args=(key, delta), shortcut=name)
+    return Steps(ch, step)
