@@ -301,3 +301,62 @@ def test_finetuning_question_and_live_probe(base_url, page):
     wait_idle(page)
     shot(page, "finetuning-answered")
     assert_no_exception(page)
+
+
+# the smallest text of the main area, HTML and the figures' SVG, visible elements only: [px, tag, text]
+SMALLEST_TEXT_JS = """() => {
+    let best = [1e9, '', ''];
+    for (const el of document.querySelectorAll('.stMainBlockContainer *')) {
+        const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        const box = el.getBoundingClientRect();
+        if (!own || box.width === 0 || box.height === 0) continue;
+        const px = parseFloat(getComputedStyle(el).fontSize);
+        if (px < best[0]) best = [px, el.tagName, el.textContent.trim().slice(0, 40)];
+    }
+    return best;
+}"""
+
+
+def counter(page) -> str:
+    return page.locator(".st-key-present_header").first.inner_text().split("\n")[0]
+
+
+def press(page, key: str, address: str) -> None:
+    """Press `key` and wait until the page is at `address` (path and query) and idle again."""
+    page.keyboard.press(key)
+    page.wait_for_url(lambda u: u.endswith(address))
+    wait_idle(page)
+
+
+def test_presenter_keys_walk_the_lecture_and_a_steps_address_reopens_it(server, browser):
+    """On a 1920 × 1080 projector at 150 % zoom: a cold server opens a step's address at that step; → / ← /
+    Page Down / Space / Page Up move one step, across the chapter boundary; no text of the steps seen is under
+    18 device px."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1.5)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    with contextlib.ExitStack() as stack:
+        url = server.url if not server.touched else stack.enter_context(streamlit_server())
+        server.touched = True
+        page.goto(f"{url}/masking?present=1&step=5")
+        wait_idle(page)
+        assert_no_exception(page)
+        assert "· 5 / 6 ·" in counter(page), counter(page)
+        smallest = [page.evaluate(SMALLEST_TEXT_JS)]
+        press(page, "ArrowRight", "/masking?present=1&step=6")
+        assert "· 6 / 6 ·" in counter(page)
+        press(page, "ArrowRight", "/electra?present=1&step=1")
+        assert "· 1 / 3 ·" in counter(page) and counter(page).startswith("4 · ELECTRA")
+        assert_no_exception(page)
+        smallest.append(page.evaluate(SMALLEST_TEXT_JS))
+        press(page, "ArrowLeft", "/masking?present=1&step=6")
+        for key, address in (("PageDown", "/electra?present=1&step=1"), ("Space", "/electra?present=1&step=2"),
+                             ("PageUp", "/electra?present=1&step=1")):
+            press(page, key, address)
+        page.goto(f"{url}/masking?present=1&step=1")
+        wait_idle(page)
+        smallest.append(page.evaluate(SMALLEST_TEXT_JS))
+        shot(page, "presenter-masking-1")
+        px, tag, text = min(smallest)
+        assert px * 1.5 >= 18, f"{tag} {text!r} is {px} CSS px: {px * 1.5} px on the projector"
+    context.close()

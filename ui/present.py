@@ -41,6 +41,8 @@ PRESENT_CSS = """<style>
 .stMainBlockContainer h2, .stMainBlockContainer h3 { font-size: 2.0rem !important; }
 .stMainBlockContainer [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
 .st-key-present_header p { font-size: 1.45rem !important; }
+.stMainBlockContainer [data-testid="stHtml"] { font-size: 1.25rem; }
+.stMainBlockContainer [data-testid="stHtml"] [style*="rem"] { font-size: max(12.5px, .8em) !important; }
 .st-key-present_keys { display: none; }
 </style>"""
 
