@@ -117,3 +117,36 @@ def accuracy_by_rate(model, input_ids, attention_mask, special, *, mask_token_id
         top1 = float((out.logits.argmax(-1) == out.labels).float().mean()) if n else float("nan")
         points.append(RatePoint(rate, top1, float(out.loss) if n else float("nan"), n / input_ids.shape[0]))
     return points
+
+
+@dataclass(frozen=True)
+class RateCurve:
+    """`accuracy_by_rate` repeated over seeds: per rate the mean and standard deviation across seeds."""
+
+    rates: list[float]
+    seeds: list[int]
+    top1: list[list[float]]  # [seed][rate]
+    loss: list[list[float]]  # [seed][rate]
+    targets_per_sequence: list[float]  # [rate] mean over seeds
+    sequences: int
+
+    def mean(self, what: str) -> list[float]:
+        rows = torch.tensor(getattr(self, what))
+        return rows.mean(0).tolist()
+
+    def std(self, what: str) -> list[float]:
+        """Sample standard deviation across seeds (0 with one seed)."""
+        rows = torch.tensor(getattr(self, what))
+        return rows.std(0, unbiased=True).tolist() if len(rows) > 1 else [0.0] * rows.shape[1]
+
+
+def rate_curve(model, input_ids, attention_mask, special, *, mask_token_id: int, vocab_size: int,
+               rates: list[float], seeds: list[int]) -> RateCurve:
+    """The "Why 15 %?" curve: `accuracy_by_rate` at every rate, once per seed (each seed a new masking of the
+    same held-out batch), so that the spread between seeds shows which wiggles are noise."""
+    runs = [accuracy_by_rate(model, input_ids, attention_mask, special, mask_token_id=mask_token_id,
+                             vocab_size=vocab_size, rates=rates, seed=seed) for seed in seeds]
+    return RateCurve(list(rates), list(seeds), [[p.top1 for p in run] for run in runs],
+                     [[p.loss for p in run] for run in runs],
+                     [sum(run[i].targets_per_sequence for run in runs) / len(runs) for i in range(len(rates))],
+                     int(input_ids.shape[0]))

@@ -6,6 +6,7 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import masking  # noqa: E402
+from explainers.mlm import RateCurve  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui.chapters import next_link  # noqa: E402
 from ui.figures import chart  # noqa: E402
@@ -136,25 +137,42 @@ def compare_rates() -> None:
                 st.caption(t("masking.nothing_chosen"))
 
 
+def _measure_live() -> None:
+    st.session_state["curve_for"] = ctx.model_name
+
+
 def rate_curve() -> None:
     st.markdown(T["curve"])
     rates = [r / 100 for r in range(5, 61, 5)]
-    bar = st.progress(0.0, text=t("masking.curve_progress", n=len(rates)))
-    points = []
-    for i, r in enumerate(rates):
-        points.append(state.rate_point(ctx.model_name, ctx.device, r))
-        bar.progress((i + 1) / len(rates), text=t("masking.curve_progress_at", n=len(rates), rate=r))
-    bar.empty()
-    x = [p.rate * 100 for p in points]
+    curve = state.shipped_rate_curve(ctx.model_name)
+    batch = state.heldout_batch(ctx.model_name, ctx.device)
+    if curve is None and st.session_state.get("curve_for") != ctx.model_name:
+        # another model: measured on request, so that the rest of the chapter does not wait for it
+        st.button(t("masking.curve_measure"), on_click=_measure_live, icon=":material/monitoring:",
+                  help=t("masking.curve_measure_help"))
+        return
+    if curve is None:
+        bar = st.progress(0.0, text=t("masking.curve_progress", n=len(rates)))
+        points = []
+        for i, r in enumerate(rates):
+            points.append(state.rate_point(ctx.model_name, ctx.device, r))
+            bar.progress((i + 1) / len(rates), text=t("masking.curve_progress_at", n=len(rates), rate=r))
+        bar.empty()
+        curve = RateCurve([p.rate for p in points], [0], [[p.top1 for p in points]], [[p.loss for p in points]],
+                          [p.targets_per_sequence for p in points], len(batch["input_ids"]))
+    x = [r * 100 for r in curve.rates]
+    spread = len(curve.seeds) > 1
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=[p.top1 for p in points], name=t("masking.curve_top1"), mode="lines+markers",
+    fig.add_trace(go.Scatter(x=x, y=curve.mean("top1"), name=t("masking.curve_top1"), mode="lines+markers",
+                             error_y=dict(type="data", array=curve.std("top1"), visible=spread),
                              hovertemplate=t("masking.hover_top1") + "<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=[p.loss for p in points], name=t("masking.curve_loss"), yaxis="y2",
+    fig.add_trace(go.Scatter(x=x, y=curve.mean("loss"), name=t("masking.curve_loss"), yaxis="y2",
                              mode="lines+markers", line=dict(dash="dot"),
+                             error_y=dict(type="data", array=curve.std("loss"), visible=spread),
                              hovertemplate=t("masking.hover_loss") + "<extra></extra>"))
-    fig.add_trace(go.Bar(x=x, y=[p.targets_per_sequence for p in points], yaxis="y3",
+    fig.add_trace(go.Bar(x=x, y=curve.targets_per_sequence, yaxis="y3",
                          marker_color="rgba(239,85,59,0.3)",
-                         text=[f"{p.targets_per_sequence:.0f}" for p in points], textposition="inside",
+                         text=[f"{n:.0f}" for n in curve.targets_per_sequence], textposition="inside",
                          insidetextanchor="start", textfont=dict(color="#495057"),  # clear of the lines' markers
                          name=t("masking.curve_predictions"),
                          hovertemplate=t("masking.hover_predictions") + "<extra></extra>"))
@@ -164,9 +182,12 @@ def rate_curve() -> None:
                       yaxis2=dict(title=t("masking.axis_loss"), overlaying="y", side="right", tickformat=".1f"),
                       yaxis3=dict(overlaying="y", visible=False), legend=dict(orientation="h", y=-0.2))
     chart(fig, key="rate_curve", name="masking-why-15-percent")
-    batch = state.heldout_batch(ctx.model_name, ctx.device)
-    st.caption(t("masking.heldout", sequences=len(batch["input_ids"]), length=batch["input_ids"].shape[1],
-                 maskable=int(batch["special"].eq(0).sum())))
+    facts = dict(sequences=curve.sequences, length=batch["input_ids"].shape[1],
+                 maskable=int(batch["special"].eq(0).sum()))
+    if spread:
+        st.caption(t("masking.heldout_seeds", seeds=len(curve.seeds), **facts))
+    else:
+        st.caption(t("masking.heldout", **facts))
 
 
 @st.fragment

@@ -3,7 +3,8 @@ import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from explainers.masking import IGNORE_INDEX, mask_tokens
-from explainers.mlm import accuracy_by_rate, masked_lm_loss, predict
+from explainers.corpus import load_packed
+from explainers.mlm import accuracy_by_rate, masked_lm_loss, predict, rate_curve
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +57,38 @@ def test_rate_curve_masks_with_the_training_function(tiny):
         assert point.targets_per_sequence == pytest.approx(len(out.labels) / len(ids))
         assert point.loss == pytest.approx(float(out.loss), abs=1e-6)
         assert point.top1 == pytest.approx(float((out.logits.argmax(-1) == out.labels).float().mean()))
+
+
+def test_a_rate_curve_over_seeds_is_accuracy_by_rate_per_seed_with_its_mean_and_spread(tiny):
+    model, tok = tiny
+    ids, special, _ = _masked_batch(tok, seed=2)
+    att = torch.ones_like(ids)
+    kw = dict(mask_token_id=tok.mask_token_id, vocab_size=len(tok), rates=[0.15, 0.4])
+    curve = rate_curve(model, ids, att, special, seeds=[3, 4, 5], **kw)
+    rows = [accuracy_by_rate(model, ids, att, special, seed=s, **kw) for s in (3, 4, 5)]
+    assert curve.top1 == [[p.top1 for p in row] for row in rows] and curve.sequences == 4
+    top1 = torch.tensor(curve.top1)
+    assert curve.mean("top1") == pytest.approx(top1.mean(0).tolist())
+    assert curve.std("top1") == pytest.approx(top1.std(0).tolist()) and max(curve.std("loss")) > 0
+    assert curve.targets_per_sequence[1] == pytest.approx(sum(r[1].targets_per_sequence for r in rows) / 3)
+
+
+def test_the_shipped_rate_curve_is_the_built_in_teachers_own_measurement():
+    """assets/models/teacher/rate_curve.json names the teacher's weights and the held-out text it was measured
+    on, and its seed-0 row is what accuracy_by_rate gives for them now (12 forward passes)."""
+    import json
+
+    from training import rate_curve as script
+
+    facts = json.loads((script.TEACHER / script.FILE).read_text())
+    assert facts["model_sha256"] == script.sha256(script.TEACHER / "model.safetensors")
+    assert facts["heldout_sha256"] == script.sha256(script.HELDOUT)
+    curve = facts["curve"]
+    assert curve["rates"] == script.RATES and len(curve["seeds"]) >= 5
+    tok = AutoTokenizer.from_pretrained(script.TEACHER)
+    model = AutoModelForMaskedLM.from_pretrained(script.TEACHER, dtype=torch.float32, attn_implementation="eager")
+    batch = load_packed(script.HELDOUT, tok, seq_len=128, max_sequences=curve["sequences"])
+    now = accuracy_by_rate(model.eval(), batch["input_ids"], batch["attention_mask"], batch["special"],
+                           mask_token_id=tok.mask_token_id, vocab_size=len(tok), rates=curve["rates"],
+                           seed=curve["seeds"][0])
+    assert [p.top1 for p in now] == pytest.approx(curve["top1"][0], abs=1e-6)

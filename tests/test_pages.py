@@ -1,6 +1,7 @@
 """Each chapter through Streamlit's AppTest: it renders, it follows the sidebar, bad input gets a message."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui.chapters import CHAPTERS
 from ui.html import md_escape
+from ui.text import t
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [c.file for c in CHAPTERS if c.key != "masking"]  # masking: below
@@ -225,3 +227,20 @@ def test_every_chapter_ends_with_a_link_to_the_next(chapter):
     wanted = [] if nxt is None else [(t("common.next_chapter", chapter=nxt.title), nxt.url_path)]
     prefix = t("common.next_chapter", chapter="\0").split("\0")[0]  # "Next: "
     assert [link for link in links if link[0].startswith(prefix)] == wanted, links
+
+
+def test_the_built_in_models_rate_curve_is_drawn_at_once_and_another_models_on_request(tiny_bert_dir):
+    """The built-in teacher's "Why 15 %?" curve ships with it (10 seeds, with their spread); a user's model gets
+    a button that measures it, so the chapter does not wait for twelve passes over the held-out text."""
+    at = _app("pages/masking.py")
+    names = [json.loads(c.proto.config)["toImageButtonOptions"]["filename"] for c in at.get("plotly_chart")]
+    assert "inside-bert-masking-why-15-percent" in names
+    assert any("10 seeds" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.label == t("masking.curve_measure")]
+    at.sidebar.text_input(key="model").set_value(str(tiny_bert_dir)).run()
+    assert not any("seeds" in c.value for c in at.caption)
+    button = next(b for b in at.button if b.label == t("masking.curve_measure"))
+    n = len(at.get("plotly_chart"))
+    button.click().run()
+    assert not at.exception and len(at.get("plotly_chart")) == n + 1
+    assert any("seed 0" in c.value for c in at.caption)
