@@ -82,3 +82,19 @@ def dominant_pattern(stats: HeadStats, layer: int, head: int, threshold: float =
     shares = {k: float(stats.get(k)[layer, head]) for k in STATS[1:]}
     name, share = max(shares.items(), key=lambda kv: -1 if np.isnan(kv[1]) else kv[1])
     return (name, share) if share >= threshold else None
+
+
+CLEAR = ("to_prev", "to_next", "to_self")  # patterns a class sees at once in a matrix: a diagonal, one off it
+
+
+def clearest_head(stats: HeadStats, patterns: tuple[str, ...] = CLEAR) -> tuple[int, int, str, float]:
+    """(layer, head, pattern, share) of the head that gives the largest share of its attention to one of
+    `patterns`: the head a chapter opens on, a clean diagonal rather than a head that parks its attention on
+    [CLS] or [SEP]. Ties go to the first layer and head; a one-token input (no neighbours) gives (0, 0)."""
+    best = (0, 0, patterns[0], float("nan"))
+    for name in patterns:
+        values = np.nan_to_num(stats.get(name), nan=-1.0)
+        layer, head = np.unravel_index(int(np.argmax(values)), values.shape)
+        if values[layer, head] > (-1 if np.isnan(best[3]) else best[3]):
+            best = (int(layer), int(head), name, float(values[layer, head]))
+    return best

@@ -25,12 +25,17 @@ labels = token_labels(enc.tokens)
 STAT = {k: t(f"attention.stat_{k}") for k in att.STATS}  # each statistic's name, in the reader's language
 
 
+# The chapter opens on the head with the clearest pattern for this input (a diagonal next to the main one), not
+# on layer 0, head 0; it is each slider's `value=`, so a shared link keeps any other choice, layer 0 included.
+OPEN_LAYER, OPEN_HEAD, _, _ = att.clearest_head(stats)
+
+
 def _valid(key: str, upper: int) -> None:
-    """A layer or head left from a bigger model (the Model box changed) moves to this model's last one.
-    (Streamlit itself drops a bound URL value outside a slider's range.)"""
+    """A layer or head left from a bigger model (the Model box changed) is forgotten: the slider opens on the new
+    model's clearest head. (Streamlit itself drops a bound URL value outside a slider's range.)"""
     value = st.session_state.get(key)
-    if not isinstance(value, int) or not 0 <= value < upper:
-        st.session_state[key] = 0 if not isinstance(value, int) or value < 0 else upper - 1
+    if value is not None and (not isinstance(value, int) or not 0 <= value < upper):
+        del st.session_state[key]
 
 
 def _open_clicked_head() -> None:
@@ -51,8 +56,9 @@ st.markdown(T["one-head"])
 def one_head() -> None:
     """A fragment: moving the layer/head sliders reruns this section only, not the grid or bertviz."""
     c1, c2 = st.columns(2)
-    layer = c1.slider(t("attention.layer"), 0, L - 1, key="layer", bind="query-params", help=t("attention.layer_help"))
-    head = c2.slider(t("attention.head"), 0, H - 1, key="head", bind="query-params")
+    layer = c1.slider(t("attention.layer"), 0, L - 1, value=OPEN_LAYER, key="layer", bind="query-params",
+                      help=t("attention.layer_help"))
+    head = c2.slider(t("attention.head"), 0, H - 1, value=OPEN_HEAD, key="head", bind="query-params")
     left, right = st.columns([3, 2])
     with left:
         # one go.Figure(data, layout) call: plotly's update_layout path parsing costs more than the numbers.
@@ -110,7 +116,10 @@ def bertviz_views() -> None:
     with head_tab:
         if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
             st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
-        st.iframe(state.head_view_html(*args), height="content", alt=t("attention.head_view_alt"))
+        # the head chosen above, alone: twelve heads overlaid are a tangle
+        layer, head = st.session_state.get("layer", OPEN_LAYER), st.session_state.get("head", OPEN_HEAD)
+        st.caption(t("attention.head_view_one", layer=layer, head=head))
+        st.iframe(state.head_view_html(*args, layer, head), height="content", alt=t("attention.head_view_alt"))
     with model_tab:
         st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
         st.iframe(state.model_view_html(*args), height="content", alt=t("attention.model_view_alt"))

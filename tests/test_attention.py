@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from explainers.attention import attention_probs, dominant_pattern, head_stats
+from explainers.attention import attention_probs, clearest_head, dominant_pattern, head_stats
 from explainers.model import encode_text
 
 
@@ -36,3 +36,15 @@ def test_head_stats_on_hand_built_patterns():
     assert dominant_pattern(s, 0, 0) == ("to_next", 1.0)
     assert dominant_pattern(s, 0, 1) is None  # broad: no pattern holds half of it
     assert dominant_pattern(s, 0, 2) == ("to_sep", 1.0)
+
+
+def test_clearest_head_is_the_largest_share_on_a_neighbour_or_itself():
+    T = 6
+    probs = np.full((2, 3, T, T), 1 / T)
+    probs[1, 2] = np.eye(T, k=-1)  # layer 1, head 2: everything on the previous token (row 0 has none)
+    probs[1, 2, 0] = 1 / T
+    probs[0, 1] = 0.0
+    probs[0, 1, :, 0] = 1.0  # layer 0, head 1: a [CLS] sink, the largest share of all, but not a clear pattern
+    layer, head, name, share = clearest_head(head_stats(probs, [T - 1]))
+    assert (layer, head, name) == (1, 2, "to_prev") and share == np.diagonal(probs[1, 2], -1).mean()
+    assert clearest_head(head_stats(np.ones((2, 2, 1, 1)), [0]))[:2] == (0, 0)

@@ -45,21 +45,42 @@ def test_attention_page_follows_layer_and_head_from_the_url():
     assert not at.exception and at.slider(key="head").value == 2 and at.slider(key="layer").value == 3
 
 
+def _clearest(folder_or_name: str, text: str) -> tuple[int, int]:
+    from explainers import attention as att
+    from explainers.model import encode_text, load_model
+
+    lm = load_model(folder_or_name)
+    enc = encode_text(lm.tokenizer, text, max_length=lm.max_positions)
+    probs = att.attention_probs(lm.encoder, enc.input_ids, enc.attention_mask)
+    stats = att.head_stats(probs, [i for i, tok in enumerate(enc.tokens) if tok == "[SEP]"])
+    return att.clearest_head(stats)[:2]
+
+
+def test_the_attention_chapter_opens_on_the_clearest_head_and_bertviz_shows_it_alone():
+    at = _app("pages/attention.py")
+    layer, head = _clearest("built-in", at.sidebar.text_area(key="a").value)
+    assert (at.slider(key="layer").value, at.slider(key="head").value) == (layer, head) != (0, 0)
+    assert f'"layer": {layer}, "heads": [{head}]' in at.get("iframe")[0].proto.srcdoc
+
+
 @pytest.mark.parametrize("layer", ["99", "-4", "abc"])
-def test_a_layer_out_of_range_in_the_url_falls_back_to_the_first_layer(layer):
-    """Streamlit drops a bound URL value outside the slider's range (or not a number) for the slider's default."""
-    at = _app("pages/attention.py", layer=layer, head="2")
-    assert at.slider(key="layer").value == 0 and at.slider(key="head").value == 2
+def test_a_layer_out_of_range_in_the_url_falls_back_to_the_opening_layer(layer):
+    """Streamlit drops a bound URL value outside the slider's range (or not a number) for the slider's default:
+    the layer of the clearest head."""
+    at = _app("pages/attention.py", layer=layer, head="5")
+    opening = _clearest("built-in", at.sidebar.text_area(key="a").value)
+    assert at.slider(key="layer").value == opening[0] and at.slider(key="head").value == 5
 
 
-def test_layer_and_head_beyond_a_newly_chosen_smaller_model_move_to_its_last(tiny_bert_dir):
-    """Layer 5, head 7 of the built-in model (6 × 12) do not exist in a 2-layer, 2-head model: `_valid` moves them
-    to layer 1, head 1 before the sliders are drawn."""
+def test_layer_and_head_beyond_a_newly_chosen_smaller_model_reopen_on_its_clearest_head(tiny_bert_dir):
+    """Layer 5, head 7 of the built-in model (6 × 12) do not exist in a 2-layer, 2-head model: `_valid` forgets
+    them before the sliders are drawn, and they open on the small model's clearest head."""
     at = _app("pages/attention.py", layer="5", head="7")
     at.sidebar.text_input(key="model").set_value(str(tiny_bert_dir)).run()
     assert not at.exception
     assert at.slider(key="layer").max == 1 and at.slider(key="head").max == 1
-    assert (at.slider(key="layer").value, at.slider(key="head").value) == (1, 1)
+    expected = _clearest(str(tiny_bert_dir), at.sidebar.text_area(key="a").value)
+    assert (at.slider(key="layer").value, at.slider(key="head").value) == expected
 
 
 @pytest.mark.parametrize("page", PAGES[1:])

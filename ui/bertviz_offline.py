@@ -51,15 +51,18 @@ def _page(view: str, vis_html: str, params: dict) -> str:
             f'{_libraries()}{vis_html}<script>{js}</script></body></html>')
 
 
-def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int) -> str:
-    """bertviz head view of every layer (its own layer selector), for the first `max_tokens` tokens."""
+def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int, layer: int = 0,
+                   head: int | None = None) -> str:
+    """bertviz head view of every layer (its own layer selector), for the first `max_tokens` tokens, opening on
+    `layer` with only `head` drawn (None: all heads overlaid); its colour boxes switch heads on and off."""
     assert probs.ndim == 4 and probs.shape[-1] == len(tokens), "probs must be [L, H, T, T] for the tokens"
     n = min(len(tokens), max_tokens)
     toks = _format_tokens(tokens[:n])
     params = {
         "attention": [{"name": "All", "attn": np.round(probs[:, :, :n, :n], 3).tolist(),
                        "left_text": toks, "right_text": toks}],
-        "default_filter": "0", "root_div_id": "bertviz-head", "layer": 0, "heads": None,
+        "default_filter": "0", "root_div_id": "bertviz-head", "layer": int(layer),
+        "heads": None if head is None else [int(head)],
         "include_layers": list(range(probs.shape[0])),
     }
     vis = ('<div id="bertviz-head" style="font-family:Helvetica,Arial,sans-serif">'

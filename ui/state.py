@@ -93,11 +93,11 @@ MODEL_VIEW_MAX_TOKENS = 48
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def head_view_html(name: str, device: str, text_a: str, text_b: str) -> str:
+def head_view_html(name: str, device: str, text_a: str, text_b: str, layer: int = 0, head: int | None = None) -> str:
     from ui.bertviz_offline import head_view_html as build
 
     enc = encoded(name, device, text_a, text_b)
-    return build(attention(name, device, text_a, text_b), enc.tokens, HEAD_VIEW_MAX_TOKENS)
+    return build(attention(name, device, text_a, text_b), enc.tokens, HEAD_VIEW_MAX_TOKENS, layer, head)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
