@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import boot, chapters, figures, present
+from ui import boot, chapters, figures, links, present
 from ui.text import t
 
 boot.page_config()
@@ -89,6 +89,7 @@ with st.sidebar:
                           height=68, help=t("sidebar.sentence_b_help"))
     if None in (bind_a, bind_b):
         st.caption(t("sidebar.too_long_for_url"))
+    links.link_popover("" if page.url_path in ("", chapters.FRONT) else page.url_path)
 device = _device()
 model_name = _model(device)
 state.set_context(state.Context(model_name, device, text_a or "", text_b or ""))

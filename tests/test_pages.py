@@ -265,3 +265,20 @@ def test_the_built_in_models_rate_curve_is_drawn_at_once_and_another_models_on_r
     button.click().run()
     assert not at.exception and len(at.get("plotly_chart")) == n + 1
     assert any("seed 0" in c.value for c in at.caption)
+
+
+def test_the_link_to_this_view_carries_the_page_the_sentence_and_the_presenter_step():
+    from urllib.parse import parse_qs, urlsplit
+
+    at = _app("pages/masking.py", a="A cat & a <dog>", present="1", step="3")
+    url = urlsplit(next(c for c in at.sidebar.get("code")).value)
+    query = parse_qs(url.query)
+    assert url.path == "/masking" and query["a"] == ["A cat & a <dog>"]
+    assert query["present"] == ["1"] and query["step"] == ["3"]
+
+
+def test_the_link_to_the_front_page_is_the_apps_root():
+    from ui.links import view_link
+
+    assert view_link("http://h:8501/", "", "", {}) == "http://h:8501/"
+    assert view_link("https://h/", "/bert/", "masking", {"rate": ["20"]}) == "https://h/bert/masking?rate=20"
