@@ -1,4 +1,5 @@
-"""Screenshots of every chapter for the README: `python docs/screenshots.py` (needs playwright + chromium)."""
+"""Screenshots of every chapter and of presenter mode for the README: `python docs/screenshots.py [key …]`
+(needs playwright + chromium)."""
 from __future__ import annotations
 
 import sys
@@ -25,12 +26,26 @@ PAGES = {c.key: (f"/{c.key}{VIEWS.get(c.key, ('', 1500))[0]}", VIEWS.get(c.key, 
          for c in CHAPTERS[1:]}  # file name: (url path with query, viewport height)
 
 
-def main() -> None:
+# presenter mode as a projector shows it: 1920 × 1080 at 150 % zoom
+PRESENTER = "/masking?present=1&step=5"
+
+
+def main(only: list[str]) -> None:
     out = ROOT / "docs/screenshots"
     out.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if not only or "presenter" in only:
+            page = browser.new_page(viewport={"width": 1280, "height": 720}, device_scale_factor=1.5)
+            page.goto(url + PRESENTER)
+            wait_idle(page, quiet_ms=2000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "presenter.png"))
+            page.close()
+            print(out / "presenter.png")
         for name, (path, height) in PAGES.items():
+            if only and name not in only:
+                continue
             page = browser.new_page(viewport={"width": 1400, "height": height})
             page.goto(url + path)
             wait_idle(page, quiet_ms=2000)
@@ -42,4 +57,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])  # chapter keys (or "presenter") to shoot only those
