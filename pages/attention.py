@@ -119,10 +119,18 @@ def bertviz_views() -> None:
         # the head chosen above, alone: twelve heads overlaid are a tangle
         layer, head = st.session_state.get("layer", OPEN_LAYER), st.session_state.get("head", OPEN_HEAD)
         st.caption(t("attention.head_view_one", layer=layer, head=head))
-        st.iframe(state.head_view_html(*args, layer, head), height="content", alt=t("attention.head_view_alt"))
+        view = state.head_view_html(*args, layer, head)
+        st.iframe(view, height="content", alt=t("attention.head_view_alt"))
+        st.download_button(t("attention.download_view"), view, file_name=f"inside-bert-head-view-{layer}-{head}.html",
+                           mime="text/html", icon=":material/download:", key="dl_head_view",
+                           help=t("attention.download_view_help"))
     with model_tab:
         st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
-        st.iframe(state.model_view_html(*args), height="content", alt=t("attention.model_view_alt"))
+        view = state.model_view_html(*args)
+        st.iframe(view, height="content", alt=t("attention.model_view_alt"))
+        st.download_button(t("attention.download_view"), view, file_name="inside-bert-model-view.html",
+                           mime="text/html", icon=":material/download:", key="dl_model_view",
+                           help=t("attention.download_view_help"))
 
 
 if show("one-head"):

@@ -61,6 +61,8 @@ def test_the_attention_chapter_opens_on_the_clearest_head_and_bertviz_shows_it_a
     layer, head = _clearest("built-in", at.sidebar.text_area(key="a").value)
     assert (at.slider(key="layer").value, at.slider(key="head").value) == (layer, head) != (0, 0)
     assert f'"layer": {layer}, "heads": [{head}]' in at.get("iframe")[0].proto.srcdoc
+    downloads = at.get("download_button")
+    assert [d.proto.label for d in downloads] == [t("attention.download_view")] * 2  # head view, model view
 
 
 @pytest.mark.parametrize("layer", ["99", "-4", "abc"])
