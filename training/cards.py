@@ -23,7 +23,9 @@ from explainers.distillation import NEAR_TIE, heldout_agreement
 from explainers.electra import heldout_scores, roc, word_swap_scores
 from explainers.model import ROOT, load_role
 from explainers.speed import encoder_latency
+from training.evaluate_mlm import cloze_scores, read_cloze
 from training.loop import cpu_name
+from training.pretrain_electra import DISCRIMINATOR as DISC, GENERATOR as GEN
 
 CORPUS = Path.home() / ".cache/inside-bert/corpus"
 
@@ -39,8 +41,10 @@ def size_mb(folder: Path) -> float:
 
 def corpus_line() -> str:
     m = json.loads((CORPUS / "manifest.json").read_text())
-    return (f"`training/build_corpus.py` (WordNet glosses and examples + fortunes): train {m['train']['documents']:,} "
-            f"documents (sha256 {m['train']['sha256'][:16]}…), held out by document {m['test']['documents']:,} "
+    sources = ", ".join(f"{name} {src['documents']:,} documents ({src['bytes'] / 1e6:.2f} MB)"
+                        for name, src in m.get("sources", {}).items())
+    return (f"`training/build_corpus.py`: {sources}; train {m['train']['documents']:,} documents "
+            f"(sha256 {m['train']['sha256'][:16]}…), held out by document {m['test']['documents']:,} "
             f"(sha256 {m['test']['sha256'][:16]}…)")
 
 
@@ -56,14 +60,19 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
     acc = float(((h.scores >= 0.5).long() == h.labels).float().mean())
     words = [i for t, i in tok.vocab.items() if t.isalpha() and len(t) >= 3]  # whole words ("##" is not alpha)
     sw = word_swap_scores(disc, packed, words, seed=0)
+    cloze = cloze_scores(gen, tok, read_cloze())
     facts = json.loads((gen_dir / "training.json").read_text())
+    start = facts.get("start", {})
     cfg = facts["config"]
+    distilled = int(cfg.get("distill_steps", 0))
+    joint = f"stage 2, steps {distilled + 1:,}–{facts['step']:,}" if distilled else f"{facts['step']:,} steps"
     shared = torch.equal(gen.electra.embeddings.word_embeddings.weight, disc.electra.embeddings.word_embeddings.weight)
     g, d = gen.config, disc.config
     metrics = {"auc": round(r.auc, 4), "accuracy_at_0_5": round(acc, 4), "generator_top1": round(h.generator_top1, 4),
                "replaced_share": round(float(h.labels.float().mean()), 4), "tokens": len(h.labels),
                "masked": h.masked, "word_swaps_flagged": round(float((sw.swapped >= 0.5).float().mean()), 4),
-               "untouched_words_flagged": round(float((sw.untouched >= 0.5).float().mean()), 4)}
+               "untouched_words_flagged": round(float((sw.untouched >= 0.5).float().mean()), 4),
+               "generator_cloze_top1": round(cloze["top1"], 4), "generator_cloze_top5": round(cloze["top5"], 4)}
     lines = [
         "# electra-generator and electra-discriminator: the built-in ELECTRA pair", "",
         f"- **discriminator** (`ElectraForPreTraining`): {d.num_hidden_layers} layers × {d.hidden_size}, "
@@ -90,6 +99,8 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
         f"| discriminator ROC-AUC, held-out text corrupted by the generator | **{r.auc:.3f}** |",
         f"| discriminator accuracy at threshold 0.5 | {acc:.1%} |",
         f"| generator masked top-1 (every chosen piece shown as [MASK]) | {h.generator_top1:.1%} |",
+        f"| generator `shared/eval/cloze_public.tsv` top-1 / top-5 ({len(read_cloze())} prompts) | "
+        f"{cloze['top1']:.1%} / {cloze['top5']:.1%} |",
         f"| share of pieces replaced | {float(h.labels.float().mean()):.1%} |",
         f"| a random word swapped in for a word of held-out text ({len(sw.swapped)} sequences, one swap each): "
         f"flagged at 0.5 | {float((sw.swapped >= 0.5).float().mean()):.1%} (median P(replaced) "
@@ -104,11 +115,22 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
         "playing \"Try to fool it\" does, rather than the generator's samples.", "",
         "## Training", "",
         f"- corpus: {corpus_line()}",
-        f"- {facts['step']:,} steps of {cfg['batch_size']} sequences × {cfg['seq_len']} pieces, loss "
-        f"L_MLM + {cfg['lam']} · L_disc (`explainers.electra.electra_loss`), AdamW (β = 0.9, 0.999, weight decay "
-        f"{cfg['weight_decay']}), peak learning rate {cfg['lr']} (discriminator and shared embeddings) and "
-        f"{cfg['generator_lr']} (generator), {cfg['warmup']} warm-up steps then linear decay, gradient clipping "
-        "1.0, bf16 autocast",
+        *([f"- continued from the previous built-in pair (discriminator sha256 "
+           f"{start[f'{DISC}_sha256'][:16]}…, generator {start[f'{GEN}_sha256'][:16]}…): at the start, "
+           f"discriminator ROC-AUC {start.get('auc')}, generator masked top-1 {start.get('generator_top1')} "
+           "(256 held-out sequences)"] if start.get("continued_from") else []),
+        *([f"- stage 1, steps 1–{int(cfg['distill_steps']):,}: the generator distilled from the built-in "
+           "teacher's masked-LM distribution (`explainers.electra.generator_distillation_loss`: T² · KL(teacher ‖ "
+           f"generator) at the masked positions, T = {cfg.get('distill_temperature', '1.0')}, plus "
+           f"{cfg.get('distill_alpha_mlm', '1.0')} × its MLM loss), the discriminator and the shared embeddings "
+           "held still"]
+          if distilled else []),
+        f"- {joint}: "
+        f"batches of {cfg['batch_size']} sequences × {cfg['seq_len']} pieces, loss "
+        f"L_MLM + {cfg['lam']} · L_disc (`explainers.electra.electra_loss`), both networks trained",
+        f"- AdamW (β = 0.9, 0.999, weight decay {cfg['weight_decay']}), peak learning rate {cfg['lr']} "
+        f"(discriminator and shared embeddings) and {cfg['generator_lr']} (generator), {cfg['warmup']} warm-up "
+        "steps then linear decay to 0 at the last step, gradient clipping 1.0, bf16 autocast",
         f"- {facts['train_seconds'] / 3600:.2f} hours on {cpu_name()}, 1 torch thread of 2 cores (the other core "
         f"distilled the student at the same time), torch {torch.__version__}",
         *([f"- {note}"] if note else []), "",
