@@ -90,6 +90,7 @@ with st.sidebar:
     if None in (bind_a, bind_b):
         st.caption(t("sidebar.too_long_for_url"))
     links.link_popover("" if page.url_path in ("", chapters.FRONT) else page.url_path)
+    boot.close_sidebar_on_phone(page.url_path)
 device = _device()
 model_name = _model(device)
 state.set_context(state.Context(model_name, device, text_a or "", text_b or ""))

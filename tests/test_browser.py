@@ -360,3 +360,24 @@ def test_presenter_keys_walk_the_lecture_and_a_steps_address_reopens_it(server, 
         px, tag, text = min(smallest)
         assert px * 1.5 >= 18, f"{tag} {text!r} is {px} CSS px: {px * 1.5} px on the projector"
     context.close()
+
+
+def test_on_a_phone_choosing_a_chapter_closes_the_sidebar_and_typing_does_not(base_url, browser):
+    context = browser.new_context(viewport={"width": 420, "height": 860}, is_mobile=True, has_touch=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    page.goto(f"{base_url}/")
+    wait_idle(page)
+    page.locator('[data-testid="stExpandSidebarButton"]').click()
+    expect(sidebar.get_by_label("Sentence A")).to_be_in_viewport()
+    sidebar.get_by_label("Sentence A").fill("A cat sat on a warm mat.")
+    page.keyboard.press("Control+Enter")
+    wait_idle(page)
+    expect(sidebar.get_by_label("Sentence A")).to_be_in_viewport()  # the same page reran: the sidebar stays
+    sidebar.locator('[data-testid="stPageLink"] a').filter(has_text="Masking").click()
+    page.wait_for_url(lambda u: "/masking" in u)
+    wait_idle(page)
+    expect(sidebar.get_by_label("Sentence A")).not_to_be_in_viewport()
+    expect(page.get_by_role("heading", name="3 · Masking")).to_be_in_viewport()
+    context.close()

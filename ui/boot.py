@@ -39,3 +39,26 @@ def require_app() -> None:
         page_config()
         st.navigation(pages()[0], position="hidden")
         st.rerun()
+
+
+# On a phone the sidebar covers the page: after a chapter is chosen there it closes, as a phone's menu does. Only
+# when the page changed (typing in the sidebar reruns the same page and must not close it), and only on a narrow
+# screen. The script runs in the page (st.html with JavaScript); it reads nothing and sends nothing.
+PHONE_WIDTH = 640
+_CLOSE_ON_PHONE = """<script>
+(() => {
+  const page = %s, w = window;
+  if (w.__insideBertPage !== undefined && w.__insideBertPage !== page && w.innerWidth < %d) {
+    const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (close) close.click();
+  }
+  w.__insideBertPage = page;
+})();
+</script>"""
+
+
+def close_sidebar_on_phone(page_key: str) -> None:
+    """Called by `app.py` in the sidebar, with the page about to run."""
+    import json
+
+    st.html(_CLOSE_ON_PHONE % (json.dumps(page_key), PHONE_WIDTH), unsafe_allow_javascript=True, width="content")
