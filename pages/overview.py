@@ -14,5 +14,8 @@ if show("welcome"):
     st.markdown(T["chapters"])
     st.page_link("pages/embeddings.py", label=t("overview.start", chapter=t("chapters.embeddings")),
                  icon=":material/stacks:")
+    if show.everything:
+        st.button(t("overview.tour"), on_click=present.start, icon=":material/slideshow:", type="primary",
+                  help=t("present.toggle_help"))
 if show.everything:
     st.markdown(T["model"])

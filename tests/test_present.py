@@ -126,3 +126,11 @@ def test_the_sentence_travels_with_the_presenter_across_chapters():
     at.button(key="present_next").click().run()
     assert _counter(at).startswith(f"**{chapter('embeddings').title}** · 1 / 5")
     assert at.sidebar.text_area(key="a").value == "My own sentence about a cat."
+
+
+def test_the_overview_starts_the_guided_lecture_at_its_first_step():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    next(b for b in at.button if b.label == t("overview.tour")).click().run()
+    assert _param(at, "present") == "1" and "step 1 of" in _counter(at)
+    at.button(key="present_next").click().run()
+    assert _counter(at).startswith(f"**{chapter('embeddings').title}** · 1 / 5")

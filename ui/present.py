@@ -61,6 +61,12 @@ def _flip() -> None:
             st.query_params.pop(key, None)
 
 
+def start() -> None:
+    """A button's callback: presenter mode from the current page's first step (the overview's: the lecture's)."""
+    st.query_params[PRESENT] = "1"
+    st.query_params[STEP] = "1"
+
+
 def sidebar_toggle() -> None:
     """The sidebar's switch (`app.py`); it follows the address, which a shared link may have set."""
     st.session_state[_TOGGLE] = on()
