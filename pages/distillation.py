@@ -25,7 +25,8 @@ TEACHER_C, STUDENT_C = "#4263eb", "#f08c00"
 # Each slider gets its default as `value=`: Streamlit keeps a bound widget's value out of the URL when it equals
 # that default, and ignores a URL value equal to it (so a default passed any other way would lose the slider's
 # minimum from a shared link). A URL value out of range or not a number falls back to `value=`.
-RATE, TEMP = 15, 2.0
+RATE, TEMP = 15, 1.0  # T = 1: the built-in student's; at DistilBERT's T = 2 the default sentence's soft targets
+# are flat (the teacher's top-8 all ≈ 0.004), at T = 1 they show which words it finds plausible
 
 
 teacher_name, student_name = choose_pair(t("distillation.pair"),
@@ -161,7 +162,10 @@ def soft_targets() -> None:
 
     st.markdown(T["temperature"])
     c1, c2 = st.columns([2, 3])
-    j = c1.selectbox(t("distillation.masked_position"), range(len(mp.positions)), key="d_pos", bind="query-params",
+    # it opens on the position where the teacher is surest: raising T then visibly spreads its distribution
+    surest = int(mp.teacher_logits.float().softmax(-1).amax(-1).argmax())
+    j = c1.selectbox(t("distillation.masked_position"), range(len(mp.positions)), index=surest, key="d_pos",
+                     bind="query-params",
                      format_func=lambda i: t("distillation.read_as", position=mp.positions[i],
                                              piece=mp.tokens[mp.positions[i]], shown=mp.shown[mp.positions[i]]))
     j = int(j) if j is not None and 0 <= int(j) < len(mp.positions) else 0  # a link made for another sentence
