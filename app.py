@@ -27,7 +27,7 @@ from urllib.parse import quote_plus  # noqa: E402
 import torch  # noqa: E402
 
 from explainers.model import BUILTIN_NAME, ModelLoadError, default_device  # noqa: E402
-from ui import state  # noqa: E402
+from ui import state, warm  # noqa: E402
 from ui.html import md_escape  # noqa: E402
 from ui.text import error_text, table  # noqa: E402
 
@@ -92,6 +92,7 @@ with st.sidebar:
     links.link_popover("" if page.url_path in ("", chapters.FRONT) else page.url_path)
     boot.close_sidebar_on_phone(page.url_path)
 device = _device()
+warm.start(default_device())  # once per server: the built-in models and held-out measurements, in the background
 model_name = _model(device)
 state.set_context(state.Context(model_name, device, text_a or "", text_b or ""))
 

@@ -1,0 +1,39 @@
+"""ui.warm: what it warms is what a first visitor's page asks the caches for."""
+from __future__ import annotations
+
+import threading
+
+from explainers.model import BUILTIN_NAME
+from ui import distill as D
+from ui import electra as E
+from ui import state, warm
+
+
+def test_each_warming_step_fills_the_cache_a_page_reads():
+    """After `warm._run`, the pages' own calls (the same arguments) are cache hits: they return the very objects
+    the warm-up computed. A warm-up that called another function, or the same one with other arguments, fails."""
+    warm._run("cpu")
+    assert state.get_model(BUILTIN_NAME, "cpu") is state.get_model(BUILTIN_NAME, "cpu")
+    pair = E.get_pair(BUILTIN_NAME, BUILTIN_NAME, "cpu")
+    assert pair[0] is E.get_pair(BUILTIN_NAME, BUILTIN_NAME, "cpu")[0]
+    names = [name for name, _ in warm.steps("cpu")]
+    assert names[0] == "model" and "ELECTRA held-out ROC" in names and "distillation held-out agreement" in names
+    # cache_data returns copies; a hit is fast: time a second call against a cold one of another seed
+    import time
+    t = time.perf_counter()
+    E.heldout_roc(BUILTIN_NAME, BUILTIN_NAME, "cpu")
+    hit = time.perf_counter() - t
+    t = time.perf_counter()
+    E.heldout_roc(BUILTIN_NAME, BUILTIN_NAME, "cpu", seed=7)
+    miss = time.perf_counter() - t
+    assert hit < miss / 5, (hit, miss)
+    t = time.perf_counter()
+    D.heldout(BUILTIN_NAME, BUILTIN_NAME, "cpu")
+    assert time.perf_counter() - t < miss / 5
+
+
+def test_the_warm_up_runs_once_per_server_in_a_daemon_thread():
+    first = warm.start("cpu")
+    assert isinstance(first, threading.Thread) and first.daemon and first.name == warm.THREAD
+    assert warm.start("cpu") is first
+    first.join(timeout=600)

@@ -1,0 +1,78 @@
+"""Warm the caches at server start, so that a chapter's first visit does not wait for work that is the same for
+every visitor: the built-in models loaded, the held-out measurements (ELECTRA's ROC, the distillation claims,
+the fine-tuning probe), and the default sentence's attention views.
+
+`start()` runs once per server (`st.cache_resource`), from `app.py`'s first run, in a daemon thread that calls the
+pages' own cached functions with the arguments a first visitor's page passes, so the page then finds the result
+in the cache. Outside a script run these functions have no session to draw a spinner in (they draw nothing: the
+functions warmed show none) and Streamlit logs "missing ScriptRunContext" for each call; the filter below keeps
+that one message out of this thread's log. A step that fails is logged and skipped: the page computes it then.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import streamlit as st
+
+THREAD = "inside-bert-warm"
+log = logging.getLogger(__name__)
+
+
+class _QuietThread(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName == THREAD and "missing ScriptRunContext" in record.getMessage())
+
+
+def steps(device: str) -> list[tuple[str, callable]]:
+    """(name, call) in the order a lecture visits the chapters."""
+    from explainers.model import BUILTIN_NAME as B
+    from ui import distill as D
+    from ui import electra as E
+    from ui import finetune as F
+    from ui import state
+
+    a, b = state.DEFAULT_A, state.DEFAULT_B
+    return [
+        ("model", lambda: state.get_model(B, device)),
+        ("attention", lambda: state.head_stats(B, device, a, b)),
+        ("bertviz model view", lambda: state.model_view_html(B, device, a, b)),
+        ("bertviz head view", lambda: state.head_view_html(B, device, a, b, *opening_head(device))),
+        ("held-out batch", lambda: state.heldout_batch(B, device)),
+        ("ELECTRA pair", lambda: E.get_pair(B, B, device)),
+        ("ELECTRA held-out ROC", lambda: E.heldout_roc(B, B, device)),
+        ("distillation pair", lambda: D.get_pair(B, B, device)),
+        ("distillation held-out agreement", lambda: D.heldout(B, B, device)),
+        ("next-sentence classifier", lambda: F.get_classifier(device)),
+        ("QA model", lambda: F.get_qa(B, device)),
+    ]
+
+
+def opening_head(device: str) -> tuple[int, int]:
+    """The head the attention chapter opens on for the default sentence (its sliders' `value=`)."""
+    from explainers import attention as att
+    from explainers.model import BUILTIN_NAME
+    from ui import state
+
+    return att.clearest_head(state.head_stats(BUILTIN_NAME, device, state.DEFAULT_A, state.DEFAULT_B))[:2]
+
+
+def _run(device: str) -> None:
+    for name, call in steps(device):
+        t = time.perf_counter()
+        try:
+            call()
+            log.info("warmed %s in %.1f s", name, time.perf_counter() - t)
+        except Exception:  # noqa: BLE001 - the page will compute it, and show any error, itself
+            log.warning("could not warm %s", name, exc_info=True)
+
+
+@st.cache_resource(show_spinner=False)
+def start(device: str) -> threading.Thread:
+    logging.getLogger("streamlit").addFilter(_QuietThread())
+    for handler in logging.getLogger("streamlit").handlers:
+        handler.addFilter(_QuietThread())
+    thread = threading.Thread(target=_run, args=(device,), name=THREAD, daemon=True)
+    thread.start()
+    return thread
