@@ -75,7 +75,7 @@ def one_head() -> None:
                                         title=dict(text=t("attention.attended_to"))),
                              yaxis=dict(type="category", autorange="reversed",
                                         title=dict(text=t("attention.attending")))))
-        chart(fig, key="att_head_fig", theme=None, name="attention-one-head")
+        chart(fig, key="att_head_fig", theme=None, file="attention-one-head")
     with right:
         pattern = att.dominant_pattern(stats, layer, head)
         reading = t("attention.broad") if pattern is None else \
@@ -107,7 +107,7 @@ def every_head() -> None:
                       xaxis=dict(title=t("attention.axis_head"), dtick=1, range=[-0.6, H - 0.4]),
                       yaxis=dict(title=t("attention.axis_layer"), dtick=1, autorange="reversed"),
                       clickmode="event+select")
-    chart(fig, key="att_grid", on_select=_open_clicked_head, selection_mode="points", name="attention-every-head")
+    chart(fig, key="att_grid", on_select=_open_clicked_head, selection_mode="points", file="attention-every-head")
 
 
 def bertviz_views() -> None:

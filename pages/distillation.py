@@ -34,8 +34,6 @@ teacher_name, student_name = choose_pair(t("distillation.pair"),
                                         ("d_teacher", "d_student"), T["pair"], T["no-pair"],
                                         lambda a, b: D.get_pair(a, b, ctx.device))
 teacher, student = D.get_pair(teacher_name, student_name, ctx.device)
-if teacher_name == BUILTIN_NAME:
-    st.caption(t("distillation.builtin_teacher"))
 pair_args = (teacher_name, student_name, ctx.device)
 enc = encode_or_stop(lambda: D.encoded(*pair_args, ctx.text_a, ctx.text_b))
 special = set(teacher.tokenizer.all_special_tokens)
@@ -71,7 +69,7 @@ def architecture() -> None:
     fig.update_yaxes(visible=False, range=[-1.1, lt + 0.1])
     fig.update_layout(height=60 * (lt + 2), margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
     c1, c2 = st.columns([1, 1])
-    chart(fig, key="d_arch", name="distillation-architecture", where=c1)
+    chart(fig, key="d_arch", file="distillation-architecture", where=c1)
     c1.caption(t("distillation.sources_recorded" if recorded else "distillation.sources_rule",
                  layers=", ".join(map(str, sources))))
     pt, ps = dist.parameter_breakdown(teacher.model), dist.parameter_breakdown(student.model)
@@ -181,7 +179,7 @@ def soft_targets() -> None:
         b.metric(t("distillation.soft_term"), f"{cmp.soft_term:.3f}")
         curves = D.entropy_curves(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed), j, ENTROPY_TS)
         chart(entropy_curve(*curves, mp.teacher_logits.shape[-1], temp), key="d_entropy",
-              name="distillation-entropy-vs-temperature")
+              file="distillation-entropy-vs-temperature")
     loss_now(mp)
 
 
@@ -201,7 +199,7 @@ def hidden() -> None:
         fig.add_shape(type="rect", x0=jx - 0.5, x1=jx + 0.5, y0=i - 0.5, y1=i + 0.5,
                       line=dict(color="#f03e3e", width=3))
     fig.update_layout(height=140 + 50 * s_n, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
-    chart(fig, key="d_cos", name="distillation-hidden-cosine")
+    chart(fig, key="d_cos", file="distillation-hidden-cosine")
     st.caption(t("distillation.last_layers", cosine=cos[-1, -1], n=len(enc.tokens), loss=1 - cos[-1, -1]))
 
 
@@ -227,7 +225,7 @@ def speed_meter() -> None:
                              hovertemplate=t("distillation.hover_ms") + "<extra></extra>"))
     fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=t("distillation.axis_ms"),
                       showlegend=False)
-    chart(fig, key="d_speed", name="distillation-speed")
+    chart(fig, key="d_speed", file="distillation-speed")
     st.caption(t("distillation.timed", n=len(enc.tokens), device=ctx.device.upper(), teacher=pt / 1e6,
                  student=ps / 1e6))
     claims(t_ms / s_ms, 1 - ps / pt)

@@ -37,8 +37,14 @@ st.caption(t("electra.sizes", gen_layers=gen.config.num_hidden_layers, gen_width
              ratio=gen.config.hidden_size / disc.config.hidden_size))
 
 
+# The game's default draw, chosen once from the built-in pair's behaviour on the default sentence (seeds 0-39 at
+# 15 %, T = 1): two pieces replaced, "question" → "different" caught (P = 0.87) and "and" → "when", a plausible
+# fake, passing (0.03), with no original flagged: both halves of the game in one draw.
+SEED = 16
+
+
 def _resample() -> None:
-    st.session_state["e_seed"] = (int(st.session_state.get("e_seed", 0)) + 1) % 10_000
+    st.session_state["e_seed"] = (int(st.session_state.get("e_seed", SEED)) + 1) % 10_000
 
 
 def _controls() -> tuple[int, float, int]:
@@ -49,7 +55,7 @@ def _controls() -> tuple[int, float, int]:
     rate = c1.slider(t("common.rate_masked"), 1, 60, value=15, key="e_rate", bind="query-params")
     temp = c2.slider(t("electra.temperature"), 0.1, 3.0, value=1.0, step=0.1, key="e_temp", bind="query-params",
                      help=t("electra.temperature_help"))
-    seed = c3.number_input(t("common.seed"), 0, 9999, key="e_seed", bind="query-params")
+    seed = c3.number_input(t("common.seed"), 0, 9999, value=SEED, key="e_seed", bind="query-params")
     c4.button(t("electra.resample"), icon=":material/casino:", on_click=_resample, help=t("electra.resample_help"))
     return int(rate), float(temp), int(seed)
 
@@ -140,7 +146,7 @@ def loss_figure(loss: electra.ElectraLoss, n_tokens: int, n_masked: int) -> None
                            textposition="outside", hovertemplate=t("electra.hover_signal") + "<extra></extra>"))
     sig.update_layout(height=260, margin=dict(l=10, r=10, t=40, b=10), title=t("electra.signal_title"),
                       yaxis=dict(title=t("electra.signal_axis"), range=[0, n_tokens * 1.25]))
-    chart(sig, key="e_signal", name="electra-training-signal", where=c2)
+    chart(sig, key="e_signal", file="electra-training-signal", where=c2)
 
 
 def fool_it() -> None:
@@ -200,7 +206,7 @@ def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
                       yaxis_title=t("electra.axis_tpr"), xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.02]),
                       legend=dict(x=0.45, y=0.1))
     c1, c2 = st.columns([3, 2])
-    chart(fig, key="e_roc", name="electra-roc", where=c1)
+    chart(fig, key="e_roc", file="electra-roc", where=c1)
     c2.metric(t("electra.auc"), f"{r.auc:.3f}")
     c2.metric(t("electra.caught_at", threshold=thr), f"{tpr:.1%}", help=t("electra.tpr"))
     c2.metric(t("electra.false_alarms_at", threshold=thr), f"{fpr:.1%}", help=t("electra.fpr"))

@@ -52,7 +52,7 @@ if show("sum"):
                                hovertemplate=HOVER))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=30), xaxis_title=t("embeddings.dimension_clipped"),
                       yaxis=dict(autorange="reversed"))
-    chart(fig, key="emb_sum_fig", name="embeddings-one-token-sum")
+    chart(fig, key="emb_sum_fig", file="embeddings-one-token-sum")
     c1, c2, c3 = st.columns(3)
     c1.metric(t("embeddings.norm_token"), f"{np.linalg.norm(parts.token[i]):.2f}")
     c2.metric(t("embeddings.norm_position"), f"{np.linalg.norm(parts.position[i]):.2f}")
@@ -73,7 +73,7 @@ if show("rows"):
                                        hovertemplate=HOVER))
             fig.update_layout(height=min(120 + 18 * len(labels), 900), margin=dict(l=10, r=10, t=10, b=30),
                               xaxis_title=t("embeddings.dimension"), yaxis=dict(autorange="reversed", type="category"))
-            chart(fig, key=f"emb_rows_{key}", name=f"embeddings-every-token-{key}")
+            chart(fig, key=f"emb_rows_{key}", file=f"embeddings-every-token-{key}")
 
 # -- position similarity
 if show("positions"):
@@ -87,7 +87,7 @@ if show("positions"):
                       xaxis=dict(title=dict(text=t("common.position")), constrain="domain"),
                       yaxis=dict(title=dict(text=t("common.position")), autorange="reversed", scaleanchor="x",
                                  constrain="domain"))
-    chart(fig, key="emb_pos_fig", name="embeddings-position-similarity")
+    chart(fig, key="emb_pos_fig", file="embeddings-position-similarity")
 
 # -- PCA of the input's token embeddings
 if show("pca"):
@@ -105,7 +105,7 @@ if show("pca"):
         fig.update_layout(height=480, margin=dict(l=10, r=10, t=10, b=30),
                           xaxis_title=t("embeddings.pc", n=1, share=proj.explained[0]),
                           yaxis_title=t("embeddings.pc", n=2, share=proj.explained[1]))
-        chart(fig, key="emb_pca_fig", name="embeddings-pca")
+        chart(fig, key="emb_pca_fig", file="embeddings-pca")
 
 if show.everything:
     with st.expander(t("common.math", file="explainers/embeddings.py")):

@@ -126,14 +126,14 @@ def one_step() -> None:
                            hovertemplate="%{x}: %{y:.2e}<extra></extra>"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white", font=dict(size=14),
                       yaxis=dict(type="log", title=t("finetuning.moved_axis")), title=t("finetuning.moved_title"))
-    chart(fig, key="f_moved", name="finetuning-one-step-moved")
+    chart(fig, key="f_moved", file="finetuning-one-step-moved")
     st.caption(t("finetuning.step_caption", trained=sum(s.trainable.values()), lr=lr))
 
 
 def measured_section(c: F.Classifier) -> None:
     st.markdown(T["weights"])
     left, right = st.columns([2, 3])
-    chart(weights_figure(c), key="f_weights", name="finetuning-trained-weights", where=left)
+    chart(weights_figure(c), key="f_weights", file="finetuning-trained-weights", where=left)
     right.markdown(T["weights_legend"])
     facts = c.facts
     st.markdown(T["measured"])
@@ -165,8 +165,8 @@ def measured_section(c: F.Classifier) -> None:
                         yaxis=dict(tickformat=".0%", title=t("finetuning.heldout_accuracy")),
                         legend=dict(orientation="h", y=-0.25), font=dict(size=14))
     a, b = st.columns(2)
-    chart(bars, key="f_layers", name="finetuning-probe-per-layer", where=a)
-    chart(lines, key="f_curves", name="finetuning-learning-curves", where=b)
+    chart(bars, key="f_layers", file="finetuning-probe-per-layer", where=a)
+    chart(lines, key="f_curves", file="finetuning-learning-curves", where=b)
     cfg = facts["config"]
     st.caption(t("finetuning.measured_caption", train=facts["pairs"]["train"], probe_train=facts["probe_pairs"],
                  test=facts["pairs"]["test"], steps=facts["step"], batch=cfg["batch_size"],
@@ -214,7 +214,7 @@ def live_probe() -> None:
     fig.add_hline(y=0.5, line_dash="dot", line_color="#868e96")
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
                       yaxis=dict(range=[0.4, 1.0], tickformat=".0%"), font=dict(size=14))
-    chart(fig, key="f_live", name="finetuning-live-probe")
+    chart(fig, key="f_live", file="finetuning-live-probe")
 
 
 # ----------------------------------------------------------------------------------- 3 · question answering
@@ -311,7 +311,7 @@ def qa_section(name: str) -> None:
                             t("finetuning.p_end")))
     st.markdown(T["qa_spans"])
     left, right = st.columns([1, 1])
-    chart(span_figure(r), key="f_spans", name="finetuning-span-scores", where=left)
+    chart(span_figure(r), key="f_spans", file="finetuning-span-scores", where=left)
     right.table({t("finetuning.span"): [s.text for s in r.top],  # a static table: cheap to redraw
                  "i": [s.start for s in r.top], "j": [s.end for s in r.top],
                  t("finetuning.score"): [f"{s.score:.2f}" for s in r.top],
@@ -325,7 +325,7 @@ def vectors_section(name: str) -> None:
     S, E, _, _ = qa.start_end_vectors(F.get_qa(name, ctx.device).model)
     S, E = S.detach().float().cpu(), E.detach().float().cpu()
     st.markdown(T["qa_vectors"])
-    chart(vectors_figure(S, E), key="f_vectors", name="finetuning-start-end-vectors")
+    chart(vectors_figure(S, E), key="f_vectors", file="finetuning-start-end-vectors")
     st.caption(t("finetuning.vectors_caption", d=len(S), norm_s=float(S.norm()), norm_e=float(E.norm()),
                  cos=float((S @ E) / (S.norm() * E.norm()))))
 

@@ -117,7 +117,7 @@ def why_80_10_10() -> None:
     for col, (case, label, replacement) in zip(st.columns(3), cases):
         toks, probs, p_orig, rank = state.guesses_with(*args, int(pos), replacement, 8)
         chart(guesses_figure(toks, probs, label, enc.tokens[pos]), key=f"why_{case}",
-              name=f"masking-why-80-10-10-{case}", where=col)
+              file=f"masking-why-80-10-10-{case}", where=col)
         col.caption(t("masking.p_of_original", piece=enc.tokens[pos], p=p_orig, rank=rank + 1))
 
 
@@ -181,7 +181,7 @@ def rate_curve() -> None:
                       yaxis=dict(title=t("masking.axis_top1"), tickformat=".0%"),
                       yaxis2=dict(title=t("masking.axis_loss"), overlaying="y", side="right", tickformat=".1f"),
                       yaxis3=dict(overlaying="y", visible=False), legend=dict(orientation="h", y=-0.2))
-    chart(fig, key="rate_curve", name="masking-why-15-percent")
+    chart(fig, key="rate_curve", file="masking-why-15-percent")
     facts = dict(sequences=curve.sequences, length=batch["input_ids"].shape[1],
                  maskable=int(batch["special"].eq(0).sum()))
     if spread:
@@ -204,7 +204,7 @@ def fill_in_the_blank() -> None:
         return
     cols = st.columns(min(len(tops), 4))
     for j, (toks, ps) in enumerate(zip(tops, probs)):
-        chart(guesses_figure(toks, ps, f"[MASK] #{j + 1}"), key=f"fill_{j}", name=f"masking-fill-in-{j + 1}",
+        chart(guesses_figure(toks, ps, f"[MASK] #{j + 1}"), key=f"fill_{j}", file=f"masking-fill-in-{j + 1}",
               where=cols[j % len(cols)])
 
 

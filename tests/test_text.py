@@ -16,6 +16,7 @@ from explainers.attention import STATS
 from explainers.model import EmptyInputError
 from ui import text
 from ui.chapters import CHAPTERS
+from ui.figures import FORMATS
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py"), ROOT / "app.py"])  # where the UI words things
@@ -79,6 +80,7 @@ DYNAMIC = {
     "errors.": {f"errors.{reason}" for _, call in _calls(RAISERS, ERRORS)
                 for reason in _constants(call.args[0])} | {f"errors.{EmptyInputError().reason}"},
     "notes.": {f"notes.{reason}" for _, call in _calls(RAISERS, {"Note"}) for reason in _constants(call.args[0])},
+    "figures.": {f"figures.{fmt}" for fmt in FORMATS},
 }
 
 

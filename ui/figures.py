@@ -1,7 +1,7 @@
 """Every plotly figure of the app goes through `chart`: one toolbar for slides, and projector type in presenter mode.
 
 * The toolbar's camera saves the figure in the browser (plotly's own export, no server-side Chrome): PNG at twice
-  the on-screen resolution or SVG, as the sidebar's "Figure downloads" says, named `inside-bert-<name>`.
+  the on-screen resolution or SVG, as the sidebar's "Figure downloads" says, named `inside-bert-<file>`.
 * In presenter mode (`ui.present`) the figure's text grows to projector size (`PRESENT_FONT` px and more for
   titles) and its height to at least `PRESENT_HEIGHT` px.
 """
@@ -18,12 +18,12 @@ PRESENT_FONT = 18  # px: ticks, legends, hover labels, annotations
 PRESENT_HEIGHT = 560
 
 
-def config(name: str) -> dict:
-    """The plotly config of a figure named `name` (file `inside-bert-<name>.png` / `.svg`)."""
+def config(file: str) -> dict:
+    """The plotly config of a figure saved as `inside-bert-<file>.png` / `.svg`."""
     fmt = st.session_state.get(FORMAT_KEY, "png")
     fmt = fmt if fmt in FORMATS else "png"
     return {"displaylogo": False,
-            "toImageButtonOptions": {"format": fmt, "filename": f"inside-bert-{name}", "scale": 2}}
+            "toImageButtonOptions": {"format": fmt, "filename": f"inside-bert-{file}", "scale": 2}}
 
 
 def for_projector(fig: go.Figure) -> go.Figure:
@@ -44,11 +44,11 @@ def for_projector(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def chart(fig: go.Figure, *, name: str, key: str, where=None, **kwargs):
+def chart(fig: go.Figure, *, file: str, key: str, where=None, **kwargs):
     """`st.plotly_chart` (or `where.plotly_chart`, for a column) with the app's toolbar and presenter type."""
     if present.on():
         fig = for_projector(fig)
-    return (where or st).plotly_chart(fig, key=key, config=config(name), **kwargs)
+    return (where or st).plotly_chart(fig, key=key, config=config(file), **kwargs)
 
 
 def format_choice() -> None:

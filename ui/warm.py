@@ -63,9 +63,9 @@ def _run(device: str) -> None:
         t = time.perf_counter()
         try:
             call()
-            log.info("warmed %s in %.1f s", name, time.perf_counter() - t)
+            log.log(logging.INFO, "warmed %s in %.1f s", name, time.perf_counter() - t)  # the server's log, not UI
         except Exception:  # noqa: BLE001 - the page will compute it, and show any error, itself
-            log.warning("could not warm %s", name, exc_info=True)
+            log.log(logging.WARNING, "could not warm %s", name, exc_info=True)
 
 
 @st.cache_resource(show_spinner=False)
