@@ -17,7 +17,7 @@ VIEWS = {  # chapter key: (query string of the view shown, viewport height); a c
     "embeddings": ("?a=The+cat+sat+on+the+mat.&b=It+was+warm+in+the+sun.", 1500),
     "attention": ("?layer=1&head=8", 1500),
     "masking": ("?rate=25&seed=2", 1500),
-    "electra": ("?e_rate=25&e_seed=4", 1500),
+    "electra": ("", 1500),  # the default draw (seed 16): a fake caught and a plausible one passing
     "distillation": ("?d_rate=30&d_seed=0&d_temp=2.0", 1700),  # T = 2: the paper's
     "finetuning": ("?a=She+put+the+kettle+on+and+took+two+cups+from+the+shelf.&b=Then+she+made+tea+for+her+sister.",
                    1900),
