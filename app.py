@@ -92,7 +92,8 @@ with st.sidebar:
     links.link_popover("" if page.url_path in ("", chapters.FRONT) else page.url_path)
     boot.close_sidebar_on_phone(page.url_path)
 device = _device()
-warm.start(default_device())  # once per server: the built-in models and held-out measurements, in the background
+if warm.enabled():  # once per server: the built-in models and held-out measurements, in the background
+    warm.start(default_device())
 model_name = _model(device)
 state.set_context(state.Context(model_name, device, text_a or "", text_b or ""))
 

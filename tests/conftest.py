@@ -11,6 +11,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("INSIDE_BERT_WARM", "0")  # AppTest runs app.py in this process: no warm-up thread (ui/warm.py)
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 WORDS = ["the", "cat", "sat", "on", "mat", "dog", "ran", "play", "##ing", "##s", "a", "big", "red", "."]

@@ -186,10 +186,10 @@ def test_bertviz_views_draw_svg(base_url, page):
 def test_slider_moves_with_arrow_keys_and_updates_url(base_url, page):
     page.goto(f"{base_url}/attention")
     wait_idle(page)
-    expect(page.get_by_text("Layer 0, head 0").first).to_be_visible()
+    expect(page.get_by_text("Layer 0, head 2").first).to_be_visible()  # the clearest head of the default sentence
     layer_slider(page).focus()
     page.keyboard.press("ArrowRight")
-    expect(page.get_by_text("Layer 1, head 0").first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text("Layer 1, head 2").first).to_be_visible(timeout=TIMEOUT_MS)
     expect(page).to_have_url(re.compile(r"[?&]layer=1(&|$)"), timeout=TIMEOUT_MS)
     wait_idle(page)
     assert_no_exception(page)

@@ -37,3 +37,9 @@ def test_the_warm_up_runs_once_per_server_in_a_daemon_thread():
     assert isinstance(first, threading.Thread) and first.daemon and first.name == warm.THREAD
     assert warm.start("cpu") is first
     first.join(timeout=600)
+
+
+def test_the_test_suite_runs_the_app_without_the_warm_up(monkeypatch):
+    assert not warm.enabled()  # tests/conftest.py sets INSIDE_BERT_WARM=0
+    monkeypatch.setenv("INSIDE_BERT_WARM", "1")
+    assert warm.enabled()

@@ -3,16 +3,18 @@
 The student starts from `explainers.distillation.init_student` (teacher layers 0, 2, 4, its embeddings and MLM
 head; no token types, no pooler). Every batch is masked by `explainers.masking.mask_tokens` (15 %, 80/10/10),
 teacher and student read the same masked input, and the loss is `explainers.distillation.triple_loss`: the
-functions the Distillation chapter shows. The defaults are the built-in student's settings: the KL at every
-real token at T = 1, no hard-label (MLM) term, the cosine term (α = 5, 0, 1; see its model card for why). The
+functions the Distillation chapter shows. The defaults are the built-in student's loss: the KL at the masked
+positions at T = 1, no hard-label (MLM) term, the cosine term (α = 5, 0, 1; see its model card for why). The
 vocabulary head runs only where the loss needs it. bf16 autocast; CUDA when there is one. Resumable:
 `<run>/ckpt.pt`. `--minutes` fits the step count to a time budget.
 
-    # 14,487 steps: 16 minutes on an H100; 28 s a step on 2 CPU cores
-    python -m training.distill --run ~/.cache/inside-bert/runs/student
-    python -m training.distill --run ~/.cache/inside-bert/runs/student --export assets/models/student
-    python -m training.distill --run runs/paper --soft-at masked --temperature 2 --alpha-mlm 2   # the paper's α, T
-    python -m training.distill --run runs/more --init assets/models/student --lr 1e-4   # continue the built-in one
+    # the first built-in student: 14,487 steps of 128, KL at every token, 16 minutes on an H100
+    python -m training.distill --run ~/.cache/inside-bert/runs/student --soft-at all
+    # the built-in student now: that one continued from the current teacher, 1,903 steps of 32 on one CPU core
+    python -m training.distill --run ~/.cache/inside-bert/runs/student2 --init assets/models/student \
+        --batch-size 32 --lr 2e-4 --warmup 100 --minutes 125 --threads 1
+    python -m training.distill --run ~/.cache/inside-bert/runs/student2 --export assets/models/student
+    python -m training.distill --run runs/paper --temperature 2 --alpha-mlm 2   # the paper's α and T
 """
 from __future__ import annotations
 
@@ -57,7 +59,8 @@ class Config:
     eval_sequences: int = 256
     threads: int = 2
     bf16: bool = True
-    soft_at: str = "all"  # the KL at every real token (DistilBERT's code default), or at the "masked" ones
+    soft_at: str = "masked"  # the KL at the masked positions (the built-in student's re-distillation on the CPU:
+    # the vocabulary head at 15 % of the positions), or at every real token ("all", DistilBERT's code default)
     device: str = "auto"  # cuda when there is one
     minutes: float = 0.0  # > 0: fit `steps` to this much training time, measured over the first steps
     init: str = ""  # a student folder to continue from instead of the teacher's layers (e.g. assets/models/student)

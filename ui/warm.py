@@ -11,6 +11,7 @@ that one message out of this thread's log. A step that fails is logged and skipp
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -66,6 +67,12 @@ def _run(device: str) -> None:
             log.log(logging.INFO, "warmed %s in %.1f s", name, time.perf_counter() - t)  # the server's log, not UI
         except Exception:  # noqa: BLE001 - the page will compute it, and show any error, itself
             log.log(logging.WARNING, "could not warm %s", name, exc_info=True)
+
+
+def enabled() -> bool:
+    """False when `INSIDE_BERT_WARM=0`: the test suite runs the app in-process hundreds of times (AppTest) and sets
+    it, so that no thread keeps warming models behind the tests or past the interpreter's exit."""
+    return os.environ.get("INSIDE_BERT_WARM", "1") != "0"
 
 
 @st.cache_resource(show_spinner=False)
