@@ -77,9 +77,13 @@ def enabled() -> bool:
 
 @st.cache_resource(show_spinner=False)
 def start(device: str) -> threading.Thread:
-    logging.getLogger("streamlit").addFilter(_QuietThread())
-    for handler in logging.getLogger("streamlit").handlers:
-        handler.addFilter(_QuietThread())
+    quiet = _QuietThread()
+    for name in ["streamlit", *logging.Logger.manager.loggerDict]:  # Streamlit gives its loggers their own handlers
+        if name.startswith("streamlit"):
+            logger = logging.getLogger(name)
+            logger.addFilter(quiet)
+            for handler in logger.handlers:
+                handler.addFilter(quiet)
     thread = threading.Thread(target=_run, args=(device,), name=THREAD, daemon=True)
     thread.start()
     return thread
