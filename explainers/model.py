@@ -169,6 +169,11 @@ def _quiet_loading():
         hf_logging.set_verbosity(level)
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 that model cards and `training.json` record for a file (hex)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def fill_from_base(model, missing: list[str], folder: Path) -> list[str]:
     """A fine-tuned folder that ships only what training changed names its base in `training.json`
     (`"base": {"path": "assets/models/teacher", "sha256": …, "shared": [key prefixes]}`): the missing weights
@@ -181,7 +186,7 @@ def fill_from_base(model, missing: list[str], folder: Path) -> list[str]:
     if not base:
         return missing
     weights = ROOT / base["path"] / "model.safetensors"
-    if not weights.is_file() or hashlib.sha256(weights.read_bytes()).hexdigest() != base["sha256"]:
+    if not weights.is_file() or file_sha256(weights) != base["sha256"]:
         raise ModelLoadError("base_changed", name=str(folder), base=base["path"])
     shared = [k for k in missing if k.startswith(tuple(base["shared"]))]
     with safe_open(weights, "pt") as f:

@@ -78,11 +78,12 @@ def test_the_shipped_rate_curve_is_the_built_in_teachers_own_measurement():
     on, and its seed-0 row is what accuracy_by_rate gives for them now (12 forward passes)."""
     import json
 
+    from explainers.model import file_sha256
     from training import rate_curve as script
 
     facts = json.loads((script.TEACHER / script.FILE).read_text())
-    assert facts["model_sha256"] == script.sha256(script.TEACHER / "model.safetensors")
-    assert facts["heldout_sha256"] == script.sha256(script.HELDOUT)
+    assert facts["model_sha256"] == file_sha256(script.TEACHER / "model.safetensors")
+    assert facts["heldout_sha256"] == file_sha256(script.HELDOUT)
     curve = facts["curve"]
     assert curve["rates"] == script.RATES and len(curve["seeds"]) >= 5
     tok = AutoTokenizer.from_pretrained(script.TEACHER)

@@ -19,7 +19,6 @@ its held-out evaluation, and what else its checkpoint keeps. The loop does the r
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -30,6 +29,8 @@ from typing import Callable
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from explainers.model import file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -164,7 +165,7 @@ def save_model_folder(folder: Path, model, tokenizer, facts: dict, *, base: Path
         path = base.resolve()
         path = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path  # in the repo: wherever it is cloned
         facts = {**facts, "base": {"path": str(path), "shared": list(shared),
-                                   "sha256": hashlib.sha256((base / "model.safetensors").read_bytes()).hexdigest()}}
+                                   "sha256": file_sha256(base / "model.safetensors")}}
     (folder / "training.json").write_text(json.dumps(facts, indent=2))
 
 

@@ -24,7 +24,6 @@ chapter shows. bf16 autocast; resumable `<run>/ckpt.pt`.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraF
 from explainers.corpus import load_packed
 from explainers.electra import (LAMBDA, corrupt, electra_loss, generator_distillation_loss, heldout_scores, roc,
                                 share_embeddings)
+from explainers.model import file_sha256
 from training.loop import Step, checkpoint_facts, cli, load_checkpoint, param_groups, save_model_folder, train_loop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,7 +157,7 @@ def continue_pair(gen: ElectraForMaskedLM, disc: ElectraForPreTraining, folder: 
         allowed = (lambda k: False) if model is disc else (
             lambda k: k.startswith(SHARED) or k == "generator_lm_head.weight")
         assert not unexpected and all(allowed(k) for k in missing), (name, missing, unexpected)
-        facts[f"{name}_sha256"] = hashlib.sha256((folder / name / "model.safetensors").read_bytes()).hexdigest()
+        facts[f"{name}_sha256"] = file_sha256(folder / name / "model.safetensors")
     return facts
 
 

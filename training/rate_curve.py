@@ -11,7 +11,6 @@ names the teacher's weights by sha256: a retrained teacher makes the page measur
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from dataclasses import asdict
@@ -22,16 +21,13 @@ from transformers import AutoTokenizer, BertForMaskedLM
 
 from explainers.corpus import load_packed
 from explainers.mlm import rate_curve
+from explainers.model import file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 TEACHER = ROOT / "assets/models/teacher"
 HELDOUT = ROOT / "assets/text/en/heldout.txt"
 RATES = [r / 100 for r in range(5, 61, 5)]
 FILE = "rate_curve.json"
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def measure(folder: Path = TEACHER, sequences: int = 32, seeds: int = 10) -> dict:
@@ -42,8 +38,8 @@ def measure(folder: Path = TEACHER, sequences: int = 32, seeds: int = 10) -> dic
     t = time.time()
     curve = rate_curve(model, batch["input_ids"], batch["attention_mask"], batch["special"],
                        mask_token_id=tok.mask_token_id, vocab_size=len(tok), rates=RATES, seeds=list(range(seeds)))
-    return {"curve": asdict(curve), "model_sha256": sha256(folder / "model.safetensors"),
-            "heldout_sha256": sha256(HELDOUT), "seconds": round(time.time() - t, 1),
+    return {"curve": asdict(curve), "model_sha256": file_sha256(folder / "model.safetensors"),
+            "heldout_sha256": file_sha256(HELDOUT), "seconds": round(time.time() - t, 1),
             "measured_with": "training/rate_curve.py"}
 
 

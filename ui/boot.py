@@ -20,11 +20,11 @@ _FRAME = "_frame_ran"
 def page_config() -> None:
     """The app's title, icon and layout. Also set on a cold deep link before its rerun: without it, that first
     page shows its chapter's material icon as the favicon, which the browser fetches from a font CDN."""
+    from ui.present import on
     from ui.text import t
 
-    presenting = st.query_params.get("present") == "1"  # presenter mode starts with the sidebar closed
     st.set_page_config(page_title=t("sidebar.app_title"), page_icon="assets/icon.png", layout="wide",
-                       initial_sidebar_state="collapsed" if presenting else "auto")
+                       initial_sidebar_state="collapsed" if on() else "auto")  # presenter mode: sidebar closed
 
 
 def frame_ran() -> None:

@@ -54,8 +54,7 @@ def on() -> bool:
 
 def _flip() -> None:
     if st.session_state.get(_TOGGLE):
-        st.query_params[PRESENT] = "1"
-        st.query_params[STEP] = "1"
+        start()
     else:
         for key in (PRESENT, STEP):
             st.query_params.pop(key, None)

@@ -199,20 +199,18 @@ def heldout_batch(name: str, device: str, sequences: int = 32) -> dict:
 def shipped_rate_curve(name: str):
     """The built-in teacher's "Why 15 %?" curve, measured at build time (`training/rate_curve.py`), or None: for
     another model, or when the file does not belong to the weights or the held-out text it names."""
-    import hashlib
     import json
 
     from explainers.mlm import RateCurve
-    from explainers.model import BUILTIN_DIR, BUILTIN_NAME
+    from explainers.model import BUILTIN_DIR, BUILTIN_NAME, file_sha256
     from ui.prose import LANG, TEXT_DIR
 
     path = BUILTIN_DIR / "rate_curve.json"
     if name != BUILTIN_NAME or not path.is_file():
         return None
     facts = json.loads(path.read_text())
-    sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
-    if (facts.get("model_sha256") != sha(BUILTIN_DIR / "model.safetensors")
-            or facts.get("heldout_sha256") != sha(TEXT_DIR / LANG / "heldout.txt")):
+    if (facts.get("model_sha256") != file_sha256(BUILTIN_DIR / "model.safetensors")
+            or facts.get("heldout_sha256") != file_sha256(TEXT_DIR / LANG / "heldout.txt")):
         return None
     return RateCurve(**facts["curve"])
 

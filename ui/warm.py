@@ -1,6 +1,6 @@
 """Warm the caches at server start, so that a chapter's first visit does not wait for work that is the same for
-every visitor: the built-in models loaded, the held-out measurements (ELECTRA's ROC, the distillation claims,
-the fine-tuning probe), and the default sentence's attention views.
+every visitor: the built-in models loaded (the fine-tuned ones too), the held-out measurements (ELECTRA's ROC,
+the distillation claims), and the default sentence's attention views.
 
 `start()` runs once per server (`st.cache_resource`), from `app.py`'s first run, in a daemon thread that calls the
 pages' own cached functions with the arguments a first visitor's page passes, so the page then finds the result
