@@ -146,6 +146,19 @@ def generator_distillation_loss(generator_model, teacher_model, input_ids, atten
     return GeneratorDistillation(kl + alpha_mlm * mlm, kl, mlm)
 
 
+def teacher_kl(teacher_model, c: Corruption, attention_mask, temperature: float = 1.0,
+               token_type_ids=None) -> torch.Tensor:
+    """T² · KL(teacher_T ‖ generator_T) at the masked positions of a joint step's `Corruption`: the teacher reads
+    the generator's input (`c.masked_ids`), so the generator keeps learning the teacher's distribution while it
+    plays against the discriminator (`training/pretrain_electra.py --joint-kl`)."""
+    from explainers.distillation import soft_target_loss
+
+    chosen = c.mlm_labels != IGNORE_INDEX
+    with torch.no_grad():
+        t_logits = mlm_head(teacher_model, encode(teacher_model, c.masked_ids, attention_mask, token_type_ids)[chosen])
+    return soft_target_loss(c.generator_logits.float(), t_logits.float(), temperature)
+
+
 def share_embeddings(generator_model, discriminator_model) -> None:
     """Give the generator the discriminator's embedding layer (token, position, segment, LayerNorm) and re-tie
     the generator's output layer to the shared token embeddings."""

@@ -35,6 +35,7 @@ from transformers.utils import logging as hf_logging
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_DIR = ROOT / "assets/models/teacher"
 BUILTIN_NAME = "built-in"
+MEASURED = "measured.json"  # numbers a build script measured on a shipped model, read back by the chapters
 SUPPORTED_TYPES = ("bert", "distilbert", "electra")
 
 
@@ -172,6 +173,21 @@ def _quiet_loading():
 def file_sha256(path: Path) -> str:
     """The sha256 that model cards and `training.json` record for a file (hex)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def measured_facts(folder: Path, **weights: Path) -> dict | None:
+    """What a build script measured and wrote to `<folder>/measured.json`, or None when there is no such file or
+    one of the weights it names (`<name>_sha256` for each `name=path` given) is no longer the file at that path:
+    numbers of a model that has since been retrained are not shown as its."""
+    import json
+
+    path = Path(folder) / MEASURED
+    if not path.is_file():
+        return None
+    facts = json.loads(path.read_text())
+    if any(facts.get(f"{name}_sha256") != file_sha256(Path(w)) for name, w in weights.items()):
+        return None
+    return facts
 
 
 def fill_from_base(model, missing: list[str], folder: Path) -> list[str]:

@@ -188,6 +188,11 @@ def rate_curve() -> None:
         st.caption(t("masking.heldout_seeds", seeds=len(curve.seeds), **facts))
     else:
         st.caption(t("masking.heldout", **facts))
+    card = state.shipped_teacher_top1(ctx.model_name)
+    if card:
+        at15 = curve.mean("top1")[min(range(len(curve.rates)), key=lambda i: abs(curve.rates[i] - 0.15))]
+        st.caption(t("masking.card_top1", top1=card["teacher_top1"], sequences=card["sequences"],
+                     positions=card["positions"], seed=card["seed"], here=at15, n=curve.sequences))
 
 
 @st.fragment

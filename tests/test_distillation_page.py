@@ -1,6 +1,8 @@
 """The Distillation chapter through AppTest: the numbers on the page are the explainers' on the same input."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -152,3 +154,33 @@ def test_the_layer_map_is_the_one_the_student_records(tiny_bert_dir, tiny_studen
     (recorded / "training.json").write_text(json.dumps({"teacher_layers": [1]}))
     at = _app("pages/distillation.py", d_teacher=str(tiny_bert_dir), d_student=str(recorded), a=TEXT)
     assert "started from teacher layers 1, as its training.json records" in " ".join(c.value for c in at.caption)
+
+
+def test_the_built_in_pairs_quality_row_is_the_model_cards_measurement_and_a_retrained_student_is_not():
+    """The built-in pair's held-out numbers on the page are the ones `training/cards.py` measured and wrote to
+    the README (one measurement, not a second, smaller one); a measured.json that names other weights is
+    ignored."""
+    import json
+    import shutil
+
+    from explainers.model import BUILTIN_DIR, ROOT, measured_facts
+
+    student = ROOT / "assets/models/student"
+    facts = json.loads((student / "measured.json").read_text())
+    assert facts["sequences"] == 512 and facts["seed"] == 1234
+    card = (student / "README.md").read_text()
+    assert f"**{facts['student_top1']:.1%}**" in card and f"| {facts['teacher_top1']:.1%} |" in card
+    at = _app("pages/distillation.py")
+    quality = f"{facts['student_top1']:.1%} vs the teacher's {facts['teacher_top1']:.1%}"
+    assert any(quality in str(row) for table in at.table for row in table.value.values.tolist())
+    assert any(f"{facts['positions']:,} masked positions" in c.value for c in at.caption)
+    masking = _app("pages/masking.py")
+    assert any(f"**{facts['teacher_top1']:.1%}**" in c.value for c in masking.caption)
+    # the same file beside other weights is not theirs
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copy(student / "measured.json", d)
+        (Path(d) / "model.safetensors").write_bytes(b"retrained")
+        assert measured_facts(d, student=Path(d) / "model.safetensors",
+                              teacher=BUILTIN_DIR / "model.safetensors") is None
+        assert measured_facts(d, teacher=BUILTIN_DIR / "model.safetensors")["teacher_top1"] == facts["teacher_top1"]

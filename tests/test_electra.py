@@ -246,3 +246,22 @@ def test_generator_distillation_is_t_squared_kl_to_the_teacher_plus_mlm(pair):
         same = generator_distillation_loss(gen, gen, ids, att, special, generator=torch.Generator().manual_seed(1),
                                            **args)
     assert float(same.kl) == pytest.approx(0.0, abs=1e-5)
+
+
+def test_the_joint_steps_teacher_kl_is_the_distillation_stages_kl_on_the_generators_own_input(pair):
+    """`teacher_kl` (pretrain_electra --joint-kl) reads the masked text the generator read in `corrupt`: with the
+    same seed it is the KL of `generator_distillation_loss`, and it is zero against the generator itself."""
+    from explainers.electra import teacher_kl
+
+    gen, _ = pair
+    torch.manual_seed(1)
+    teacher = ElectraForMaskedLM(gen.config).eval()
+    ids, att, special = _batch()
+    args = dict(mask_token_id=3, vocab_size=V, rate=0.5)
+    with torch.no_grad():
+        c = corrupt(gen, ids, att, special, generator=torch.Generator().manual_seed(1), **args)
+        kl = teacher_kl(teacher, c, att, temperature=2.0)
+        d = generator_distillation_loss(gen, teacher, ids, att, special, temperature=2.0,
+                                        generator=torch.Generator().manual_seed(1), **args)
+        assert float(kl) == pytest.approx(float(d.kl), rel=1e-4) and float(kl) > 0
+        assert float(teacher_kl(gen, c, att)) == pytest.approx(0.0, abs=1e-6)

@@ -21,7 +21,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, ElectraForMaskedLM
 from explainers.corpus import load_packed
 from explainers.distillation import NEAR_TIE, heldout_agreement
 from explainers.electra import heldout_scores, roc, word_swap_scores
-from explainers.model import ROOT, load_role
+from explainers.model import MEASURED, ROOT, file_sha256, load_role
 from explainers.speed import encoder_latency
 from training.evaluate_mlm import cloze_scores, read_cloze
 from training.loop import cpu_name
@@ -32,7 +32,7 @@ CORPUS = Path.home() / ".cache/inside-bert/corpus"
 
 def hashes(folder: Path) -> list[str]:
     return [f"- `{p.name}` {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in sorted(folder.iterdir())
-            if p.is_file() and p.name != "README.md"]
+            if p.is_file() and p.name not in ("README.md", MEASURED)]
 
 
 def size_mb(folder: Path) -> float:
@@ -210,6 +210,12 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
         "## This folder's files (sha256)", "", *hashes(folder), "",
     ]
     (folder / "README.md").write_text("\n".join(lines))
+    # the one held-out measurement the README, the distillation chapter and the masking chapter quote
+    measured = {"measured_with": "training/cards.py student", "sequences": sequences, "seed": 1234, "rate": 0.15,
+                "split": "the corpus's held-out split (training/build_corpus.py)",
+                "student_sha256": file_sha256(folder / "model.safetensors"),
+                "teacher_sha256": file_sha256(teacher_dir / "model.safetensors"), **metrics}
+    (folder / MEASURED).write_text(json.dumps(measured, indent=1) + "\n")
     return metrics
 
 

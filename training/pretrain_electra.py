@@ -35,7 +35,7 @@ from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraF
 
 from explainers.corpus import load_packed
 from explainers.electra import (LAMBDA, corrupt, electra_loss, generator_distillation_loss, heldout_scores, roc,
-                                share_embeddings)
+                                share_embeddings, teacher_kl)
 from explainers.model import file_sha256
 from training.loop import Step, checkpoint_facts, cli, load_checkpoint, param_groups, save_model_folder, train_loop
 
@@ -67,6 +67,7 @@ class Config:
     distill_steps: int = 0  # first stage: the generator distilled from the teacher, the discriminator held still
     distill_temperature: float = 1.0  # T of that stage's soft targets
     distill_alpha_mlm: float = 1.0  # weight of the generator's own MLM loss beside the KL in that stage
+    joint_kl: float = 0.0  # in the joint steps, β · T² · KL(teacher ‖ generator) added to the generator's loss
     init: str = ""  # a folder holding an earlier pair (electra-generator, electra-discriminator) to continue from
     seed: int = 0
     eval_every: int = 100
@@ -234,8 +235,13 @@ def train(cfg: Config) -> None:
                     vocab_size=len(tokenizer), rate=cfg.rate, temperature=cfg.temperature, generator=g)
         d_logits = disc(input_ids=c.corrupted_ids, attention_mask=att).logits
         out = electra_loss(c, d_logits, att, cfg.lam)
-        return Step(out.total, {"mlm": out.mlm, "disc": out.disc},
-                    lambda: f" (mlm {out.mlm.item():.3f} disc {out.disc.item():.4f}) "
+        if not cfg.joint_kl:
+            return Step(out.total, {"mlm": out.mlm, "disc": out.disc},
+                        lambda: f" (mlm {out.mlm.item():.3f} disc {out.disc.item():.4f}) "
+                                f"replaced {c.replaced[att.bool()].float().mean():.3f}")
+        kl = teacher_kl(teacher, c, att, cfg.distill_temperature)
+        return Step(out.total + cfg.joint_kl * kl, {"mlm": out.mlm, "disc": out.disc, "kl": kl},
+                    lambda: f" (mlm {out.mlm.item():.3f} disc {out.disc.item():.4f} kl {kl.item():.3f}) "
                             f"replaced {c.replaced[att.bool()].float().mean():.3f}")
 
     train_loop(cfg, {"generator": gen, "discriminator": disc}, groups, train_data, loss,

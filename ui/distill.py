@@ -149,6 +149,17 @@ def heldout(teacher_name: str, student_name: str, device: str) -> dict:
                                   vocab_size=len(teacher.tokenizer))
 
 
+def shipped(teacher_name: str, student_name: str) -> dict | None:
+    """The built-in pair's held-out numbers as measured when the student was made (`training/cards.py`: the
+    corpus's held-out split, the numbers of the model cards and the README), or None for any other pair."""
+    from explainers.model import measured_facts
+
+    if (teacher_name, student_name) != (BUILTIN_NAME, BUILTIN_NAME):
+        return None
+    return measured_facts(STUDENT_DIR, student=STUDENT_DIR / "model.safetensors",
+                          teacher=BUILTIN_DIR / "model.safetensors")
+
+
 def speed(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str):
     """Not cached: a speed meter measures now (15 runs each; 7 for long text, to keep the page quick)."""
     from explainers.speed import encoder_latency

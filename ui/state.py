@@ -215,6 +215,16 @@ def shipped_rate_curve(name: str):
     return RateCurve(**facts["curve"])
 
 
+def shipped_teacher_top1(name: str) -> dict | None:
+    """The built-in teacher's held-out masked top-1 from the one measurement the README, the model cards and the
+    distillation chapter quote (`training/cards.py`, written beside the student), or None for another model."""
+    from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, measured_facts
+
+    if name != BUILTIN_NAME:
+        return None
+    return measured_facts(ROOT / "assets/models/student", teacher=BUILTIN_DIR / "model.safetensors")
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def rate_point(name: str, device: str, rate: float, seed: int = 0):
     """Masked top-1 and loss at one masking rate on the held-out batch (one point of the curve)."""
