@@ -362,6 +362,25 @@ def test_presenter_keys_walk_the_lecture_and_a_steps_address_reopens_it(server, 
     context.close()
 
 
+# elements of the main column that end right of the viewport without a scrolling box around them: cut off on a
+# phone (KaTeX's hidden MathML copy, plotly's clipped SVG and visually hidden inputs are not shown, so not cut)
+CUT_OFF_JS = r"""() => {
+  const W = document.documentElement.clientWidth, out = [];
+  for (const el of document.querySelectorAll('.stMainBlockContainer *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= W + 1 || el.closest('.katex-mathml, svg, .js-plotly-plot')) continue;
+    if (el.tagName === 'INPUT' && ['radio', 'checkbox', 'range'].includes(el.type)) continue;
+    let a = el.parentElement;  // a scrolling box inside the page's column (the column itself scrolls the page)
+    while (a && !a.matches('.stMainBlockContainer') && !(['auto', 'scroll'].includes(getComputedStyle(a).overflowX)
+           && a.getBoundingClientRect().right <= W + 1))
+      a = a.parentElement;
+    if (a && a.matches('.stMainBlockContainer')) a = null;
+    if (!a) out.push(`${el.tagName} ${(el.innerText || '').slice(0, 30)} ends at ${Math.round(r.right)} px`);
+  }
+  return out;
+}"""
+
+
 def test_on_a_phone_choosing_a_chapter_closes_the_sidebar_and_typing_does_not(base_url, browser):
     context = browser.new_context(viewport={"width": 420, "height": 860}, is_mobile=True, has_touch=True)
     context.set_default_timeout(TIMEOUT_MS)
@@ -380,4 +399,28 @@ def test_on_a_phone_choosing_a_chapter_closes_the_sidebar_and_typing_does_not(ba
     wait_idle(page)
     expect(sidebar.get_by_label("Sentence A")).not_to_be_in_viewport()
     expect(page.get_by_role("heading", name="3 · Masking")).to_be_in_viewport()
+    assert page.evaluate(CUT_OFF_JS) == []  # its tables scroll sideways instead of being cut
+    page.goto(f"{base_url}/distillation")
+    wait_idle(page)
+    assert page.evaluate(CUT_OFF_JS) == []
+    context.close()
+
+
+def test_in_presenter_mode_no_step_of_the_masking_chapter_is_cut_off_or_small(base_url, browser):
+    """Every step of the chapter with the widest tables (its "recovered" column, the "Whole words" label), on a
+    1920 × 1080 projector at 150 % zoom: nothing ends right of the screen outside a scrolling box, and no text is
+    under 18 device px."""
+    from ui.chapters import CHAPTERS
+
+    steps = next(c for c in CHAPTERS if c.key == "masking").steps
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1.5)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    for step in range(1, len(steps) + 1):
+        page.goto(f"{base_url}/masking?present=1&step={step}")
+        wait_idle(page)
+        assert_no_exception(page)
+        assert page.evaluate(CUT_OFF_JS) == [], step
+        px, tag, text = page.evaluate(SMALLEST_TEXT_JS)
+        assert px * 1.5 >= 18, f"step {step}: {tag} {text!r} is {px} CSS px"
     context.close()
