@@ -27,7 +27,7 @@ from urllib.parse import quote_plus  # noqa: E402
 import torch  # noqa: E402
 
 from explainers.model import BUILTIN_NAME, ModelLoadError, default_device  # noqa: E402
-from ui import state, warm  # noqa: E402
+from ui import models, state, warm  # noqa: E402
 from ui.html import md_escape  # noqa: E402
 from ui.text import error_text, table  # noqa: E402
 
@@ -52,14 +52,20 @@ def _device() -> str:
 
 
 def _model(device: str) -> str:
+    policy = models.policy()
     name = st.sidebar.text_input(t("sidebar.model"), value=BUILTIN_NAME, key="model", bind="query-params",
-                                 help=t("sidebar.model_help")).strip() or BUILTIN_NAME
+                                 help=t(f"sidebar.model_help_{policy.level}", cap=policy.max_download_mb,
+                                        allow=", ".join(policy.hub_allow) or "*",
+                                        dirs=", ".join(map(str, policy.model_dirs)))).strip() or BUILTIN_NAME
     try:
         state.get_model(name, device)
         st.session_state["_good_model"] = name
     except ModelLoadError as err:
         fallback = st.session_state.get("_good_model", BUILTIN_NAME)
         st.sidebar.error(t("sidebar.still_using", error=md_escape(error_text(err)), name=md_escape(fallback)))
+        if err.reason in models.RETRYABLE:  # the network may be back: a failure is otherwise remembered
+            st.sidebar.button(t("sidebar.retry"), on_click=models.forget_failure, args=(name,),
+                              icon=":material/refresh:")
         name = fallback
     lm = state.get_model(name, device)
     cfg = lm.config

@@ -24,6 +24,7 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlparse
 
 import torch
@@ -31,6 +32,8 @@ from huggingface_hub import constants as hf_constants
 from safetensors import safe_open
 from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
+
+from explainers.policy import TRUSTED, Policy, looks_like_path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_DIR = ROOT / "assets/models/teacher"
@@ -98,40 +101,138 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
-def _read_config(name: str, source: str):
-    """Local folder or Hub cache first; the network only if the Hub is reachable (its client retries for ~20 s)."""
+# ------------------------------------------------------------------------------------- where a model comes from
+# Only what loading needs: the config, the tokenizer's files and the safetensors weights (never pickle files).
+HUB_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json",
+             "model.safetensors.index.json")
+
+
+def _hub_model_info(repo_id: str):
+    """The Hub's metadata of a model repository, with every file's size (the one call that asks the Hub)."""
+    from huggingface_hub import HfApi
+
+    return HfApi().model_info(repo_id, files_metadata=True, timeout=10)
+
+
+def _hub_download(repo_id: str, filename: str, revision: str) -> str:
+    from huggingface_hub import hf_hub_download
+
+    return hf_hub_download(repo_id, filename, revision=revision)
+
+
+def _hub_cached(repo_id: str) -> Path | None:
+    """The newest cached snapshot of a Hub model that has its config and safetensors weights, or None."""
+    from huggingface_hub import snapshot_download
+
     try:
-        return AutoConfig.from_pretrained(source, trust_remote_code=False, local_files_only=True), True
-    except Exception as err:  # OSError (not found), ValueError (unknown model type), JSON errors
-        if Path(source).expanduser().exists() or not hub_reachable():
-            raise _not_loadable(name, err) from err
+        folder = Path(snapshot_download(repo_id, local_files_only=True,
+                                        allow_patterns=[*HUB_FILES, "*.safetensors"]))
+    except Exception:  # not cached (LocalEntryNotFoundError), or a name the Hub client rejects
+        return None
+    return folder if (folder / "config.json").is_file() and any(folder.glob("*.safetensors")) else None
+
+
+def _unavailable(name: str, policy: Policy) -> ModelLoadError:
+    """One answer for every name this server will not load, whatever is (or is not) at that path: a file, a
+    folder without a model, a folder outside the allowed ones, a missing path, an id the Hub does not have."""
+    facts = dict(name=name, allow=", ".join(policy.hub_allow) or "*", dirs=", ".join(map(str, policy.model_dirs)))
+    if policy.level == "builtin":
+        return ModelLoadError("not_available_builtin", **facts)
+    if policy.level == "hub":
+        return ModelLoadError("not_available_hub", **facts)
+    return ModelLoadError("not_available_local", **facts)
+
+
+def locate(name: str, builtin: Path, policy: Policy = TRUSTED,
+           progress: Callable[[int, int], None] | None = None) -> Path:
+    """The folder to load `name` from, as `policy` allows: `builtin` for BUILTIN_NAME, an allowed local folder,
+    or a Hub id's snapshot in the Hub cache (downloaded now, after its size was checked: `progress(done, total)`
+    in bytes after each file). Raises `ModelLoadError`."""
+    name = (name or "").strip()
+    if name in ("", BUILTIN_NAME):
+        return Path(builtin)
+    # a folder: typed as a path, or (only where local folders are allowed) a relative name that exists here
+    if looks_like_path(name) or (policy.allows_local and (not policy.hub_id_allowed(name) or Path(name).exists())):
+        if not policy.allows_local:
+            raise _unavailable(name, policy)
+        try:
+            folder = Path(name).expanduser().resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise _unavailable(name, policy) from None
+        if not policy.folder_allowed(folder) or not (folder / "config.json").is_file():
+            raise _unavailable(name, policy)
+        if not any(folder.glob("*.safetensors")):
+            raise ModelLoadError("no_safetensors", name=name)
+        return folder
+    if not policy.hub_id_allowed(name):
+        raise _unavailable(name, policy)
+    cached = _hub_cached(name)
+    if cached is not None:
+        return cached
+    if not hub_reachable():
+        raise ModelLoadError("offline", name=name)
     try:
-        return AutoConfig.from_pretrained(source, trust_remote_code=False), False
-    except Exception as err:
+        info = _hub_model_info(name)
+    except Exception as err:  # RepositoryNotFoundError, GatedRepoError, HTTP errors, an invalid id
+        if not hub_reachable():
+            raise ModelLoadError("offline", name=name) from err
+        raise _unavailable(name, policy) from err
+    sizes = {s.rfilename: (s.size or 0) for s in (info.siblings or [])}
+    weights = [f for f in sizes if f.endswith(".safetensors") and "/" not in f]
+    if "config.json" not in sizes:
+        raise _unavailable(name, policy)
+    if not weights:
+        raise ModelLoadError("no_safetensors", name=name)
+    wanted = [f for f in sizes if f in HUB_FILES] + weights
+    total = sum(sizes[f] for f in wanted)
+    if total > policy.max_download_mb * 1e6:
+        raise ModelLoadError("too_big", name=name, mb=round(total / 1e6), cap=round(policy.max_download_mb))
+    done, folder = 0, None
+    if progress:
+        progress(0, total)
+    for f in sorted(wanted, key=lambda f: sizes[f]):  # the small files first: a bad repo fails before the weights
+        try:
+            folder = Path(_hub_download(name, f, revision=info.sha)).parent
+        except Exception as err:
+            raise ModelLoadError("download_failed", name=name, detail=str(err).splitlines()[0][:200]) from err
+        done += sizes[f]
+        if progress:
+            progress(done, total)
+    return folder
+
+
+def _read_config(name: str, folder: Path):
+    try:
+        return AutoConfig.from_pretrained(folder, trust_remote_code=False, local_files_only=True)
+    except Exception as err:  # ValueError (unknown model type), JSON errors
         raise _not_loadable(name, err) from err
 
 
-def load_model(name: str, device: str = "cpu") -> LoadedModel:
-    """Load tokenizer + model by Hub id or local folder; raise `ModelLoadError` with a readable reason."""
-    source = resolve(name)
-    config, local = _read_config(name, source)
+def load_model(name: str, device: str = "cpu", policy: Policy = TRUSTED,
+               progress: Callable[[int, int], None] | None = None) -> LoadedModel:
+    """Load tokenizer + model by Hub id or local folder, as `policy` allows; raise `ModelLoadError` with a
+    readable reason."""
+    source = locate(name, BUILTIN_DIR, policy, progress)
+    config = _read_config(name, source)
     _require_supported(name, config)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=True)
         cls = AutoModelForMaskedLM if _is_mlm(config) else AutoModel
         model = cls.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
-                                    trust_remote_code=False, local_files_only=local)
+                                    trust_remote_code=False, local_files_only=True, use_safetensors=True)
     except Exception as err:
         raise _not_loadable(name, err) from err
     model = model.to(device).eval()
     return LoadedModel(name or BUILTIN_NAME, model, tokenizer, device, cls is AutoModelForMaskedLM)
 
 
-def load_role(name: str, builtin: Path, model_class, device: str = "cpu") -> LoadedModel:
+def load_role(name: str, builtin: Path, model_class, device: str = "cpu", policy: Policy = TRUSTED,
+              progress: Callable[[int, int], None] | None = None) -> LoadedModel:
     """Load a checkpoint with a given head class (e.g. `ElectraForPreTraining`): `name` is BUILTIN_NAME (the
-    folder `builtin`), a local folder or a Hub id. Raises `ModelLoadError` with a readable reason."""
-    source = str(builtin) if (name or "").strip() in ("", BUILTIN_NAME) else name.strip()
-    config, local = _read_config(name, source)
+    folder `builtin`), a local folder or a Hub id, as `policy` allows. Raises `ModelLoadError` with a readable
+    reason."""
+    source = locate(name, builtin, policy, progress)
+    config = _read_config(name, source)
     config_class = getattr(model_class, "config_class", None)  # None for the Auto classes
     if config_class is None:
         _require_supported(name, config)
@@ -139,16 +240,18 @@ def load_role(name: str, builtin: Path, model_class, device: str = "cpu") -> Loa
         raise ModelLoadError("wrong_type", name=name, kind=config.model_type, wanted=config_class.model_type,
                              head=model_class.__name__)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=True)
         with _quiet_loading():  # missing weights are handled below, not reported to the server's log
             model, info = model_class.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
-                                                      trust_remote_code=False, local_files_only=local,
-                                                      output_loading_info=True)
+                                                      trust_remote_code=False, local_files_only=True,
+                                                      use_safetensors=True, output_loading_info=True)
     except Exception as err:
         raise _not_loadable(name, err) from err
-    if info["missing_keys"] and local:  # a fine-tuned folder may ship only what training changed
+    # a fine-tuned folder may ship only what training changed (a built-in one, or a folder the policy allows; a
+    # Hub download's training.json is not trusted to name files on this server)
+    if info["missing_keys"] and (source == Path(builtin) or policy.allows_local):
         try:
-            info["missing_keys"] = fill_from_base(model, info["missing_keys"], Path(source))
+            info["missing_keys"] = fill_from_base(model, info["missing_keys"], source)
         except ModelLoadError:
             raise
         except Exception as err:  # a broken training.json or base file
@@ -224,20 +327,11 @@ def _is_mlm(config) -> bool:
 
 
 def _not_loadable(name: str, err: Exception) -> ModelLoadError:
-    """Why `name` did not load, as a typed error; `detail` is the library's own first line."""
+    """Why the folder `locate` found did not load, as a typed error; `detail` is the library's own first line."""
     detail = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
     if "trust_remote_code" in str(err):
         return ModelLoadError("remote_code", name=name)
-    path = Path(name).expanduser()
-    if path.exists():
-        if not path.is_dir():
-            return ModelLoadError("is_a_file", name=name)
-        if not (path / "config.json").exists():
-            return ModelLoadError("no_config", name=name)
-        return ModelLoadError("unreadable_folder", name=name, detail=detail)
-    if not hub_reachable():
-        return ModelLoadError("offline", name=name)
-    return ModelLoadError("not_found", name=name, detail=detail)
+    return ModelLoadError("unreadable_folder", name=name, detail=detail)
 
 
 def default_device() -> str:

@@ -15,6 +15,7 @@ import pytest
 from explainers.attention import STATS
 from explainers.model import EmptyInputError
 from ui import text
+from explainers.policy import LEVELS
 from ui.chapters import CHAPTERS
 from ui.figures import FORMATS
 
@@ -81,6 +82,7 @@ DYNAMIC = {
                 for reason in _constants(call.args[0])} | {f"errors.{EmptyInputError().reason}"},
     "notes.": {f"notes.{reason}" for _, call in _calls(RAISERS, {"Note"}) for reason in _constants(call.args[0])},
     "figures.": {f"figures.{fmt}" for fmt in FORMATS},
+    "sidebar.model_help_": {f"sidebar.model_help_{level}" for level in LEVELS},
 }
 
 

@@ -16,24 +16,31 @@ from transformers import AutoModelForMaskedLM
 from explainers import distillation as dist
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError, load_role
+from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError
+from ui import models
 from ui.pairs import encode_for_pair, same_vocabulary
 from ui.state import heldout_packed, special_mask
-from ui.text import t
 
 STUDENT_DIR = ROOT / "assets/models/student"
 
 
-@st.cache_resource(show_spinner=t("distillation.loading"), max_entries=4)
 def get_pair(teacher_name: str, student_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
-    teacher = load_role(teacher_name, BUILTIN_DIR, AutoModelForMaskedLM, device)
-    student = load_role(student_name, STUDENT_DIR, AutoModelForMaskedLM, device)
-    if not same_vocabulary(teacher, student):
+    """Both models (`ui.models`: shared, under the loading policy), checked to make a pair."""
+    teacher = models.load(teacher_name, device, BUILTIN_DIR, AutoModelForMaskedLM)
+    student = models.load(student_name, device, STUDENT_DIR, AutoModelForMaskedLM)
+    if not _pair_fits(teacher_name, student_name, device, teacher, student):
         raise ModelLoadError("distillation_vocabularies", teacher=teacher.name, student=student.name)
     if teacher.config.hidden_size != student.config.hidden_size:  # DistilBERT's cosine loss compares hidden vectors
         raise ModelLoadError("distillation_widths", teacher=teacher_name, student=student_name,
                              teacher_width=teacher.config.hidden_size, student_width=student.config.hidden_size)
     return teacher, student
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _pair_fits(teacher_name: str, student_name: str, device: str, _teacher: LoadedModel,
+               _student: LoadedModel) -> bool:
+    """Compared once per pair of names (two 30,522-entry vocabularies), not on every call."""
+    return same_vocabulary(_teacher, _student)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -12,22 +12,28 @@ import torch
 from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers import electra
-from explainers.model import ROOT, EncodedInput, LoadedModel, ModelLoadError, load_role
+from explainers.model import ROOT, EncodedInput, LoadedModel, ModelLoadError
+from ui import models
 from ui.pairs import encode_for_pair, same_vocabulary
 from ui.state import heldout_packed, special_mask
-from ui.text import t
 
 GENERATOR_DIR = ROOT / "assets/models/electra-generator"
 DISCRIMINATOR_DIR = ROOT / "assets/models/electra-discriminator"
 
 
-@st.cache_resource(show_spinner=t("electra.loading"), max_entries=4)
 def get_pair(gen_name: str, disc_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
-    gen = load_role(gen_name, GENERATOR_DIR, ElectraForMaskedLM, device)
-    disc = load_role(disc_name, DISCRIMINATOR_DIR, ElectraForPreTraining, device)
-    if not same_vocabulary(gen, disc):
+    """Both models (`ui.models`: shared, under the loading policy), checked to make a pair."""
+    gen = models.load(gen_name, device, GENERATOR_DIR, ElectraForMaskedLM)
+    disc = models.load(disc_name, device, DISCRIMINATOR_DIR, ElectraForPreTraining)
+    if not _pair_fits(gen_name, disc_name, device, gen, disc):
         raise ModelLoadError("electra_vocabularies", generator=gen.name, discriminator=disc.name)
     return gen, disc
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _pair_fits(gen_name: str, disc_name: str, device: str, _gen: LoadedModel, _disc: LoadedModel) -> bool:
+    """Compared once per pair of names (two 30,522-entry vocabularies), not on every call."""
+    return same_vocabulary(_gen, _disc)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

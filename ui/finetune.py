@@ -25,9 +25,11 @@ CLASSIFIER_DIR = ROOT / "assets/models/next-sentence"
 QA_MAX_LENGTH = 384  # what BERT used for SQuAD
 
 
-@st.cache_resource(show_spinner=t("finetuning.loading"), max_entries=4)
 def get_qa(name: str, device: str) -> LoadedModel:
-    return load_role(name, QA_DIR, AutoModelForQuestionAnswering, device)
+    """The question-answering model (`ui.models`: shared, under the loading policy)."""
+    from ui import models
+
+    return models.load(name, device, QA_DIR, AutoModelForQuestionAnswering)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

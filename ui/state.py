@@ -15,7 +15,7 @@ import torch
 
 from explainers import attention as att
 from explainers import embeddings as emb
-from explainers.model import EncodedInput, LoadedModel, encode_text, load_model
+from explainers.model import EncodedInput, LoadedModel, encode_text
 from ui.pairs import encode_or_stop
 from ui.text import t
 
@@ -39,9 +39,11 @@ def context() -> Context:
     return st.session_state.get("_context") or Context("built-in", "cpu", DEFAULT_A, DEFAULT_B)
 
 
-@st.cache_resource(show_spinner=t("sidebar.loading_model"), max_entries=4)
 def get_model(name: str, device: str) -> LoadedModel:
-    return load_model(name, device)
+    """The sidebar's model, as the server's model-loading policy allows (`ui.models`)."""
+    from ui import models
+
+    return models.load(name, device)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
