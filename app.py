@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import boot, chapters, figures, links, present
+from ui import boot, chapters, figures, lang, links, present
 from ui.text import t
 
 boot.page_config()
 ALL_PAGES, PAGE = chapters.pages()
 page = st.navigation(ALL_PAGES, position="hidden")
 with st.sidebar:
+    lang.switch()  # English / 中文, first: every string below is in the language it chooses
     st.title(t("sidebar.app_title"))
     for chapter in chapters.CHAPTERS:
         st.page_link(PAGE[chapter.key], label=chapter.title, icon=chapter.icon)

@@ -330,7 +330,10 @@ def main() -> None:
               "until the new title is on the page and the app's script state is `notRunning`; 2 warm-up presses "
               "(results cached per layer), so these are warm-cache numbers. Other load on the machine (see load "
               "average) inflates all numbers."]
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kept = ""  # the "## …" sections other scripts write (benchmarks/load.py, deploy/local_replicas.py) stay
+    if RESULTS.exists() and "\n## " in (old := RESULTS.read_text(encoding="utf-8")):
+        kept = "\n" + old[old.index("\n## ") + 1:]
+    RESULTS.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 

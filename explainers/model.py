@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
+import threading
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -99,6 +101,13 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return True
     except OSError:
         return False
+
+
+# One model loads at a time in this process: transformers' `from_pretrained` swaps `PreTrainedModel.tie_weights`
+# for a no-op, process-wide, while it loads, so two overlapping loads (two students opening two chapters on a
+# fresh server, or one student and the warm-up thread) could leave the no-op in place: every later load then
+# reports the tied MLM head as missing until the server restarts (found by benchmarks/load.py).
+LOADING = threading.Lock()
 
 
 # ------------------------------------------------------------------------------------- where a model comes from
@@ -218,8 +227,9 @@ def load_model(name: str, device: str = "cpu", policy: Policy = TRUSTED,
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=True)
         cls = AutoModelForMaskedLM if _is_mlm(config) else AutoModel
-        model = cls.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
-                                    trust_remote_code=False, local_files_only=True, use_safetensors=True)
+        with LOADING:
+            model = cls.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
+                                        trust_remote_code=False, local_files_only=True, use_safetensors=True)
     except Exception as err:
         raise _not_loadable(name, err) from err
     model = model.to(device).eval()
@@ -241,7 +251,7 @@ def load_role(name: str, builtin: Path, model_class, device: str = "cpu", policy
                              head=model_class.__name__)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=True)
-        with _quiet_loading():  # missing weights are handled below, not reported to the server's log
+        with LOADING, _quiet_loading():  # missing weights are handled below, not reported to the server's log
             model, info = model_class.from_pretrained(source, dtype=torch.float32, attn_implementation="eager",
                                                       trust_remote_code=False, local_files_only=True,
                                                       use_safetensors=True, output_loading_info=True)
@@ -357,7 +367,7 @@ def clean_text(text: str) -> tuple[str, int]:
 
 class Note:
     """Something the user should know about their input, as facts: `reason` ("removed", "truncated",
-    "literal_special", "unknown_one", "unknown_other") and `fields`, worded by the UI (`ui.text.note_text`:
+    "literal_special", "unknown_one", "unknown_other", "chinese") and `fields`, worded by the UI (`ui.text.note_text`:
     `notes.<reason>` in `assets/text/<lang>/strings.toml`)."""
 
     def __init__(self, reason: str, **fields):
@@ -407,9 +417,18 @@ def token_notes(tokenizer, tokens: list[str], framing: set[int], text: str) -> l
                       if t in special and i not in framing and (t != tokenizer.unk_token or t in text)})
     notes = [Note("literal_special", tokens=", ".join(literal))] if literal else []
     unk = sum(t == tokenizer.unk_token for t in tokens)
-    if unk:
+    chinese = sorted(set(CJK.findall(text)), key=text.index)
+    if chinese:  # an English vocabulary: say which characters it cannot read, and what can
+        lost = [c for c in chinese if tokenizer.tokenize(c) in ([], [tokenizer.unk_token])]
+        notes.append(Note("chinese", chars=len(chinese), unknown=len(lost), unk=tokenizer.unk_token,
+                          which=" ".join(lost[:20]) + (" …" if len(lost) > 20 else "") or "—"))
+    elif unk:
         notes.append(Note("unknown_one" if unk == 1 else "unknown_other", n=unk, unk=tokenizer.unk_token))
     return notes
+
+
+# CJK ideographs (the unified block, extension A, compatibility ideographs, extensions B–F)
+CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
 
 
 def encode_text(tokenizer, text_a: str, text_b: str = "", max_length: int = 512) -> EncodedInput:

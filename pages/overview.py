@@ -5,7 +5,7 @@ require_app()
 import streamlit as st  # noqa: E402
 
 from ui import present, prose  # noqa: E402
-from ui.text import t  # noqa: E402
+from ui.text import t, table  # noqa: E402
 
 T = prose.sections("overview")
 show = present.steps("overview", T["title"], T["intro"])
@@ -19,3 +19,7 @@ if show("welcome"):
                   help=t("present.toggle_help"))
 if show.everything:
     st.markdown(T["model"])
+    with st.expander(t("overview.glossary"), icon=":material/translate:"):
+        rows = table("glossary", "zh")  # one file: the terms the translation uses, as Chinese courses use them
+        st.caption(t("overview.glossary_help"))
+        st.table({column: [r[i] for r in rows[1:]] for i, column in enumerate(rows[0])}, border="horizontal")

@@ -21,6 +21,9 @@ IDLE_JS = """() => {
     return !!app && app.dataset.testScriptState === 'notRunning' && app.dataset.testConnectionState === 'CONNECTED'
         && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
 }"""
+# True once the app has been idle for `quiet` ms in a row (polled: the quiet time passes without a DOM change).
+IDLE_FOR_JS = ("quiet => { const now = performance.now(); if (!(" + IDLE_JS + ")()) { window.__busySince = now; "
+               "return false; } return now - (window.__busySince ?? 0) >= quiet; }")
 
 
 def free_port() -> int:
@@ -67,7 +70,4 @@ def slider(label: str, prefix: bool = False) -> str:
 
 def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 120_000) -> None:
     """Until the app has been idle for `quiet_ms` in a row (a cold page reruns once after its first run)."""
-    page.wait_for_function(
-        "quiet => { const now = performance.now(); if (!(" + IDLE_JS + ")()) { window.__busySince = now; "
-        "return false; } return now - (window.__busySince ?? 0) >= quiet; }",
-        arg=quiet_ms, polling=50, timeout=timeout_ms)
+    page.wait_for_function(IDLE_FOR_JS, arg=quiet_ms, polling=50, timeout=timeout_ms)

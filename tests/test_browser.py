@@ -424,3 +424,34 @@ def test_in_presenter_mode_no_step_of_the_masking_chapter_is_cut_off_or_small(ba
         px, tag, text = page.evaluate(SMALLEST_TEXT_JS)
         assert px * 1.5 >= 18, f"step {step}: {tag} {text!r} is {px} CSS px"
     context.close()
+
+
+def test_the_language_switch_turns_a_chapter_chinese_and_back_and_the_address_keeps_it(base_url, browser):
+    """A browser whose language is Chinese opens the app in 中文; the switch turns it English and back, and the
+    address carries `lang`, so a link opens in the language it was copied in."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{base_url}/masking")
+    wait_idle(page)
+    assert_no_exception(page)
+    expect(page.get_by_role("heading", name="3 · 掩码")).to_be_visible()
+    page.wait_for_url(lambda u: "lang=zh" in u)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("English", exact=True).click()
+    page.wait_for_url(lambda u: "lang=en" in u)
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="3 · Masking")).to_be_visible()
+    sidebar.get_by_text("中文", exact=True).click()
+    page.wait_for_url(lambda u: "lang=zh" in u)
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="3 · 掩码")).to_be_visible()
+    link = page.url
+    context.close()
+    english = browser.new_context(locale="en-US")
+    english.set_default_timeout(TIMEOUT_MS)
+    other = english.new_page()
+    other.goto(link)  # the link, in a browser whose own language is English
+    wait_idle(other)
+    expect(other.get_by_role("heading", name="3 · 掩码")).to_be_visible()
+    english.close()

@@ -61,7 +61,7 @@ def test_every_chart_of_a_chapter_has_a_named_2x_download():
 
 def test_the_sidebar_choice_makes_the_camera_save_svg():
     _, at = _charts({})
-    at.sidebar.get("button_group")[0].set_value("svg").run()
+    next(b for b in at.sidebar.get("button_group") if b.key == figures.FORMAT_KEY).set_value("svg").run()
     assert not at.exception
     assert {json.loads(c.proto.config)["toImageButtonOptions"]["format"] for c in at.get("plotly_chart")} == {"svg"}
 

@@ -84,3 +84,21 @@ def test_unknown_pieces_are_counted_in_the_note(builtin, text, note):
     enc = encode_text(builtin.tokenizer, text)
     assert enc.tokens.count(builtin.tokenizer.unk_token) == int(note[0])
     assert any(note_text(n).startswith(note) for n in enc.notes)
+
+
+def test_two_threads_loading_two_models_at_once_both_get_their_tied_heads():
+    """transformers swaps `tie_weights` for a no-op, process-wide, while it loads: without `LOADING` two
+    overlapping loads broke every later load (benchmarks/load.py found it on a fresh server)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from transformers import AutoModelForMaskedLM
+
+    from explainers.model import ROOT, load_role
+
+    folders = [ROOT / "assets/models/teacher", ROOT / "assets/models/student"] * 2
+    with ThreadPoolExecutor(4) as pool:
+        loaded = list(pool.map(lambda f: load_role("built-in", f, AutoModelForMaskedLM), folders))
+    for lm in loaded:
+        head = lm.model.get_output_embeddings().weight
+        assert head.data_ptr() == lm.model.get_input_embeddings().weight.data_ptr()
+    assert load_role("built-in", folders[1], AutoModelForMaskedLM).config.model_type == "distilbert"

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import lang  # noqa: F401  installs the session's language for ui.text, on a cold deep link too
+
 _FRAME = "_frame_ran"
 
 

@@ -44,10 +44,18 @@ def for_projector(fig: go.Figure) -> go.Figure:
     return fig
 
 
+# Streamlit's own face first, then CJK faces that ship with the systems the app runs on (Debian's
+# fonts-noto-cjk / fonts-wqy-microhei, macOS, Windows): nothing is fetched from a font CDN
+FONTS = ('"Source Sans Pro", "Source Sans 3", "Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC", '
+         '"Microsoft YaHei", sans-serif')
+
+
 def chart(fig: go.Figure, *, file: str, key: str, where=None, **kwargs):
     """`st.plotly_chart` (or `where.plotly_chart`, for a column) with the app's toolbar and presenter type."""
     if present.on():
         fig = for_projector(fig)
+    if not fig.layout.font.family:  # Chinese labels: the system's CJK fonts, no web font to fetch
+        fig.update_layout(font_family=FONTS)
     return (where or st).plotly_chart(fig, key=key, config=config(file), **kwargs)
 
 
