@@ -1,5 +1,6 @@
-"""Screenshots of every chapter and of presenter mode for the README: `python docs/screenshots.py [key …]`
-(needs playwright + chromium)."""
+"""Screenshots of every chapter and of presenter mode for the README: `python docs/screenshots.py [key …]`, and
+for README.zh.md `python docs/screenshots.py --lang zh` (into docs/screenshots/zh/; needs playwright, chromium
+and a CJK font such as Debian's fonts-wqy-microhei)."""
 from __future__ import annotations
 
 import sys
@@ -30,14 +31,18 @@ PAGES = {c.key: (f"/{c.key}{VIEWS.get(c.key, ('', 1500))[0]}", VIEWS.get(c.key, 
 PRESENTER = "/masking?present=1&step=5"
 
 
-def main(only: list[str]) -> None:
-    out = ROOT / "docs/screenshots"
+def _with_lang(path: str, lang: str) -> str:
+    return path if lang == "en" else path + ("&" if "?" in path else "?") + f"lang={lang}"
+
+
+def main(only: list[str], lang: str = "en") -> None:
+    out = ROOT / "docs/screenshots" / ("" if lang == "en" else lang)
     out.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         if not only or "presenter" in only:
             page = browser.new_page(viewport={"width": 1280, "height": 720}, device_scale_factor=1.5)
-            page.goto(url + PRESENTER)
+            page.goto(url + _with_lang(PRESENTER, lang))
             wait_idle(page, quiet_ms=2000)
             page.wait_for_timeout(1500)
             page.screenshot(path=str(out / "presenter.png"))
@@ -47,7 +52,7 @@ def main(only: list[str]) -> None:
             if only and name not in only:
                 continue
             page = browser.new_page(viewport={"width": 1400, "height": height})
-            page.goto(url + path)
+            page.goto(url + _with_lang(path, lang))
             wait_idle(page, quiet_ms=2000)
             page.wait_for_timeout(1500)  # plotly and iframes finish drawing
             page.screenshot(path=str(out / f"{name}.png"))
@@ -57,4 +62,6 @@ def main(only: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])  # chapter keys (or "presenter") to shoot only those
+    args = sys.argv[1:]  # chapter keys (or "presenter") to shoot only those; --lang zh: the Chinese UI
+    language = args[args.index("--lang") + 1] if "--lang" in args else "en"
+    main([a for a in args if a not in ("--lang", language)], language)
