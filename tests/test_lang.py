@@ -51,8 +51,10 @@ def test_every_translated_table_has_the_english_shape_and_machine_keys():
         assert [len(r) for r in zh] == [len(r) for r in en], path.name
     claims_en, claims_zh = text.table("distilbert_claims", "en"), text.table("distilbert_claims", "zh")
     assert [r[2] for r in claims_zh] == [r[2] for r in claims_en]  # the column the code looks up
-    examples_en, examples_zh = text.table("examples", "en"), text.table("examples", "zh")
-    assert [r[1:] for r in examples_zh] == [r[1:] for r in examples_en]  # the sentences the models read
+    for name in ("examples", "finetuning_pairs", "qa_examples"):  # labelled in Chinese, read by the models in English
+        en, zh = text.table(name, "en"), text.table(name, "zh")
+        assert [r[1:] for r in zh[1:]] == [r[1:] for r in en[1:]], name
+        assert all(re.search("[\u4e00-\u9fff]", r[0]) for r in zh[1:]), name
 
 
 def test_the_glossary_has_the_terms_of_chinese_teaching_material():
