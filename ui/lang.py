@@ -33,14 +33,23 @@ def current() -> str:
 
 
 def switch() -> None:
-    """The sidebar's English / 中文 switch (`app.py`). The address always says the language (`?lang=`), also when
-    it came from the browser, so that a copied link opens in the language it was copied in."""
+    """The sidebar's English / 中文 switch (`app.py`). The address says the language (`?lang=`) whenever it is not
+    English for an English browser, also when it came from the browser, so that a copied link opens in the
+    language it was copied in."""
     if st.session_state.get(KEY) not in LANGS:
         st.session_state[KEY] = current()
     st.segmented_control(text.t("sidebar.language"), list(LANGS), format_func=LANGS.get, key=KEY, required=True,
                          label_visibility="collapsed")
-    if st.query_params.get(KEY) != st.session_state[KEY]:
-        st.query_params[KEY] = st.session_state[KEY]
+    chosen = st.session_state[KEY]
+    try:
+        browser = from_locale(st.context.locale)
+    except Exception:
+        browser = text.LANG
+    if chosen != text.LANG or chosen != browser:  # English for an English browser: the address stays clean
+        if st.query_params.get(KEY) != chosen:
+            st.query_params[KEY] = chosen
+    elif KEY in st.query_params:
+        del st.query_params[KEY]
 
 
 text.set_language_source(current)

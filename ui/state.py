@@ -251,3 +251,42 @@ def fill_in(name: str, device: str, text: str, k: int) -> tuple[list[str], list[
     p = predict(lm.model, enc.input_ids.to(device), enc.attention_mask.to(device), positions, k=k,
                 token_type_ids=enc.token_type_ids.to(device))
     return (enc.tokens, [lm.tokenizer.convert_ids_to_tokens(r) for r in p.top_ids.tolist()], p.top_probs.tolist())
+
+
+@dataclass(frozen=True)
+class LensView:
+    """`explainers.lens.logit_lens` at one masked position, in pieces: what the Masking chapter's lens draws."""
+
+    layers: list[int]  # [L+1]: 0 = embeddings
+    top_tokens: list[list[str]]  # [L+1, k]
+    top_probs: list[list[float]]  # [L+1, k]
+    final_token: str  # the last layer's top-1
+    final_ranks: list[int]  # [L+1] its rank at each layer (0 = top-1)
+    final_probs: list[float]  # [L+1] its probability at each layer
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def lens_at(name: str, device: str, text_a: str, text_b: str, rate: float, p_mask: float, p_random: float,
+            seed: int, whole_word: bool, every: bool, position: int, student: bool = False, k: int = 3) -> LensView:
+    """The logit lens at `position` of the sidebar sentence masked as `masked_sentence` masks it, read with the
+    sidebar's model, or (`student`) with the built-in student, which shares the built-in teacher's vocabulary."""
+    from explainers.lens import logit_lens
+    from explainers.masking import content_pieces, mask_tokens, word_ids_from_tokens
+
+    lm, enc = get_model(name, device), encoded(name, device, text_a, text_b)
+    m = mask_tokens(enc.input_ids, special_mask(enc, lm.tokenizer), mask_token_id=lm.tokenizer.mask_token_id,
+                    vocab_size=len(lm.tokenizer), rate=rate, p_mask=p_mask, p_random=p_random,
+                    generator=torch.Generator().manual_seed(seed),
+                    word_ids=word_ids_from_tokens([enc.tokens]) if whole_word else None,
+                    every_occurrence=content_pieces(lm.tokenizer.get_vocab()) if whole_word and every else None)
+    if student:
+        from explainers.model import BUILTIN_NAME
+        from ui.distill import get_pair
+
+        assert name == BUILTIN_NAME, "the built-in student reads the built-in teacher's vocabulary only"
+        lm = get_pair(BUILTIN_NAME, BUILTIN_NAME, device)[1]
+    lens = logit_lens(lm.model, m.input_ids.to(device), enc.attention_mask.to(device), position, k=k,
+                      token_type_ids=enc.token_type_ids.to(device))
+    tokens = lm.tokenizer.convert_ids_to_tokens
+    return LensView(lens.layers, [tokens(row) for row in lens.top_ids.tolist()], lens.top_probs.tolist(),
+                    tokens(lens.final_id), lens.final_ranks.tolist(), lens.final_probs.tolist())
