@@ -48,6 +48,11 @@ def corpus_line() -> str:
             f"(sha256 {m['test']['sha256'][:16]}…)")
 
 
+# how the first built-in pair's 256-d embeddings were fitted (its card, commit 3d58514); a pair continued from it
+# (`pretrain_electra --init`) keeps those embeddings and trains on
+FIRST_FIT = {"embedding_fit_cosine_lstsq": 0.8815, "embedding_fit_cosine": 0.9558, "commit": "3d58514"}
+
+
 def electra_card(models: Path, sequences: int, note: str) -> dict:
     gen_dir, disc_dir = models / "electra-generator", models / "electra-discriminator"
     tok = AutoTokenizer.from_pretrained(gen_dir)
@@ -63,6 +68,7 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
     cloze = cloze_scores(gen, tok, read_cloze())
     facts = json.loads((gen_dir / "training.json").read_text())
     start = facts.get("start", {})
+    fit = facts if facts.get("embedding_fit_cosine") is not None else FIRST_FIT  # a continued pair: the first fit
     cfg = facts["config"]
     distilled = int(cfg.get("distill_steps", 0))
     joint = f"stage 2, steps {distilled + 1:,}–{facts['step']:,}" if distilled else f"{facts['step']:,} steps"
@@ -81,8 +87,9 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
         "layout under `electra.*`. Its embeddings are "
         f"{d.embedding_size}-dimensional (projected up to {d.hidden_size}, as ELECTRA-Small does, so that the two "
         f"folders fit 60 MB). They started from a PCA of the teacher's 384-d embeddings and a least-squares "
-        f"projection (mean cosine {facts.get('embedding_fit_cosine_lstsq')} to the teacher's embedding output); "
-        f"then 300 Adam steps fitted them to that output (mean cosine {facts.get('embedding_fit_cosine')}). "
+        f"projection (mean cosine {fit['embedding_fit_cosine_lstsq']} to the teacher's embedding output); "
+        f"then 300 Adam steps fitted them to that output (mean cosine {fit['embedding_fit_cosine']}"
+        f"{'' if fit is facts else ', when the first pair was built: commit ' + FIRST_FIT['commit']}). "
         "The detection head was new.",
         f"- **generator** (`ElectraForMaskedLM`): {g.num_hidden_layers} layers × {g.hidden_size} "
         f"({g.hidden_size / d.hidden_size:.2f} of the discriminator's width), {g.num_attention_heads} heads, "
@@ -127,12 +134,16 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
           if distilled else []),
         f"- {joint}: "
         f"batches of {cfg['batch_size']} sequences × {cfg['seq_len']} pieces, loss "
-        f"L_MLM + {cfg['lam']} · L_disc (`explainers.electra.electra_loss`), both networks trained",
+        f"L_MLM + {cfg['lam']} · L_disc (`explainers.electra.electra_loss`)"
+        + (f" + {cfg['joint_kl']} · T² · KL(teacher ‖ generator) at the masked positions for the generator "
+           "(`explainers.electra.teacher_kl`, `--joint-kl`: the teacher's distribution kept during the joint "
+           "steps)" if float(cfg.get("joint_kl", 0) or 0) else "") + ", both networks trained",
         f"- AdamW (β = 0.9, 0.999, weight decay {cfg['weight_decay']}), peak learning rate {cfg['lr']} "
         f"(discriminator and shared embeddings) and {cfg['generator_lr']} (generator), {cfg['warmup']} warm-up "
-        "steps then linear decay to 0 at the last step, gradient clipping 1.0, bf16 autocast",
-        f"- {facts['train_seconds'] / 3600:.2f} hours on {cpu_name()}, 1 torch thread of 2 cores (the other core "
-        f"distilled the student at the same time), torch {torch.__version__}",
+        "steps then linear decay to 0 at the last step, gradient clipping 1.0, "
+        + ("bf16 autocast" if str(cfg.get("bf16", "True")) == "True" else "float32"),
+        f"- {facts['train_seconds'] / 3600:.2f} hours on {facts.get('hardware') or cpu_name()}, "
+        f"{cfg.get('threads', 1)} torch thread(s), torch {torch.__version__}",
         *([f"- {note}"] if note else []), "",
         "## This pair's files (sha256)", "", "generator:", *hashes(gen_dir), "", "discriminator:",
         *hashes(disc_dir), "",
