@@ -196,6 +196,18 @@ def _errors(at) -> list[str]:
     return [e.value for e in at.sidebar.error]
 
 
+def _record_names(monkeypatch, module, function: str) -> list[str]:
+    """Replace `module.function` by itself plus a record of the name (its first argument) of every call."""
+    calls, real = [], getattr(module, function)
+
+    def recording(name, *args, **kw):
+        calls.append(name)
+        return real(name, *args, **kw)
+
+    monkeypatch.setattr(module, function, recording)
+    return calls
+
+
 def test_a_server_reachable_by_others_answers_every_path_alike_and_keeps_the_built_in_model(monkeypatch,
                                                                                             tiny_bert_dir):
     from tests.test_pages import _app
@@ -217,14 +229,7 @@ def test_a_failed_name_is_remembered_by_the_session_and_tried_again_on_request(m
     from tests.test_pages import _app
     from ui import models
 
-    asked = []
-    real = models.locate
-
-    def counting(name, *args, **kw):
-        asked.append(name)
-        return real(name, *args, **kw)
-
-    monkeypatch.setattr(models, "locate", counting)
+    asked = _record_names(monkeypatch, models, "locate")
     monkeypatch.setattr(M, "hub_reachable", lambda timeout=3.0: False)
     monkeypatch.setattr(M, "_hub_cached", lambda repo_id: None)
     at = _app("pages/attention.py", model="no-such-user/no-such-model")
@@ -243,14 +248,7 @@ def test_user_models_beyond_the_cap_are_unloaded_least_recently_used_first(monke
 
     cap = models.from_env().user_models
     folders = [shutil.copytree(tiny_bert_dir, tmp_path / f"m{i}") for i in range(cap + 1)]
-    loaded = []
-    real = models._load
-
-    def counting(name, *args, **kw):
-        loaded.append(name)
-        return real(name, *args, **kw)
-
-    monkeypatch.setattr(models, "_load", counting)
+    loaded = _record_names(monkeypatch, models, "_load")
     at = _app("pages/overview.py")
     for folder in folders:  # cap + 1 models, one after the other
         at.sidebar.text_input(key="model").set_value(str(folder)).run()

@@ -25,10 +25,16 @@ def current() -> str:
     (the warm-up thread, scripts)."""
     try:
         chosen = st.session_state.get(KEY) or st.query_params.get(KEY)  # the switch, else the address
-        if chosen in LANGS:
-            return chosen
-        return from_locale(st.context.locale)
+        return chosen if chosen in LANGS else _browser()
     except Exception:  # no script run context: not a reader's session
+        return text.LANG
+
+
+def _browser() -> str:
+    """The language of the reader's browser (English outside a session)."""
+    try:
+        return from_locale(st.context.locale)
+    except Exception:
         return text.LANG
 
 
@@ -41,11 +47,7 @@ def switch() -> None:
     st.segmented_control(text.t("sidebar.language"), list(LANGS), format_func=LANGS.get, key=KEY, required=True,
                          label_visibility="collapsed")
     chosen = st.session_state[KEY]
-    try:
-        browser = from_locale(st.context.locale)
-    except Exception:
-        browser = text.LANG
-    if chosen != text.LANG or chosen != browser:  # English for an English browser: the address stays clean
+    if chosen != text.LANG or chosen != _browser():  # English for an English browser: the address stays clean
         if st.query_params.get(KEY) != chosen:
             st.query_params[KEY] = chosen
     elif KEY in st.query_params:

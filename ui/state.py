@@ -132,12 +132,10 @@ def special_mask(enc: EncodedInput, tokenizer) -> torch.Tensor:
     return torch.tensor([[int(i in special) for i in enc.input_ids[0].tolist()]])
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: float, p_mask: float,
-                    p_random: float, seed: int, whole_word: bool, k: int, every: bool = False) -> MaskedSentence:
-    """`every`: with whole words, a chosen content word is hidden wherever it occurs (as the teacher trained)."""
+def _masked(name: str, device: str, text_a: str, text_b: str, rate: float, p_mask: float, p_random: float,
+            seed: int, whole_word: bool, every: bool):
+    """(model, encoded input, special mask, `MaskingResult`): the sidebar sentence masked as training masks it."""
     from explainers.masking import content_pieces, mask_tokens, word_ids_from_tokens
-    from explainers.mlm import predict
 
     lm, enc = get_model(name, device), encoded(name, device, text_a, text_b)
     special = special_mask(enc, lm.tokenizer)
@@ -145,6 +143,16 @@ def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: floa
                     rate=rate, p_mask=p_mask, p_random=p_random, generator=torch.Generator().manual_seed(seed),
                     word_ids=word_ids_from_tokens([enc.tokens]) if whole_word else None,
                     every_occurrence=content_pieces(lm.tokenizer.get_vocab()) if whole_word and every else None)
+    return lm, enc, special, m
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: float, p_mask: float,
+                    p_random: float, seed: int, whole_word: bool, k: int, every: bool = False) -> MaskedSentence:
+    """`every`: with whole words, a chosen content word is hidden wherever it occurs (as the teacher trained)."""
+    from explainers.mlm import predict
+
+    lm, enc, special, m = _masked(name, device, text_a, text_b, rate, p_mask, p_random, seed, whole_word, every)
     positions = m.selected[0].nonzero()[:, 0].tolist()
     shown = lm.tokenizer.convert_ids_to_tokens(m.input_ids[0].tolist())
     base = MaskedSentence(enc.tokens, shown, m.action[0].tolist(), positions, [], [], [], [],
@@ -271,14 +279,8 @@ def lens_at(name: str, device: str, text_a: str, text_b: str, rate: float, p_mas
     """The logit lens at `position` of the sidebar sentence masked as `masked_sentence` masks it, read with the
     sidebar's model, or (`student`) with the built-in student, which shares the built-in teacher's vocabulary."""
     from explainers.lens import logit_lens
-    from explainers.masking import content_pieces, mask_tokens, word_ids_from_tokens
 
-    lm, enc = get_model(name, device), encoded(name, device, text_a, text_b)
-    m = mask_tokens(enc.input_ids, special_mask(enc, lm.tokenizer), mask_token_id=lm.tokenizer.mask_token_id,
-                    vocab_size=len(lm.tokenizer), rate=rate, p_mask=p_mask, p_random=p_random,
-                    generator=torch.Generator().manual_seed(seed),
-                    word_ids=word_ids_from_tokens([enc.tokens]) if whole_word else None,
-                    every_occurrence=content_pieces(lm.tokenizer.get_vocab()) if whole_word and every else None)
+    lm, enc, _, m = _masked(name, device, text_a, text_b, rate, p_mask, p_random, seed, whole_word, every)
     if student:
         from explainers.model import BUILTIN_NAME
         from ui.distill import get_pair
