@@ -2,19 +2,17 @@ from ui.boot import require_app
 
 require_app()
 
-import html  # noqa: E402
-
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import masking  # noqa: E402
 from explainers.mlm import RateCurve  # noqa: E402
-from explainers.model import BUILTIN_NAME, ModelLoadError  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui.chapters import next_link  # noqa: E402
+from ui.lens import lens_columns  # noqa: E402
 from ui.figures import chart  # noqa: E402
-from ui.html import masked_chips, md_escape  # noqa: E402
-from ui.text import error_text, t, table  # noqa: E402
+from ui.html import masked_chips  # noqa: E402
+from ui.text import t, table  # noqa: E402
 
 T = prose.sections("masking")
 show = present.steps("masking", T["title"], T["intro"])
@@ -103,42 +101,15 @@ def mask_and_guess() -> None:
         logit_lens(ms, settings)
 
 
-def lens_figure(view: state.LensView, title: str) -> go.Figure:
-    """One bar per layer: P(final answer) there, with that layer's top guesses written on the bar."""
-    guesses = [" · ".join(f"{html.escape(tok)} {p:.0%}" for tok, p in zip(ts, ps))
-               for ts, ps in zip(view.top_tokens, view.top_probs)]
-    fig = go.Figure(go.Bar(x=view.final_probs, y=view.layers, orientation="h", text=guesses,
-                           textposition="outside", cliponaxis=False, customdata=[r + 1 for r in view.final_ranks],
-                           marker_color=["#2f9e44" if r == 0 else "#748ffc" for r in view.final_ranks],
-                           hovertemplate=t("masking.lens_hover") + "<extra></extra>"))
-    fig.update_layout(height=80 + 34 * len(view.layers), margin=dict(l=10, r=10, t=40, b=10),
-                      title=html.escape(title), xaxis=dict(range=[0, 1.6], tickformat=".0%", tickvals=[0, .5, 1],
-                                                           title=t("masking.lens_axis_p",
-                                                                   answer=html.escape(view.final_token))),
-                      yaxis=dict(title=t("masking.lens_axis_layer"), dtick=1))
-    return fig
-
-
 def logit_lens(ms: state.MaskedSentence, settings: tuple) -> None:
     """The logit lens at one masked position: the sidebar's model, and beside the built-in teacher its student."""
     st.caption(t("masking.lens_explain"))
     pos = st.selectbox(t("masking.lens_position"), ms.positions, key="lens_pos", bind="query-params",
                        format_func=lambda i: f"{i} · {ms.tokens[i]} → {ms.shown[i]}")
     pos = pos if pos in ms.positions else ms.positions[0]  # a shared link made for another masking
-    readers = [(False, t("masking.lens_model", name=ctx.model_name))]
-    if ctx.model_name == BUILTIN_NAME:
-        readers = [(False, t("masking.lens_teacher")), (True, t("masking.lens_student"))]
-    for col, (student, title) in zip(st.columns(2), readers):
-        try:
-            view = state.lens_at(*args, *settings, int(pos), student)
-        except ModelLoadError as err:  # the student could not be loaded here: the teacher's column still stands
-            col.info(error_text(err), icon=":material/block:")
-            continue
-        who = "student" if student else "model"
-        chart(lens_figure(view, title), key=f"lens_{who}", file=f"masking-logit-lens-{who}", where=col)
-        first = next(i for i in range(len(view.layers)) if all(r == 0 for r in view.final_ranks[i:]))
-        col.caption(t("masking.lens_caption", answer=md_escape(view.final_token), first=first,
-                      layers=view.layers[-1], p=view.final_probs[-1]))
+    lens_columns(ctx.model_name, lambda student: state.lens_at(*args, *settings, int(pos), student), "lens",
+                 "masking-logit-lens")
+    st.page_link("pages/family.py", label=t("masking.lens_family_link"), icon=":material/family_history:")
 
 
 @st.fragment

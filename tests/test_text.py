@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from explainers.attention import STATS
+from explainers.family import UNILM_KINDS
 from explainers.model import EmptyInputError
 from ui import text
 from explainers.policy import LEVELS
@@ -83,6 +84,9 @@ DYNAMIC = {
     "notes.": {f"notes.{reason}" for _, call in _calls(RAISERS, {"Note"}) for reason in _constants(call.args[0])},
     "figures.": {f"figures.{fmt}" for fmt in FORMATS},
     "sidebar.model_help_": {f"sidebar.model_help_{level}" for level in LEVELS},
+    "family.kind_": {f"family.kind_{k}" for k in ("phrase", "entity")},
+    "family.level_": {f"family.level_{k}" for k in ("basic", "phrase", "entity")},
+    "family.mask_": {f"family.mask_{k}" for k in UNILM_KINDS},
 }
 
 

@@ -42,6 +42,7 @@ CHAPTERS = (
     Chapter("electra", ":material/policy:", ("game", "roc", "paper")),
     Chapter("distillation", ":material/school:", ("architecture", "soft", "hidden", "speed")),
     Chapter("finetuning", ":material/tune:", ("cls", "pair", "measured", "probe", "qa", "vectors")),
+    Chapter("family", ":material/family_history:", ("map", "roberta", "spanbert", "ernie", "unilm", "mass", "lens")),
 )
 # the front page's hidden twin at /overview, so a link to it never meets "Page not found"; the front page's own
 # internal url path is FRONT (Streamlit serves the default page at / whatever its url_path)

@@ -47,12 +47,13 @@ def token_labels(tokens: list[str]) -> list[str]:
     return [f"{i} · {html.escape(t)}" for i, t in enumerate(tokens)]
 
 
-ACTION_STYLE = {  # explainers.masking.Action → (background, legend label)
-    0: ("#f1f3f5", t("chips.not_chosen")),
-    1: ("#ffa8a8", t("chips.chosen_mask")),
-    2: ("#ffd43b", t("chips.chosen_random")),
-    3: ("#8ce99a", t("chips.chosen_unchanged")),
-}
+ACTION_STYLE = {0: "#f1f3f5", 1: "#ffa8a8", 2: "#ffd43b", 3: "#8ce99a"}  # explainers.masking.Action → background
+
+
+def action_label(action: int) -> str:
+    """The legend's words for an `Action`, in the reader's language (worded when drawn, not at import)."""
+    words = (t("chips.not_chosen"), t("chips.chosen_mask"), t("chips.chosen_random"), t("chips.chosen_unchanged"))
+    return words[action]
 
 
 def masked_chips(tokens: list[str], shown: list[str], action: list[int], special: set[str],
@@ -60,7 +61,7 @@ def masked_chips(tokens: list[str], shown: list[str], action: list[int], special
     """Each piece as the model reads it, coloured by what masking did; the original underneath when changed."""
     chips = []
     for tok, seen, act in zip(tokens, shown, action):
-        colour, _ = ACTION_STYLE[act]
+        colour = ACTION_STYLE[act]
         if tok in special:
             colour = "#dee2e6"
         under = t("chips.was", piece=piece(tok)) if seen != tok else (t("chips.predict_it") if act == 3 else "&nbsp;")
@@ -69,8 +70,8 @@ def masked_chips(tokens: list[str], shown: list[str], action: list[int], special
             f'text-align:center;font-family:ui-monospace,monospace;line-height:1.25">'
             f'<div style="font-size:1.05em;font-weight:600">{piece(seen)}</div>'
             f'<div style="font-size:.72em;color:#343a40">{under}</div></div>')
-    legend = " ".join(f'<span style="background:{c};{CHIP}">{html.escape(label)}'
-                      f'</span>' for a, (c, label) in ACTION_STYLE.items() if a in legend_actions)
+    legend = " ".join(f'<span style="background:{c};{CHIP}">{html.escape(action_label(a))}'
+                      f'</span>' for a, c in ACTION_STYLE.items() if a in legend_actions)
     return f'<div>{"".join(chips)}</div><div style="font-size:.8em;margin-top:6px">{legend}</div>'
 
 
@@ -169,3 +170,29 @@ def start_end_chips(tokens: list[str], p_start: list[float], p_end: list[float],
                       "</div></div>")
     return (f'<div style="line-height:1.1">{"".join(chips)}</div><div style="font-size:.85em;margin-top:4px">'
             f"{_legend([(start_label, colours[0]), (end_label, colours[1])])}</div>")
+
+
+UNIT_COLOURS = {"phrase": "#d0bfff", "entity": "#99e9f2", None: "#f1f3f5"}  # ERNIE's units (ui.family)
+
+
+def unit_chips(tokens: list[str], units: list, special: set[str]) -> str:
+    """The pieces grouped into ERNIE's units (`explainers.family.Unit`): a phrase or an entity is one box around
+    its pieces; every other piece stands alone."""
+    kind_at = {i: u.kind for u in units for i in range(u.start, u.end)}
+    starts = {u.start: u for u in units}
+    boxes, i = [], 0
+    while i < len(tokens):
+        unit = starts.get(i)
+        span = range(unit.start, unit.end) if unit else range(i, i + 1)
+        colour = "#dee2e6" if tokens[i] in special else UNIT_COLOURS[kind_at.get(i)]
+        inner = "".join(f'<span style="margin:0 3px">{piece(tokens[j])}</span>' for j in span)
+        name = html.escape(t(f"family.kind_{unit.kind}")) if unit else "&nbsp;"
+        label = f'<div style="font-size:.7em;color:#343a40">{name}</div>'
+        boxes.append(f'<div style="display:inline-block;margin:3px;padding:4px 6px;border-radius:8px;'
+                     f'background:{colour};text-align:center;font-family:ui-monospace,monospace;line-height:1.25;'
+                     f'{"border:2px solid #495057" if unit else ""}"><div style="font-weight:600">{inner}</div>'
+                     f'{label}</div>')
+        i = span.stop
+    legend = " ".join(f'<span style="background:{UNIT_COLOURS[k]};{CHIP}">'
+                      f'{html.escape(t(f"family.kind_{k}"))}</span>' for k in ("phrase", "entity"))
+    return f'<div>{"".join(boxes)}</div><div style="font-size:.8em;margin-top:6px">{legend}</div>'

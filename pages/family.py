@@ -1,0 +1,315 @@
+from ui.boot import require_app
+
+require_app()
+
+import html  # noqa: E402
+
+import plotly.graph_objects as go  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from explainers import family  # noqa: E402
+from ui import present, prose, state  # noqa: E402
+from ui import family as fam  # noqa: E402
+from ui.chapters import next_link  # noqa: E402
+from ui.figures import chart  # noqa: E402
+from ui.html import masked_chips, md_escape, token_labels, unit_chips  # noqa: E402
+from ui.lens import lens_columns  # noqa: E402
+from ui.text import t, table  # noqa: E402
+
+T = prose.sections("family")
+show = present.steps("family", T["title"], T["intro"])
+ctx = state.context()
+args = (ctx.model_name, ctx.device, ctx.text_a, ctx.text_b)
+
+
+def paper_table(name: str) -> None:
+    rows = table(name)
+    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
+
+
+def family_map() -> None:
+    st.markdown(T["map"])
+    paper_table("family_map")
+    st.caption(t("family.map_source"))
+    c1, c2, c3 = st.columns(3)
+    c1.page_link("pages/electra.py", label=t("chapters.electra"), icon=":material/policy:")
+    c2.page_link("pages/distillation.py", label=t("chapters.distillation"), icon=":material/school:")
+    c3.page_link("pages/masking.py", label=t("chapters.masking"), icon=":material/theater_comedy:")
+
+
+# ------------------------------------------------------------------------------------------------ RoBERTa
+def coverage_figure(static: fam.Epochs, dynamic: fam.Epochs) -> go.Figure:
+    x = list(range(1, len(static.coverage) + 1))
+    fig = go.Figure()
+    for run, name, colour in ((static, t("family.static"), "#868e96"), (dynamic, t("family.dynamic"), "#1c7ed6")):
+        fig.add_trace(go.Scatter(x=x, y=run.coverage, name=name, mode="lines+markers", line=dict(color=colour,
+                                 shape="hv"), hovertemplate=t("family.hover_coverage") + "<extra></extra>"))
+        fig.add_trace(go.Scatter(x=x, y=run.expected, name=t("family.expected", name=name), mode="lines",
+                                 line=dict(color=colour, dash="dot"), hoverinfo="skip"))
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=t("family.axis_epoch"),
+                      yaxis=dict(title=t("family.axis_coverage"), tickformat=".0%", range=[0, 1.05]),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+@st.fragment
+def roberta() -> None:
+    st.markdown(T["roberta"])
+    c1, c2, c3 = st.columns([3, 2, 1.4])
+    n = c1.slider(t("family.epochs"), 1, 40, 10, key="fam_epochs", bind="query-params")
+    copies = c2.segmented_control(t("family.copies"), [1, 10], default=1, key="fam_copies", bind="query-params",
+                                  help=t("family.copies_help")) or 1
+    seed = c3.number_input(t("common.seed"), 0, 9999, key="fam_seed", bind="query-params")
+    static = fam.epochs(*args, n, False, int(copies), int(seed))
+    dynamic = fam.epochs(*args, n, True, 1, int(seed))
+    special = set(state.get_model(ctx.model_name, ctx.device).tokenizer.all_special_tokens)
+    shown = min(n, 3)
+    for col, run, title in zip(st.columns(2), (static, dynamic), (t("family.static_title", copies=copies),
+                                                                   t("family.dynamic_title"))):
+        col.markdown(f"**{title}**")
+        for e in range(shown):
+            col.caption(t("family.epoch", e=e + 1))
+            col.html(masked_chips(run.tokens, run.shown[e], run.action[e], special, legend_actions=()))
+        col.caption(t("family.epochs_summary", n=n, distinct=run.distinct, covered=run.coverage[-1],
+                      more=n - shown))
+    chart(coverage_figure(static, dynamic), key="fam_coverage", file="family-roberta-dynamic-masking")
+    st.caption(t("family.coverage_caption"))
+    st.markdown(T["roberta-paper"])
+    for name in ("roberta_masking", "roberta_nsp", "roberta_batch"):
+        paper_table(name)
+    st.caption(t("family.roberta_source"))
+
+
+# ------------------------------------------------------------------------------------------------ SpanBERT
+def span_length_figure() -> go.Figure:
+    probs = family.span_length_probs().tolist()
+    fig = go.Figure(go.Bar(x=list(range(1, 11)), y=probs, marker_color="#f08c00",
+                           text=[f"{p:.0%}" for p in probs], textposition="outside",
+                           hovertemplate=t("family.hover_span_length") + "<extra></extra>"))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(title=t("family.axis_span"),
+                      dtick=1), yaxis=dict(title=t("family.axis_share"), tickformat=".0%", range=[0, 0.27]))
+    return fig
+
+
+def selection_table(tokens: list[str], sel: fam.Selection) -> None:
+    st.dataframe({t("common.position"): sel.positions, t("common.original"): [tokens[i] for i in sel.positions],
+                  t("family.top_guess"): sel.guesses, t("family.p_original"): sel.p_original},
+                 hide_index=True, column_config={t("family.p_original"): st.column_config.ProgressColumn(
+                     min_value=0.0, max_value=1.0, format="%.2f")})
+
+
+@st.fragment
+def spanbert(special: set[str]) -> None:
+    st.markdown(T["spanbert"])
+    left, right = st.columns([2, 3])
+    chart(span_length_figure(), key="fam_span_lengths", file="family-spanbert-span-lengths", where=left)
+    left.caption(t("family.span_lengths_caption"))
+    with right:
+        seed = st.number_input(t("family.draw"), 0, 9999, key="fam_span_seed", bind="query-params")
+        s = fam.spans(*args, int(seed))
+        if not s.spans.positions:
+            st.info(t("common.no_maskable"), icon=":material/info:")
+            return
+        st.caption(t("family.span_draw", n=len(s.spans.positions), lengths=", ".join(map(str, s.lengths))))
+    for col, sel, title in zip(st.columns(2), (s.spans, s.scattered), (t("family.spans"), t("family.scattered"))):
+        with col:
+            st.markdown(f"**{title}**")
+            st.html(masked_chips(s.tokens, sel.shown, sel.action, special, legend_actions=()))
+            st.caption(t("family.recovered", hits=sel.hits, n=len(sel.positions)))
+            selection_table(s.tokens, sel)
+    m = s.many
+    c1, c2 = st.columns(2)
+    c1.metric(t("family.many_top1_spans"), f"{m.span_top1:.0%}", f"{m.span_top1 - m.scattered_top1:+.0%}",
+              help=t("family.many_help", draws=m.draws, pieces=m.pieces))
+    c2.metric(t("family.many_top1_scattered"), f"{m.scattered_top1:.0%}",
+              help=t("family.many_help", draws=m.draws, pieces=m.pieces))
+    st.caption(t("family.many_caption", draws=m.draws, pieces=m.pieces, span_p=m.span_p, scattered_p=m.scattered_p))
+    st.markdown(T["spanbert-sbo"])
+
+
+# ------------------------------------------------------------------------------------------------ ERNIE
+def _use_example() -> None:
+    st.session_state["a"] = t("family.ernie_example")
+    st.session_state["b"] = ""
+
+
+@st.fragment
+def ernie(special: set[str]) -> None:
+    st.markdown(T["ernie"])
+    seed = st.number_input(t("family.draw"), 0, 9999, key="fam_ernie_seed", bind="query-params")
+    text = ctx.text_a
+    u = fam.units(ctx.model_name, ctx.device, text, int(seed))
+    if not u.units:
+        st.info(t("family.no_units"), icon=":material/info:")
+        st.button(t("family.use_example"), on_click=_use_example, icon=":material/edit_note:")
+        text = t("family.ernie_example")
+        u = fam.units(ctx.model_name, ctx.device, text, int(seed))
+        st.caption(t("family.example_shown", text=md_escape(text)))
+    st.html(unit_chips(u.tokens, u.units, special))
+    for level in ("basic", "phrase", "entity"):
+        shown, action = u.levels[level]
+        st.caption(t(f"family.level_{level}"))
+        st.html(masked_chips(u.tokens, shown, action, special, legend_actions=()))
+    st.markdown(T["ernie-probe"])
+    pick = st.selectbox(t("family.unit"), range(len(u.units)), key="fam_unit",
+                        format_func=lambda i: f"{u.units[i].text} · {t(f'family.kind_{u.units[i].kind}')}")
+    pick = pick if pick is not None and pick < len(u.units) else 0
+    p = fam.probe(ctx.model_name, ctx.device, text, u.units[pick])
+    alone, whole = t("family.p_alone"), t("family.p_whole")
+    bar = dict(min_value=0.0, max_value=1.0, format="%.2f")
+    st.dataframe({t("family.piece"): p.pieces, alone: p.alone_p, t("family.guess_alone"): p.alone_top,
+                  whole: p.whole_p, t("family.guess_whole"): p.whole_top}, hide_index=True,
+                 column_config={alone: st.column_config.ProgressColumn(**bar),
+                                whole: st.column_config.ProgressColumn(**bar)})
+    probes = [fam.probe(ctx.model_name, ctx.device, text, unit) for unit in u.units]
+    a = [x for pr in probes for x in pr.alone_p]
+    w = [x for pr in probes for x in pr.whole_p]
+    st.caption(t("family.ernie_summary", units=len(u.units), pieces=len(a), alone=sum(a) / len(a),
+                 whole=sum(w) / len(w)))
+
+
+# ------------------------------------------------------------------------------------------------ UniLM
+def matrix_figure(z, tokens: list[str], title: str, mask: bool) -> go.Figure:
+    names = token_labels(tokens)
+    scale = [[0, "#f1f3f5"], [1, "#2f9e44"]] if mask else "Blues"
+    fig = go.Figure(go.Heatmap(z=z, x=names, y=names, colorscale=scale, showscale=False, zmin=0,
+                               zmax=1 if mask else None, xgap=1 if mask else 0, ygap=1 if mask else 0,
+                               hovertemplate=t("family.hover_mask" if mask else "family.hover_attention")
+                               + "<extra></extra>"))
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), title=html.escape(title),
+                      xaxis=dict(title=t("family.axis_key"), showticklabels=False),  # the rows name the pieces
+                      yaxis=dict(title=t("family.axis_query"), autorange="reversed", showticklabels=len(tokens) <= 32))
+    return fig
+
+
+def guesses_figure(g: fam.UnderMask, original: str, title: str) -> go.Figure:
+    fig = go.Figure(go.Bar(x=g.probs[::-1], y=[f"{html.escape(x)} " for x in g.guesses[::-1]], orientation="h",
+                           marker_color=["#2f9e44" if x == original else "#748ffc" for x in g.guesses[::-1]],
+                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=40, b=10), title=html.escape(title),
+                      xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis=dict(type="category"))
+    return fig
+
+
+@st.fragment
+def unilm(lm, enc) -> None:
+    st.markdown(T["unilm"])
+    if lm.config.model_type not in ("bert", "electra"):
+        st.info(t("family.unilm_needs_bert", kind=lm.config.model_type), icon=":material/block:")
+        return
+    n = len(enc.tokens)
+    if n > fam.UNILM_MAX_PIECES:
+        st.info(t("family.unilm_too_long", n=n, limit=fam.UNILM_MAX_PIECES), icon=":material/info:")
+        return
+    if n < 4:
+        st.info(t("common.no_maskable"), icon=":material/info:")
+        return
+    first_sep = enc.tokens.index(lm.tokenizer.sep_token) if lm.tokenizer.sep_token in enc.tokens else n - 1
+    default_source = first_sep + 1 if first_sep + 1 < n - 1 else n // 2
+    c1, c2, c3 = st.columns([3, 3, 2])
+    source = c1.slider(t("family.source"), 1, n - 1, default_source, key="fam_source",
+                       help=t("family.source_help"))
+    targets = [i for i in range(1, n - 1) if enc.tokens[i] != lm.tokenizer.sep_token]
+    default = next((i for i in targets if i >= source), targets[-1])
+    default = targets[(targets.index(default) + len(targets) - 1) // 2] if default < targets[-1] else default
+    pos = c2.selectbox(t("family.predict_at"), targets, index=targets.index(default), key="fam_unilm_pos",
+                       format_func=lambda i: f"{i} · {enc.tokens[i]}")
+    pos = pos if pos in targets else default
+    layer = c3.slider(t("family.layer"), 1, lm.config.num_hidden_layers, lm.config.num_hidden_layers,
+                      key="fam_unilm_layer")
+    runs = {kind: fam.under_mask(*args, kind, int(source), int(pos), int(layer) - 1) for kind in family.UNILM_KINDS}
+    shown = list(enc.tokens)
+    shown[pos] = lm.tokenizer.mask_token
+    for col, kind in zip(st.columns(3), family.UNILM_KINDS):
+        r = runs[kind]
+        chart(matrix_figure([[int(x) for x in row] for row in r.allowed], shown, t(f"family.mask_{kind}"), True),
+              key=f"fam_mask_{kind}", file=f"family-unilm-mask-{kind}", where=col)
+        chart(matrix_figure(r.attention, shown, t("family.attention_under", layer=layer), False),
+              key=f"fam_att_{kind}", file=f"family-unilm-attention-{kind}", where=col)
+        chart(guesses_figure(r, enc.tokens[pos], t("family.guesses_at", piece=enc.tokens[pos])),
+              key=f"fam_guess_{kind}", file=f"family-unilm-guesses-{kind}", where=col)
+        col.caption(t("family.p_of_original", piece=md_escape(enc.tokens[pos]), p=r.p_original, rank=r.rank + 1))
+    st.caption(t("family.unilm_caption"))
+
+
+# ------------------------------------------------------------------------------------------------ MASS
+def fragment_figure(f: fam.Fragment) -> go.Figure:
+    x = [f"{i + 1} {html.escape(p)}" for i, p in enumerate(f.targets)]
+    fig = go.Figure([go.Bar(x=x, y=f.all_masked, name=t("family.all_masked"), marker_color="#adb5bd"),
+                     go.Bar(x=x, y=f.earlier_shown, name=t("family.earlier_shown"), marker_color="#1c7ed6")])
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), barmode="group",
+                      yaxis=dict(title=t("family.p_original"), tickformat=".0%", range=[0, 1]),
+                      xaxis=dict(type="category", title=t("family.axis_fragment")),
+                      legend=dict(orientation="h", y=-0.35))
+    return fig
+
+
+@st.fragment
+def mass(lm, enc, special: set[str]) -> None:
+    st.markdown(T["mass"])
+    sentence = [i for i, tok in enumerate(enc.tokens) if tok not in special and enc.token_type_ids[0, i] == 0]
+    if len(sentence) < 2:
+        st.info(t("family.mass_too_short"), icon=":material/info:")
+        return
+    first, m = sentence[0], len(sentence)
+    c1, c2 = st.columns(2)
+    k = c1.slider(t("family.fragment_length"), 1, m, max(1, m // 2), key="fam_mass_k", help=t("family.k_help"))
+    start = c2.slider(t("family.fragment_start"), first, first + m - k, first + (m - k) // 2, key="fam_mass_start")
+    start = min(max(start, first), first + m - k)
+    f = fam.fragment(*args, int(start), int(start) + int(k))
+    action = [1 if start <= i < start + k else 0 for i in range(len(f.tokens))]
+    st.caption(t("family.encoder_reads"))
+    st.html(masked_chips(f.tokens, f.encoder, action, special, legend_actions=()))
+    st.dataframe({t("family.decoder_reads"): f.decoder, t("family.decoder_predicts"): f.targets,
+                  t("family.all_masked"): f.all_masked, t("family.earlier_shown"): f.earlier_shown},
+                 hide_index=True, column_config={c: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                                    format="%.2f")
+                                                 for c in (t("family.all_masked"), t("family.earlier_shown"))})
+    c1, c2 = st.columns([3, 2])
+    chart(fragment_figure(f), key="fam_fragment", file="family-mass-fragment", where=c1)
+    causal = family.unilm_mask("left-to-right", k).int().tolist()
+    chart(matrix_figure(causal, f.decoder, t("family.decoder_self"), True), key="fam_mass_self",
+          file="family-mass-decoder-mask", where=c2)
+    st.caption(t("family.mass_caption", k=k, m=m, all=sum(f.all_masked) / k, earlier=sum(f.earlier_shown) / k))
+
+
+# ------------------------------------------------------------------------------------------------ the lens
+@st.fragment
+def lens(lm, enc, special: set[str]) -> None:
+    st.markdown(T["lens"])
+    maskable = [i for i, tok in enumerate(enc.tokens) if tok not in special]
+    if not maskable:
+        st.info(t("common.no_maskable"), icon=":material/info:")
+        return
+    pos = st.selectbox(t("family.hide"), maskable, index=len(maskable) // 2, key="fam_lens_pos",
+                       format_func=lambda i: f"{i} · {enc.tokens[i]}")
+    pos = pos if pos in maskable else maskable[len(maskable) // 2]
+    lens_columns(ctx.model_name, lambda student: fam.lens_hiding(*args, int(pos), student), "fam_lens",
+                 "family-logit-lens")
+    st.page_link("pages/masking.py", label=t("family.lens_link"), icon=":material/layers:")
+
+
+if show("map"):
+    family_map()
+if show.everything or show.now != "map":
+    lm, enc = state.prepare()
+    if not lm.has_mlm_head:
+        st.warning(t("family.no_head"), icon=":material/block:")
+        st.stop()
+    special = set(lm.tokenizer.all_special_tokens)
+    if show("roberta"):
+        roberta()
+    if show("spanbert"):
+        spanbert(special)
+    if show("ernie"):
+        ernie(special)
+    if show("unilm"):
+        unilm(lm, enc)
+    if show("mass"):
+        mass(lm, enc, special)
+    if show("lens"):
+        lens(lm, enc, special)
+if show.everything:
+    with st.expander(t("common.math", file="explainers/family.py")):
+        st.markdown(prose.module_essay(family))
+next_link("family")

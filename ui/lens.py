@@ -1,0 +1,51 @@
+"""The logit lens drawn (`explainers.lens`): the masking chapter's and the family chapter's figure."""
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+
+from ui.state import LensView
+from ui.text import t
+
+
+def lens_figure(view: LensView, title: str) -> go.Figure:
+    """One bar per layer: P(final answer) there, with that layer's top guesses written on the bar."""
+    guesses = [" · ".join(f"{html.escape(tok)} {p:.0%}" for tok, p in zip(ts, ps))
+               for ts, ps in zip(view.top_tokens, view.top_probs)]
+    fig = go.Figure(go.Bar(x=view.final_probs, y=view.layers, orientation="h", text=guesses,
+                           textposition="outside", cliponaxis=False, customdata=[r + 1 for r in view.final_ranks],
+                           marker_color=["#2f9e44" if r == 0 else "#748ffc" for r in view.final_ranks],
+                           hovertemplate=t("masking.lens_hover") + "<extra></extra>"))
+    fig.update_layout(height=80 + 34 * len(view.layers), margin=dict(l=10, r=10, t=40, b=10),
+                      title=html.escape(title), xaxis=dict(range=[0, 1.6], tickformat=".0%", tickvals=[0, .5, 1],
+                                                           title=t("masking.lens_axis_p",
+                                                                   answer=html.escape(view.final_token))),
+                      yaxis=dict(title=t("masking.lens_axis_layer"), dtick=1))
+    return fig
+
+
+def lens_columns(model_name: str, view_of, key: str, file: str) -> None:
+    """The lens of the sidebar's model, and beside the built-in teacher its student: `view_of(student)` gives a
+    `LensView`; a student that cannot be loaded leaves the teacher's column standing."""
+    import streamlit as st
+
+    from explainers.model import BUILTIN_NAME, ModelLoadError
+    from ui.figures import chart
+    from ui.html import md_escape
+    from ui.text import error_text
+
+    readers = [(False, t("masking.lens_model", name=model_name))]
+    if model_name == BUILTIN_NAME:
+        readers = [(False, t("masking.lens_teacher")), (True, t("masking.lens_student"))]
+    for col, (student, title) in zip(st.columns(2), readers):
+        try:
+            view = view_of(student)
+        except ModelLoadError as err:
+            col.info(error_text(err), icon=":material/block:")
+            continue
+        who = "student" if student else "model"
+        chart(lens_figure(view, title), key=f"{key}_{who}", file=f"{file}-{who}", where=col)
+        first = next(i for i in range(len(view.layers)) if all(r == 0 for r in view.final_ranks[i:]))
+        col.caption(t("masking.lens_caption", answer=md_escape(view.final_token), first=first,
+                      layers=view.layers[-1], p=view.final_probs[-1]))
