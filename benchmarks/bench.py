@@ -50,6 +50,8 @@ RERENDER_CASES = [
                  lambda i: f"Masked at {16 if i % 2 == 0 else 15} %:"),
     RerenderCase("slider → re-render: distillation, Rate", PATH["distillation"],
                  slider("Rate: share of pieces masked (%)"), lambda i: f"Masked at {16 if i % 2 == 0 else 15} %:"),
+    RerenderCase("slider → re-render: family, Epochs", PATH["family"], slider("Epochs"),
+                 lambda i: "{0} epochs, {0} different masks".format(11 if i % 2 == 0 else 10)),
 ]
 TARGET_STUDENT_SPEEDUP = 1.8  # issue 6: the student's encoder throughput over the teacher's, same run
 FIRST_VISITS = ROOT / "benchmarks/FIRST_VISITS.md"

@@ -22,6 +22,7 @@ VIEWS = {  # chapter key: (query string of the view shown, viewport height); a c
     "distillation": ("?d_rate=30&d_seed=0&d_temp=2.0", 1700),  # T = 2: the paper's
     "finetuning": ("?a=She+put+the+kettle+on+and+took+two+cups+from+the+shelf.&b=Then+she+made+tea+for+her+sister.",
                    1900),
+    "family": ("?a=We+ate+ice+cream+in+the+living+room+with+Jane+Austen.", 1500),  # the map and RoBERTa's epochs
 }
 PAGES = {c.key: (f"/{c.key}{VIEWS.get(c.key, ('', 1500))[0]}", VIEWS.get(c.key, ("", 1500))[1])
          for c in CHAPTERS[1:]}  # file name: (url path with query, viewport height)

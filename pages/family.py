@@ -131,11 +131,14 @@ def spanbert(special: set[str]) -> None:
 def _use_example() -> None:
     st.session_state["a"] = t("family.ernie_example")
     st.session_state["b"] = ""
+    st.session_state["_fam_example_set"] = True  # the fragment then reruns the whole app, sidebar included
 
 
 @st.fragment
 def ernie(special: set[str]) -> None:
     st.markdown(T["ernie"])
+    if st.session_state.pop("_fam_example_set", False):
+        st.rerun()  # a fragment's rerun would leave the sidebar showing the old sentence
     seed = st.number_input(t("family.draw"), 0, 9999, key="fam_ernie_seed", bind="query-params")
     text = ctx.text_a
     u = fam.units(ctx.model_name, ctx.device, text, int(seed))
