@@ -172,15 +172,19 @@ def ernie(special: set[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ UniLM
-def matrix_figure(z, tokens: list[str], title: str, mask: bool) -> go.Figure:
+def matrix_figure(z, tokens: list[str], title: str, mask: bool, columns: list[str] | None = None) -> go.Figure:
+    """A [rows, columns] mask (green: may attend) or attention matrix; `columns`: the keys' pieces when they are
+    not the rows' (cross-attention)."""
     names = token_labels(tokens)
+    keys = token_labels(columns) if columns else names
     scale = [[0, "#f1f3f5"], [1, "#2f9e44"]] if mask else "Blues"
-    fig = go.Figure(go.Heatmap(z=z, x=names, y=names, colorscale=scale, showscale=False, zmin=0,
+    fig = go.Figure(go.Heatmap(z=z, x=keys, y=names, colorscale=scale, showscale=False, zmin=0,
                                zmax=1 if mask else None, xgap=1 if mask else 0, ygap=1 if mask else 0,
                                hovertemplate=t("family.hover_mask" if mask else "family.hover_attention")
                                + "<extra></extra>"))
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), title=html.escape(title),
-                      xaxis=dict(title=t("family.axis_key"), showticklabels=False),  # the rows name the pieces
+                      xaxis=dict(title=t("family.axis_key"), tickangle=-60,  # the rows name the pieces
+                                 showticklabels=bool(columns) and len(columns) <= 32),
                       yaxis=dict(title=t("family.axis_query"), autorange="reversed", showticklabels=len(tokens) <= 32))
     return fig
 
@@ -268,11 +272,12 @@ def mass(lm, enc, special: set[str]) -> None:
                  hide_index=True, column_config={c: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                                     format="%.2f")
                                                  for c in (t("family.all_masked"), t("family.earlier_shown"))})
-    c1, c2 = st.columns([3, 2])
-    chart(fragment_figure(f), key="fam_fragment", file="family-mass-fragment", where=c1)
-    causal = family.unilm_mask("left-to-right", k).int().tolist()
-    chart(matrix_figure(causal, f.decoder, t("family.decoder_self"), True), key="fam_mass_self",
-          file="family-mass-decoder-mask", where=c2)
+    chart(fragment_figure(f), key="fam_fragment", file="family-mass-fragment")
+    c1, c2 = st.columns([2, 3])
+    chart(matrix_figure([[int(x) for x in row] for row in f.decoder_self], f.decoder, t("family.decoder_self"), True),
+          key="fam_mass_self", file="family-mass-decoder-mask", where=c1)
+    chart(matrix_figure([[int(x) for x in row] for row in f.cross], f.decoder, t("family.cross"), True, f.encoder),
+          key="fam_mass_cross", file="family-mass-cross-attention", where=c2)
     st.caption(t("family.mass_caption", k=k, m=m, all=sum(f.all_masked) / k, earlier=sum(f.earlier_shown) / k))
 
 

@@ -458,12 +458,12 @@ def test_the_language_switch_turns_a_chapter_chinese_and_back_and_the_address_ke
 
 
 def test_the_family_chapter_draws_every_demo_and_its_controls_answer(base_url, page):
-    """Chapter 7 in the browser: the map, the 15 figures of its demos, the epochs slider moved with the keyboard
+    """Chapter 7 in the browser: the map, the 16 figures of its demos, the epochs slider moved with the keyboard
     (the summary and the address follow) and ERNIE's example put into the sidebar with one click."""
     page.goto(f"{base_url}/family")
     expect(page.get_by_text("10 epochs, 10 different masks").first).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
-    expect(page.locator(".js-plotly-plot")).to_have_count(15, timeout=TIMEOUT_MS)  # 1+1+9+2, the lens: 2
+    expect(page.locator(".js-plotly-plot")).to_have_count(16, timeout=TIMEOUT_MS)  # 1+1+9+3, the lens: 2
     page.locator(slider("Epochs")).first.focus()
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_text("9 epochs, 9 different masks").first).to_be_visible(timeout=TIMEOUT_MS)

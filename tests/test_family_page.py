@@ -22,7 +22,7 @@ def test_the_family_chapter_shows_every_section_on_the_default_sentence():
     text = _captions(at)
     assert "10 epochs, 1 different masks" in text and "10 epochs, 10 different masks" in text
     assert t("family.level_entity") in text and t("family.unilm_caption") in text
-    assert len(at.get("plotly_chart")) >= 1 + 1 + 9 + 2 + 2  # coverage, span lengths, UniLM 3×3, MASS, lens
+    assert len(at.get("plotly_chart")) == 1 + 1 + 9 + 3 + 2  # coverage, span lengths, UniLM 3×3, MASS, lens
     assert [i.value for i in at.info] == [t("family.no_units")]  # no WordNet phrase here: the example stands in
     assert at.table[0].value.shape[0] == 8  # the family map: eight models
 

@@ -191,6 +191,8 @@ class Fragment:
     targets: list[str]  # [k]
     all_masked: list[float]  # [k] P(piece) with the whole fragment masked
     earlier_shown: list[float]  # [k] P(piece) with the fragment's earlier pieces revealed
+    decoder_self: list[list[bool]]  # [k, k] causal
+    cross: list[list[bool]]  # [k, T] the decoder → every encoder position
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -202,7 +204,7 @@ def fragment(name: str, device: str, text_a: str, text_b: str, start: int, end: 
                                  token_type_ids=types)
     tok = lm.tokenizer.convert_ids_to_tokens
     return Fragment(enc.tokens, tok(m.encoder_ids.tolist()), tok(m.decoder_ids.tolist()), tok(m.targets.tolist()),
-                    a, b)
+                    a, b, m.decoder_self.tolist(), m.cross.tolist())
 
 
 # ------------------------------------------------------------------------------------------------ the lens

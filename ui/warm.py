@@ -31,8 +31,10 @@ def steps(device: str) -> list[tuple[str, callable]]:
     from explainers.model import BUILTIN_NAME as B
     from ui import distill as D
     from ui import electra as E
+    from ui import family as FA
     from ui import finetune as F
     from ui import state
+    from ui.text import t
 
     a, b = state.DEFAULT_A, state.DEFAULT_B
     return [
@@ -47,6 +49,8 @@ def steps(device: str) -> list[tuple[str, callable]]:
         ("distillation held-out agreement", lambda: D.heldout(B, B, device)),
         ("next-sentence classifier", lambda: F.get_classifier(device)),
         ("QA model", lambda: F.get_qa(B, device)),
+        ("family: spans vs scattered", lambda: FA.spans(B, device, a, b, 0)),
+        ("family: ERNIE's units", lambda: FA.units(B, device, t("family.ernie_example", "en"), 0)),
     ]
 
 
