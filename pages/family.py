@@ -52,28 +52,45 @@ def coverage_figure(static: fam.Epochs, dynamic: fam.Epochs) -> go.Figure:
     return fig
 
 
-@st.fragment
+EPOCHS = 40  # BERT's schedule as RoBERTa describes it: 40 epochs over 10 masked copies
+
+
+def epoch_rows(run: fam.Epochs, epochs: range, special: set[str]) -> str:
+    """The sentence as each of `epochs` (0-based) masked it, one labelled row of chips an epoch, in one block."""
+    return "".join(f'<div style="font-size:.8em;color:#6c757d;margin-top:6px">{html.escape(t("family.epoch", e=e + 1))}'
+                   f'</div>{masked_chips(run.tokens, run.shown[e], run.action[e], special, legend_actions=())}'
+                   for e in epochs)
+
+
 def roberta() -> None:
+    """The static copies and the seed rerun the page (rarely moved); the Epoch slider reruns only its fragment,
+    and the chart, which shows every epoch whatever the slider says, stays as drawn."""
     st.markdown(T["roberta"])
-    c1, c2, c3 = st.columns([3, 2, 1.4])
-    n = c1.slider(t("family.epochs"), 1, 40, 10, key="fam_epochs", bind="query-params")
-    copies = c2.segmented_control(t("family.copies"), [1, 10], default=1, key="fam_copies", bind="query-params",
+    c1, c2 = st.columns([2, 1])
+    copies = c1.segmented_control(t("family.copies"), [1, 10], default=1, key="fam_copies", bind="query-params",
                                   help=t("family.copies_help")) or 1
-    seed = c3.number_input(t("common.seed"), 0, 9999, key="fam_seed", bind="query-params")
-    static = fam.epochs(*args, n, False, int(copies), int(seed))
-    dynamic = fam.epochs(*args, n, True, 1, int(seed))
+    seed = c2.number_input(t("common.seed"), 0, 9999, key="fam_seed", bind="query-params")
+    static = fam.epochs(*args, EPOCHS, False, int(copies), int(seed))  # every epoch once: the slider only picks
+    dynamic = fam.epochs(*args, EPOCHS, True, 1, int(seed))
+    roberta_epochs(static, dynamic, int(copies))
+    chart(coverage_figure(static, dynamic), key="fam_coverage", file="family-roberta-dynamic-masking")
+    st.caption(t("family.coverage_caption"))
+
+
+@st.fragment
+def roberta_epochs(static: fam.Epochs, dynamic: fam.Epochs, copies: int) -> None:
+    n = st.slider(t("family.epochs"), 1, EPOCHS, 10, key="fam_epochs", bind="query-params",
+                  help=t("family.epochs_help"))
     special = set(state.get_model(ctx.model_name, ctx.device).tokenizer.all_special_tokens)
-    shown = min(n, 3)
     for col, run, title in zip(st.columns(2), (static, dynamic), (t("family.static_title", copies=copies),
                                                                    t("family.dynamic_title"))):
         col.markdown(f"**{title}**")
-        for e in range(shown):
-            col.caption(t("family.epoch", e=e + 1))
-            col.html(masked_chips(run.tokens, run.shown[e], run.action[e], special, legend_actions=()))
-        col.caption(t("family.epochs_summary", n=n, distinct=run.distinct, covered=run.coverage[-1],
-                      more=n - shown))
-    chart(coverage_figure(static, dynamic), key="fam_coverage", file="family-roberta-dynamic-masking")
-    st.caption(t("family.coverage_caption"))
+        col.html(epoch_rows(run, range(max(0, n - 3), n), special))
+        col.caption(t("family.epochs_summary", n=n, distinct=run.distinct[n - 1], covered=run.coverage[n - 1]))
+
+
+def roberta_paper() -> None:
+    """The paper's tables: outside the fragment, since no slider changes them."""
     st.markdown(T["roberta-paper"])
     for name in ("roberta_masking", "roberta_nsp", "roberta_batch"):
         paper_table(name)
@@ -307,6 +324,7 @@ if show.everything or show.now != "map":
     special = set(lm.tokenizer.all_special_tokens)
     if show("roberta"):
         roberta()
+        roberta_paper()
     if show("spanbert"):
         spanbert(special)
     if show("ernie"):

@@ -36,7 +36,7 @@ class Epochs:
     action: list[list[int]]  # [E, T]
     coverage: list[float]  # [E]: share of maskable pieces predicted at least once so far
     expected: list[float]  # [E]: its expectation
-    distinct: int  # different masks among the E epochs
+    distinct: list[int]  # [E]: different masks so far
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -49,7 +49,7 @@ def epochs(name: str, device: str, text_a: str, text_b: str, n: int, dynamic: bo
     return Epochs(enc.tokens, [tok(m.input_ids[0].tolist()) for m in masks], [m.action[0].tolist() for m in masks],
                   family.coverage([m.selected for m in masks], special),
                   family.expected_coverage(0.15, n, dynamic, copies),
-                  len(set(family.epoch_seeds(n, dynamic, copies, seed))))
+                  [len(set(family.epoch_seeds(e, dynamic, copies, seed))) for e in range(1, n + 1)])
 
 
 # ------------------------------------------------------------------------------------------------ SpanBERT
