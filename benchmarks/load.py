@@ -150,17 +150,25 @@ class Sampler:
 # -- the sessions -------------------------------------------------------------------------------------------
 
 @dataclass
-class Session:
+class Student:
+    """One student on a chapter with a slider: what every load test records of a session."""
+
     case: RerenderCase
     rng: random.Random
     latencies_s: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
-    closed_ws: int = 0
-    page: object = None
-    base_value: str | None = None  # the slider's value when the page opened
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+@dataclass
+class Session(Student):
+    """A browser tab."""
+
+    closed_ws: int = 0
+    page: object = None
+    base_value: str | None = None  # the slider's value when the page opened
 
 
 async def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 120_000) -> None:
@@ -268,16 +276,21 @@ async def load_test(url: str, sessions: int, seconds: float, servers: list[int],
             load_avg = os.getloadavg()[0]
         finally:
             await browser.close()
+    return result(group, seconds, rss_before, sampler, mark, load_avg)
+
+
+def result(group: list, seconds: float, rss_before: int, sampler: Sampler, mark: int, load_avg: float) -> LoadResult:
+    """One row: the sessions' latencies and errors (each has `latencies_s` and `errors`), the server's RSS and,
+    from sample `mark` on (the sliders moving), its CPU and the clients'."""
     errors: dict[str, int] = {}
     for s in group:
         for kind, n in s.errors.items():
             errors[kind] = errors.get(kind, 0) + n
     total = sampler.total_rss() or [0]
-    return LoadResult(sessions, seconds, [x for s in group for x in s.latencies_s], errors, rss_before,
+    return LoadResult(len(group), seconds, [x for s in group for x in s.latencies_s], errors, rss_before,
                       max(rss_before, *total), total[-1], {p: max(xs or [0]) for p, xs in sampler.rss.items()},
                       float(np.mean(sampler.cpu[mark:] or [0])), float(np.mean(sampler.client_cpu[mark:] or [0])),
-                      load_avg,
-                      dt.datetime.now().isoformat(timespec="minutes"))
+                      load_avg, dt.datetime.now().isoformat(timespec="minutes"))
 
 
 # -- report -------------------------------------------------------------------------------------------------
@@ -346,19 +359,25 @@ def load_section(results: list[LoadResult], command: str, servers: str) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(doc: str, section: str) -> argparse.ArgumentParser:
+    """The options both load tests take (this one and `load_protocol.py`)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, nargs="+", default=[10, 30, 60])
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--timeout", type=float, default=30, help="seconds a move may take before it is an error")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--section", default=section, help="the RESULTS.md section to write")
+    ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
+    return ap
+
+
+def main() -> None:
+    ap = arguments(__doc__, "Load")
     ap.add_argument("--url", help="a running server or proxy (default: start a fresh server for each N)")
     ap.add_argument("--server-pid", type=int, nargs="*", default=None,
                     help="with --url: the process(es) to sample (default: every `streamlit run` here)")
     ap.add_argument("--contexts", type=int, default=10, help="browser contexts (students' browsers) the tabs share")
-    ap.add_argument("--timeout", type=float, default=30, help="seconds a move may take before it is an error")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-visit-all", action="store_true", help="do not visit every chapter first")
-    ap.add_argument("--section", default="Load", help="the RESULTS.md section to write")
-    ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
     args = ap.parse_args()
 
     results = []
