@@ -136,9 +136,9 @@ def spanbert(special: set[str]) -> None:
             selection_table(s.tokens, sel)
     m = s.many
     c1, c2 = st.columns(2)
-    c1.metric(t("family.many_top1_spans"), f"{m.span_top1:.0%}", f"{m.span_top1 - m.scattered_top1:+.0%}",
+    c1.metric(t("family.many_top1_spans", draws=m.draws), f"{m.span_top1:.0%}", f"{m.span_top1 - m.scattered_top1:+.0%}",
               help=t("family.many_help", draws=m.draws, pieces=m.pieces))
-    c2.metric(t("family.many_top1_scattered"), f"{m.scattered_top1:.0%}",
+    c2.metric(t("family.many_top1_scattered", draws=m.draws), f"{m.scattered_top1:.0%}",
               help=t("family.many_help", draws=m.draws, pieces=m.pieces))
     st.caption(t("family.many_caption", draws=m.draws, pieces=m.pieces, span_p=m.span_p, scattered_p=m.scattered_p))
     st.markdown(T["spanbert-sbo"])
@@ -181,11 +181,14 @@ def ernie(special: set[str]) -> None:
                   whole: p.whole_p, t("family.guess_whole"): p.whole_top}, hide_index=True,
                  column_config={alone: st.column_config.ProgressColumn(**bar),
                                 whole: st.column_config.ProgressColumn(**bar)})
-    probes = [fam.probe(ctx.model_name, ctx.device, text, unit) for unit in u.units]
+    counted = fam.summary_units(u.units, len(u.tokens))
+    probes = [fam.probe(ctx.model_name, ctx.device, text, unit) for unit in counted]
     a = [x for pr in probes for x in pr.alone_p]
     w = [x for pr in probes for x in pr.whole_p]
-    st.caption(t("family.ernie_summary", units=len(u.units), pieces=len(a), alone=sum(a) / len(a),
+    st.caption(t("family.ernie_summary", units=len(probes), pieces=len(a), alone=sum(a) / len(a),
                  whole=sum(w) / len(w)))
+    if len(counted) < len(u.units):
+        st.caption(t("family.ernie_summary_first", n=len(counted), total=len(u.units)))
 
 
 # ------------------------------------------------------------------------------------------------ UniLM
@@ -274,6 +277,9 @@ def mass(lm, enc, special: set[str]) -> None:
     sentence = [i for i, tok in enumerate(enc.tokens) if tok not in special and enc.token_type_ids[0, i] == 0]
     if len(sentence) < 2:
         st.info(t("family.mass_too_short"), icon=":material/info:")
+        return
+    if len(enc.tokens) > fam.UNILM_MAX_PIECES:  # a fragment of k pieces costs k + 1 passes over the input
+        st.info(t("family.mass_too_long", n=len(enc.tokens), limit=fam.UNILM_MAX_PIECES), icon=":material/info:")
         return
     first, m = sentence[0], len(sentence)
     c1, c2 = st.columns(2)

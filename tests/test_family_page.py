@@ -60,7 +60,7 @@ def test_a_model_without_mlm_head_keeps_the_map_and_a_distilbert_skips_only_unil
     student = Path(__file__).resolve().parents[1] / "assets/models/student"  # DistilBERT with its MLM head
     at = _app(PAGE, model=str(student))
     assert [i.value for i in at.info] == [t("family.no_units"), t("family.unilm_needs_bert", kind="distilbert")]
-    assert t("family.many_top1_spans") in [m.label for m in at.metric]
+    assert t("family.many_top1_spans", draws=20) in [m.label for m in at.metric]
 
 
 def test_unilm_asks_for_a_shorter_input_beyond_its_drawing_limit():
@@ -81,3 +81,19 @@ def test_every_presenter_step_draws_alone(step):
     assert not at.exception
     if chapter("family").steps[step - 1] == "lens":
         assert len(at.get("plotly_chart")) == 2  # teacher and student, nothing else
+
+
+def test_a_long_input_gets_fewer_draws_a_shorter_summary_and_no_matrices():
+    """10,000 characters, truncated to 512 pieces: the demos that measure over copies of the input keep to a
+    budget (this took 173 s before; now a few), and UniLM and MASS say why they are not drawn."""
+    from ui import family as fam
+
+    text = ("After high school, my sister moved from New York to Paris and opened a coffee shop. " * 130)[:10_000]
+    at = _app(PAGE, a=text)
+    assert fam.span_draws(512) == 2 and fam.span_draws(17) == 20
+    captions = _captions(at)
+    assert "Over 2 draws" in captions
+    units = at.selectbox(key="fam_unit").options
+    assert len(units) > 20 and f"of the sentence's {len(units)} units are counted" in captions
+    assert [i.value for i in at.info] == [t("family.unilm_too_long", n=512, limit=64),
+                                          t("family.mass_too_long", n=512, limit=64)]

@@ -14,7 +14,27 @@ from explainers.masking import Action
 from explainers.model import EncodedInput, clean_text, encode_text
 from ui.state import encoded, get_model, special_mask
 
-UNILM_MAX_PIECES = 64  # the matrices are drawn piece by piece: longer inputs are too small to read
+UNILM_MAX_PIECES = 64  # UniLM's and MASS's matrices are drawn piece by piece: longer inputs are too small to read
+# the demos that measure over many copies of the input keep to about this many pieces in all, so that a long
+# input (512 pieces) costs seconds, not minutes: SpanBERT's draws and ERNIE's summary over units
+SPAN_PIECES = 2048
+SUMMARY_PIECES = 4096
+
+
+def span_draws(pieces: int) -> int:
+    """SpanBERT's seeded draws for an input of `pieces`: 20, fewer for a long input (2 copies a draw)."""
+    return max(2, min(20, SPAN_PIECES // (2 * max(1, pieces))))
+
+
+def summary_units(units: list, pieces: int) -> list:
+    """The first of ERNIE's `units` whose probes (n + 1 copies of the input each) fit SUMMARY_PIECES; one at least."""
+    out, used = [], 0
+    for u in units:
+        used += (u.end - u.start + 1) * pieces
+        if out and used > SUMMARY_PIECES:
+            break
+        out.append(u)
+    return out
 
 
 def _setup(name: str, device: str, text_a: str, text_b: str):
@@ -95,7 +115,8 @@ def spans(name: str, device: str, text_a: str, text_b: str, seed: int) -> Spans:
     n = int(span.sum())
     many = None
     if n:
-        many = family.spans_vs_scattered(lm.model, ids, att, special.to(device), draws=20, seed=seed,
+        many = family.spans_vs_scattered(lm.model, ids, att, special.to(device), seed=seed,
+                                         draws=span_draws(len(enc.tokens)),
                                          mask_token_id=lm.tokenizer.mask_token_id, token_type_ids=types)
     return Spans(enc.tokens, _selection(lm, enc, span, p[:n], hit[:n], top[:n]),
                  _selection(lm, enc, scattered, p[n:], hit[n:], top[n:]),
