@@ -69,7 +69,8 @@ def test_unilm_asks_for_a_shorter_input_beyond_its_drawing_limit():
     assert t("family.unilm_too_long", n=12 * 7 + 2, limit=64) in [i.value for i in at.info]
 
 
-@pytest.mark.parametrize("text", ["", "🙂🙂", "<script>alert(1)</script> [MASK] [CLS]", "x"])
+@pytest.mark.parametrize("text", ["", "🙂🙂", "<script>alert(1)</script> [MASK] [CLS]", "x", "北京是中国的首都。",
+                                  "مرحبا بالعالم", "tab\there\x07bell New\u200bYork"])
 def test_bad_input_gets_a_message_and_no_error(text):
     at = _app(PAGE, a=text)
     assert not at.exception
