@@ -38,12 +38,13 @@ class RerenderCase:
     slider: str  # CSS selector of the focusable slider input
     expected: Callable[[int], str]  # text the page shows once the i-th key press (0-based) has been handled
     keys: tuple[str, ...] = ("ArrowRight", "ArrowLeft")  # pressed in turn
+    query: str = ""  # where the slider starts, so that expected(i) holds from the first press
 
 
 PATH = {c.key: "/" + c.url_path for c in CHAPTERS}  # the chapter registry's addresses
 RERENDER_CASES = [
-    RerenderCase("slider → re-render: attention, Layer", PATH["attention"], slider("Layer"),
-                 lambda i: f"Layer {(i + 1) % 2}, head 0"),
+    RerenderCase("slider → re-render: attention, Layer", PATH["attention"], slider("Layer"),  # not the clearest head
+                 lambda i: f"Layer {(i + 1) % 2}, head 0", query="?layer=0&head=0"),
     RerenderCase("slider → re-render: masking, Rate", PATH["masking"], slider("Rate: share of pieces chosen (%)"),
                  lambda i: f"Chosen at {16 if i % 2 == 0 else 15} %:"),
     RerenderCase("slider → re-render: ELECTRA, Rate", PATH["electra"], slider("Rate: share of pieces masked (%)"),
@@ -170,7 +171,7 @@ def bench_student_speed(repeats: int, lengths=(16, 64, 128, 512)) -> list[tuple[
 def measure_rerender(page, base_url: str, case: RerenderCase, repeats: int, warmup: int = 2):
     """ms from a key press on `case.slider` until `case.expected(i)` is shown, and until it is shown and the
     app is idle again (the headline number). Returns (shown, shown_and_idle)."""
-    page.goto(base_url + case.path)
+    page.goto(base_url + case.path + case.query)
     wait_idle(page)
     knob = page.locator(case.slider).first
     shown, done = [], []

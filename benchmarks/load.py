@@ -40,14 +40,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import PATH, RERENDER_CASES, RESULTS, SHOWN_AND_IDLE_JS, RerenderCase, cpu_model  # noqa: E402
+from benchmarks.bench import RERENDER_CASES, RESULTS, SHOWN_AND_IDLE_JS, RerenderCase, cpu_model  # noqa: E402
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE_FOR_JS, streamlit_server  # noqa: E402
 from ui.chapters import CHAPTERS  # noqa: E402
 
 TARGET_SESSIONS, TARGET_P95_S, TARGET_RSS_GB = 30, 1.0, 1.5  # issue 17: 30 students, p95 ≤ 1 s, ≤ 1.5 GB
-# where a case's slider starts, so that case.expected(i) holds from the first press (the attention chapter
-# otherwise opens on the clearest head of the sentence, not head 0)
-START_QUERY = {PATH["attention"]: "?layer=0&head=0"}
 # many tabs in one browser: none of them may be throttled as a background tab
 BROWSER_ARGS = CHROMIUM_ARGS + ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                                 "--disable-backgrounding-occluded-windows"]
@@ -181,7 +178,7 @@ async def open_session(s: Session, context, url: str, gate: asyncio.Semaphore) -
     async with gate:
         s.page = page = await context.new_page()
         page.on("websocket", lambda ws: ws.on("close", lambda _: setattr(s, "closed_ws", s.closed_ws + 1)))
-        await page.goto(url + s.case.path + START_QUERY.get(s.case.path, ""), timeout=180_000)
+        await page.goto(url + s.case.path + s.case.query, timeout=180_000)
         knob = page.locator(s.case.slider).first
         for attempt in range(2):
             with contextlib.suppress(Exception):  # idle alone is no proof: a loaded server starts the run late

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench import RERENDER_CASES, RESULTS, RerenderCase  # noqa: E402
-from benchmarks.load import (START_QUERY, TABLE_HEAD, TARGET_RSS_GB, TARGET_SESSIONS, LoadResult, Sampler,  # noqa: E402
+from benchmarks.load import (TABLE_HEAD, TARGET_RSS_GB, TARGET_SESSIONS, LoadResult, Sampler,  # noqa: E402
                              Student, _rss, _tree, arguments, find_servers, replace_section,
                              result, table_row)
 from tests.browser_support import streamlit_server  # noqa: E402
@@ -59,7 +59,7 @@ class Client(Student):
 
     @property
     def query(self) -> str:
-        return START_QUERY.get(self.case.path, "").lstrip("?")
+        return self.case.query.lstrip("?")
 
 
 async def exchange(ws, back, timeout_s: float) -> list:

@@ -97,7 +97,8 @@ def mask_and_guess() -> None:
         column_config={p_original: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f"),
                        top_guesses: st.column_config.TextColumn(width="large")})
     settings = (rate / 100, p_mask / 100, p_random / 100, int(seed), bool(whole), bool(whole and every))
-    with st.expander(t("masking.lens_title"), icon=":material/layers:"):
+    # a toggle, not an expander: a collapsed expander still runs its content on every move of the sliders above
+    if st.toggle(t("masking.lens_title"), key="lens", bind="query-params", help=t("masking.lens_toggle_help")):
         logit_lens(ms, settings)
 
 

@@ -284,3 +284,13 @@ def test_the_link_to_the_front_page_is_the_apps_root():
 
     assert view_link("http://h:8501/", "", "", {}) == "http://h:8501/"
     assert view_link("https://h/", "/bert/", "masking", {"rate": ["20"]}) == "https://h/bert/masking?rate=20"
+
+
+def test_the_masking_chapters_logit_lens_waits_for_its_toggle_then_shows_teacher_and_student():
+    """Off by default (it would cost two more passes on every slider move); on, from the address too: the
+    teacher's and the student's lens, two more figures."""
+    off = _app("pages/masking.py", rate="30", seed="1")
+    assert off.toggle(key="lens").value is False and "lens_pos" not in [s.key for s in off.selectbox]
+    on = _app("pages/masking.py", rate="30", seed="1", lens="true")
+    assert on.toggle(key="lens").value is True and on.selectbox(key="lens_pos").options
+    assert len(on.get("plotly_chart")) == len(off.get("plotly_chart")) + 2
