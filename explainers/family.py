@@ -103,13 +103,17 @@ def unilm_mask(kind: str, n: int, source: int = 0) -> torch.Tensor:
     raise ValueError(f"kind must be one of {UNILM_KINDS}, not {kind!r}")
 
 
+def _additive(allowed: torch.Tensor, dtype) -> torch.Tensor:
+    """UniLM's mask as added to the attention scores: 0 where allowed, the dtype's minimum elsewhere."""
+    return torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
+
+
 def encode_under(model, input_ids: torch.Tensor, allowed: torch.Tensor, token_type_ids=None) -> torch.Tensor:
     """A BERT-layout encoder's last hidden states [B, T, H] with the attention limited to `allowed` ([T, T]
     booleans, shared by the batch): the mask is added to the scores as 0 / the dtype's minimum, as UniLM does."""
     base = model.base_model
     assert base.config.model_type in ("bert", "electra"), "a per-pair attention mask needs a BERT-layout encoder"
-    dtype = next(base.parameters()).dtype
-    additive = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
+    additive = _additive(allowed, next(base.parameters()).dtype)
     additive = additive[None, None].expand(input_ids.shape[0], 1, *allowed.shape).to(input_ids.device)
     kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
     return base(input_ids=input_ids, attention_mask=additive, **kwargs).last_hidden_state
@@ -305,26 +309,18 @@ class UnitProbe:
     whole_top: list[int]
 
 
-@torch.no_grad()
 def probe_unit(model, input_ids: torch.Tensor, attention_mask, unit: Unit, *, mask_token_id: int,
                token_type_ids=None) -> UnitProbe:
     """`UnitProbe` for one sequence `[1, T]`: n + 1 copies in one forward pass (one per piece, then the whole)."""
-    from explainers.mlm import encode, mlm_head
-
     positions = list(range(unit.start, unit.end))
     n = len(positions)
-    batch = input_ids.expand(n + 1, -1).clone()
-    for row, i in enumerate(positions):
-        batch[row, i] = mask_token_id
-    batch[n, unit.start:unit.end] = mask_token_id
-    att = attention_mask.expand(n + 1, -1)
-    types = token_type_ids.expand(n + 1, -1) if token_type_ids is not None else None
-    hidden = encode(model, batch, att, types)  # [n+1, T, d]
-    alone = mlm_head(model, hidden[torch.arange(n), positions]).float().softmax(-1)  # [n, V]
-    whole = mlm_head(model, hidden[n, positions]).float().softmax(-1)  # [n, V]
-    target = input_ids[0, positions]
-    return UnitProbe(positions, alone.gather(1, target[:, None])[:, 0].tolist(), alone.argmax(-1).tolist(),
-                     whole.gather(1, target[:, None])[:, 0].tolist(), whole.argmax(-1).tolist())
+    chosen = torch.zeros(n + 1, input_ids.shape[1], dtype=torch.bool)
+    chosen[torch.arange(n), positions] = True  # row r: piece r alone
+    chosen[n, unit.start:unit.end] = True  # the last row: the whole unit
+    chosen = chosen.to(input_ids.device)
+    batch = input_ids.expand(n + 1, -1).masked_fill(chosen, mask_token_id)
+    p, _, top = probs_of_originals(model, batch, attention_mask, input_ids[0], chosen, token_type_ids)
+    return UnitProbe(positions, p[:n].tolist(), top[:n].tolist(), p[n:].tolist(), top[n:].tolist())
 
 
 # ------------------------------------------------------------------------------------------------ UniLM
@@ -333,8 +329,7 @@ def attention_under(model, input_ids: torch.Tensor, allowed: torch.Tensor, token
     """`[L, H, T, T]` attention probabilities of one sequence under `allowed` (as `encode_under`); the model must
     be loaded with eager attention. A row gives zero weight to every column it may not attend to."""
     base = model.base_model
-    dtype = next(base.parameters()).dtype
-    additive = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
+    additive = _additive(allowed, next(base.parameters()).dtype)
     kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
     out = base(input_ids=input_ids, attention_mask=additive[None, None].to(input_ids.device),
                output_attentions=True, **kwargs)

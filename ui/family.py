@@ -234,7 +234,7 @@ def lens_hiding(name: str, device: str, text_a: str, text_b: str, position: int,
     """The logit lens (`ui.state.LensView`) at `position` of the sidebar sentence with that one piece read as
     [MASK], with the sidebar's model or (`student`) the built-in student."""
     from explainers.lens import logit_lens
-    from ui.state import LensView
+    from ui.state import lens_view
 
     lm, enc, _ = _setup(name, device, text_a, text_b)
     if student:
@@ -244,7 +244,4 @@ def lens_hiding(name: str, device: str, text_a: str, text_b: str, position: int,
     ids, att, types = _on(device, enc)
     ids = ids.clone()
     ids[0, position] = lm.tokenizer.mask_token_id
-    lens = logit_lens(lm.model, ids, att, position, k=k, token_type_ids=types)
-    tok = lm.tokenizer.convert_ids_to_tokens
-    return LensView(lens.layers, [tok(row) for row in lens.top_ids.tolist()], lens.top_probs.tolist(),
-                    tok(lens.final_id), lens.final_ranks.tolist(), lens.final_probs.tolist())
+    return lens_view(logit_lens(lm.model, ids, att, position, k=k, token_type_ids=types), lm.tokenizer)

@@ -289,6 +289,11 @@ def lens_at(name: str, device: str, text_a: str, text_b: str, rate: float, p_mas
         lm = get_pair(BUILTIN_NAME, BUILTIN_NAME, device)[1]
     lens = logit_lens(lm.model, m.input_ids.to(device), enc.attention_mask.to(device), position, k=k,
                       token_type_ids=enc.token_type_ids.to(device))
-    tokens = lm.tokenizer.convert_ids_to_tokens
+    return lens_view(lens, lm.tokenizer)
+
+
+def lens_view(lens, tokenizer) -> LensView:
+    """An `explainers.lens.Lens` in the tokenizer's pieces, as the lens figure draws it."""
+    tokens = tokenizer.convert_ids_to_tokens
     return LensView(lens.layers, [tokens(row) for row in lens.top_ids.tolist()], lens.top_probs.tolist(),
                     tokens(lens.final_id), lens.final_ranks.tolist(), lens.final_probs.tolist())
