@@ -22,6 +22,9 @@ with st.sidebar:
         st.page_link(PAGE[chapter.key], label=chapter.title, icon=chapter.icon)
     present.sidebar_toggle()
     figures.format_choice()
+notice = boot.starting()  # a fresh server's first visitor: the title and a progress bar, not an empty page
+if notice:
+    notice.step(0.15, "sidebar.starting_torch")
 
 from urllib.parse import quote_plus  # noqa: E402
 
@@ -99,10 +102,14 @@ with st.sidebar:
     links.link_popover("" if page.url_path in ("", chapters.FRONT) else page.url_path)
     boot.close_sidebar_on_phone(page.url_path)
 device = _device()
+if notice:
+    notice.step(0.6, "sidebar.starting_model")
 if warm.enabled():  # once per server: the built-in models and held-out measurements, in the background
     warm.start(default_device())
 model_name = _model(device)
 state.set_context(state.Context(model_name, device, text_a or "", text_b or ""))
 
+if notice:
+    notice.done()
 boot.frame_ran()
 page.run()

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks/RESULTS.md"
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, slider, streamlit_server, wait_idle  # noqa: E402
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, slider, streamlit_server, wait_idle  # noqa: E402
 from ui.chapters import CHAPTERS  # noqa: E402
 TARGET_RERENDER_P50_MS = 150
 TARGET_COLD_START_S = 5.0

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench import RERENDER_CASES, RESULTS, SHOWN_AND_IDLE_JS, RerenderCase, cpu_model  # noqa: E402
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, IDLE_FOR_JS, streamlit_server  # noqa: E402
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, IDLE_FOR_JS, streamlit_server  # noqa: E402
 from ui.chapters import CHAPTERS  # noqa: E402
 
 TARGET_SESSIONS, TARGET_P95_S, TARGET_RSS_GB = 30, 1.0, 1.5  # issue 17: 30 students, p95 ≤ 1 s, ≤ 1.5 GB

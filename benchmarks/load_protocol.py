@@ -36,7 +36,7 @@ from benchmarks.bench import RERENDER_CASES, RESULTS, RerenderCase  # noqa: E402
 from benchmarks.load import (TABLE_HEAD, TARGET_RSS_GB, TARGET_SESSIONS, LoadResult, Sampler,  # noqa: E402
                              Student, _rss, _tree, arguments, find_servers, replace_section,
                              result, table_row)
-from tests.browser_support import streamlit_server  # noqa: E402
+from harness.browser import streamlit_server  # noqa: E402
 
 FINISHED = (0, 3)  # ScriptFinishedStatus: FINISHED_SUCCESSFULLY, FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import load  # noqa: E402
 from benchmarks.bench import PATH, RESULTS  # noqa: E402
-from tests.browser_support import CHROMIUM, free_port, slider  # noqa: E402
+from harness.browser import CHROMIUM, free_port, slider  # noqa: E402
 
 CONF = ROOT / "deploy/nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -11,7 +11,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
 from ui.chapters import CHAPTERS  # noqa: E402
 
 VIEWS = {  # chapter key: (query string of the view shown, viewport height); a chapter not here: its default

@@ -8,7 +8,6 @@ import streamlit as st  # noqa: E402
 
 from explainers import attention as att  # noqa: E402
 from ui import present, prose, state  # noqa: E402
-from ui.chapters import next_link  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import token_labels  # noqa: E402
 from ui.text import t  # noqa: E402
@@ -142,4 +141,4 @@ if show("bertviz"):
 if show.everything:
     with st.expander(t("common.math", file="explainers/attention.py")):
         st.markdown(prose.module_essay(att))
-next_link("attention")
+present.next_link("attention")

@@ -10,7 +10,6 @@ from explainers import distillation as dist  # noqa: E402
 from explainers.model import BUILTIN_NAME  # noqa: E402
 from ui import distill as D  # noqa: E402
 from ui import present, prose, state  # noqa: E402
-from ui.chapters import next_link  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, paired_bars, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
@@ -290,4 +289,4 @@ if show("speed"):
 if show.everything:
     with st.expander(t("common.math", file="explainers/distillation.py")):
         st.markdown(prose.module_essay(dist))
-next_link("distillation")
+present.next_link("distillation")

@@ -11,7 +11,6 @@ import streamlit as st  # noqa: E402
 from explainers import electra  # noqa: E402
 from ui import electra as E  # noqa: E402
 from ui import present, prose, state  # noqa: E402
-from ui.chapters import next_link  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
@@ -226,4 +225,4 @@ if show("paper"):
 if show.everything:
     with st.expander(t("common.math", file="explainers/electra.py")):
         st.markdown(prose.module_essay(electra))
-next_link("electra")
+present.next_link("electra")

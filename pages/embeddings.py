@@ -8,7 +8,6 @@ import streamlit as st  # noqa: E402
 
 from explainers import embeddings as emb  # noqa: E402
 from ui import present, prose, state  # noqa: E402
-from ui.chapters import next_link  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import token_chips, token_labels  # noqa: E402
 from ui.text import t  # noqa: E402
@@ -110,4 +109,4 @@ if show("pca"):
 if show.everything:
     with st.expander(t("common.math", file="explainers/embeddings.py")):
         st.markdown(prose.module_essay(emb))
-next_link("embeddings")
+present.next_link("embeddings")

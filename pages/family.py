@@ -10,7 +10,6 @@ import streamlit as st  # noqa: E402
 from explainers import family  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui import family as fam  # noqa: E402
-from ui.chapters import next_link  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, md_escape, token_labels, unit_chips  # noqa: E402
 from ui.lens import lens_columns  # noqa: E402
@@ -344,4 +343,4 @@ if show.everything or show.now != "map":
 if show.everything:
     with st.expander(t("common.math", file="explainers/family.py")):
         st.markdown(prose.module_essay(family))
-next_link("family")
+present.next_link("family")

@@ -12,7 +12,6 @@ from explainers import qa  # noqa: E402
 from explainers.model import BUILTIN_NAME, EmptyInputError, ExplainerError, ModelLoadError  # noqa: E402
 from ui import finetune as F  # noqa: E402
 from ui import present, prose, state  # noqa: E402
-from ui.chapters import next_link  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import md_escape, start_end_chips, token_chips  # noqa: E402
 from ui.text import error_text, note_text, t, table  # noqa: E402
@@ -354,4 +353,4 @@ if show.everything:
         st.markdown(prose.module_essay(ft))
     with st.expander(t("common.math", file="explainers/qa.py")):
         st.markdown(prose.module_essay(qa))
-next_link("finetuning")
+present.next_link("finetuning")

@@ -8,7 +8,6 @@ import streamlit as st  # noqa: E402
 from explainers import masking  # noqa: E402
 from explainers.mlm import RateCurve  # noqa: E402
 from ui import present, prose, state  # noqa: E402
-from ui.chapters import next_link  # noqa: E402
 from ui.lens import lens_columns  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips  # noqa: E402
@@ -246,4 +245,4 @@ if show("playground"):
 if show.everything:
     with st.expander(t("common.math", file="explainers/masking.py")):
         st.markdown(prose.module_essay(masking))
-next_link("masking")
+present.next_link("masking")

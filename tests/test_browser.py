@@ -14,8 +14,8 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
-from tests import browser_support
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, slider
+from harness import browser as browser_support
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, slider
 from ui import prose
 from ui.chapters import CHAPTERS
 

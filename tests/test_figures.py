@@ -45,7 +45,7 @@ def test_for_projector_leaves_no_text_under_the_projector_size():
     big = figures.for_projector(fig).to_plotly_json()
     sizes = _sizes(big)
     assert sizes and min(sizes) >= figures.PRESENT_FONT
-    assert big["layout"]["height"] >= figures.PRESENT_HEIGHT
+    assert big["layout"]["height"] == figures.PRESENT_HEIGHT
 
 
 def test_every_chart_of_a_chapter_has_a_named_2x_download():
@@ -70,7 +70,7 @@ def test_presenter_mode_draws_the_figures_in_projector_type():
     protos, _ = _charts({"present": "1", "step": "5"})  # the "Why 15 %?" curve
     assert len(protos) == 1
     spec = json.loads(protos[0].spec)
-    assert min(_sizes(spec)) >= figures.PRESENT_FONT and spec["layout"]["height"] >= figures.PRESENT_HEIGHT
+    assert min(_sizes(spec)) >= figures.PRESENT_FONT and spec["layout"]["height"] <= figures.PRESENT_HEIGHT
     normal, _ = _charts({})
     curve = next(p for p in normal
                  if json.loads(p.config)["toImageButtonOptions"]["filename"] == "inside-bert-masking-why-15-percent")

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
-from tests.browser_support import CHROMIUM, slider
+from harness.browser import CHROMIUM, slider
 from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, server, wait_idle  # noqa: F401
 from ui.chapters import CHAPTERS
 

@@ -12,7 +12,7 @@ from ui import state, warm
 def test_each_warming_step_fills_the_cache_a_page_reads():
     """After `warm._run`, the pages' own calls (the same arguments) are cache hits: they return the very objects
     the warm-up computed. A warm-up that called another function, or the same one with other arguments, fails."""
-    warm._run("cpu")
+    warm._run(warm.steps("cpu"))
     assert state.get_model(BUILTIN_NAME, "cpu") is state.get_model(BUILTIN_NAME, "cpu")
     pair = E.get_pair(BUILTIN_NAME, BUILTIN_NAME, "cpu")
     assert pair[0] is E.get_pair(BUILTIN_NAME, BUILTIN_NAME, "cpu")[0]

@@ -64,3 +64,36 @@ def close_sidebar_on_phone(page_key: str) -> None:
     import json
 
     st.html(_CLOSE_ON_PHONE % (json.dumps(page_key), PHONE_WIDTH), unsafe_allow_javascript=True, width="content")
+
+
+# A fresh server's first visitor waits for PyTorch, Transformers and the built-in model (seconds on a laptop):
+# the title and a progress bar show at once instead of an empty page. Once per server process: `ready()` is
+# called when the first model is loaded, and every later run draws no notice.
+_READY = False
+
+
+class Starting:
+    """The notice in the main area while the process loads what every chapter needs."""
+
+    def __init__(self) -> None:
+        from ui.text import t
+
+        self._box = st.empty()
+        with self._box.container():
+            st.title(t("sidebar.app_title"))
+            self._bar = st.progress(0.05, text=t("sidebar.starting"))
+
+    def step(self, fraction: float, key: str) -> None:
+        from ui.text import t
+
+        self._bar.progress(fraction, text=t(key))
+
+    def done(self) -> None:
+        global _READY
+        _READY = True
+        self._box.empty()
+
+
+def starting() -> Starting | None:
+    """The notice, or None once the process is ready."""
+    return None if _READY else Starting()

@@ -60,18 +60,6 @@ def next_chapter(key: str) -> Chapter | None:
     return CHAPTERS[i + 1] if i + 1 < len(CHAPTERS) else None
 
 
-def next_link(key: str) -> None:
-    """"Next chapter →" at the end of chapter `key` (nothing after the last; in presenter mode → is the way on)."""
-    import streamlit as st
-
-    from ui.present import on
-
-    nxt = next_chapter(key)
-    if nxt is not None and not on():
-        st.divider()
-        st.page_link(nxt.file, label=t("common.next_chapter", chapter=nxt.title), icon=":material/arrow_forward:")
-
-
 def pages() -> tuple[list, dict]:
     """`(st.Page list for st.navigation, {chapter key: the visible st.Page})`."""
     import streamlit as st

@@ -18,8 +18,7 @@ from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
 from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError
 from ui import models
-from ui.pairs import encode_for_pair, same_vocabulary
-from ui.state import heldout_packed, special_mask
+from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
 
 STUDENT_DIR = ROOT / "assets/models/student"
 

@@ -14,8 +14,7 @@ from transformers import ElectraForMaskedLM, ElectraForPreTraining
 from explainers import electra
 from explainers.model import ROOT, EncodedInput, LoadedModel, ModelLoadError
 from ui import models
-from ui.pairs import encode_for_pair, same_vocabulary
-from ui.state import heldout_packed, special_mask
+from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
 
 GENERATOR_DIR = ROOT / "assets/models/electra-generator"
 DISCRIMINATOR_DIR = ROOT / "assets/models/electra-discriminator"

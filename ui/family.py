@@ -12,7 +12,8 @@ import torch
 from explainers import family
 from explainers.masking import Action
 from explainers.model import EncodedInput, clean_text, encode_text
-from ui.state import encoded, get_model, special_mask
+from ui.pairs import special_mask
+from ui.state import encoded, get_model
 
 UNILM_MAX_PIECES = 64  # UniLM's and MASS's matrices are drawn piece by piece: longer inputs are too small to read
 # the demos that measure over many copies of the input keep to about this many pieces in all, so that a long

@@ -3,7 +3,9 @@
 * The toolbar's camera saves the figure in the browser (plotly's own export, no server-side Chrome): PNG at twice
   the on-screen resolution or SVG, as the sidebar's "Figure downloads" says, named `inside-bert-<file>`.
 * In presenter mode (`ui.present`) the figure's text grows to projector size (`PRESENT_FONT` px and more for
-  titles) and its height to at least `PRESENT_HEIGHT` px.
+  titles) and its height fits the presenter layout: a step is one screen of 1280 × 720 CSS px (a 1920 × 1080
+  projector at 150 %), whose header takes about 200 px, so a figure alone under it gets `PRESENT_HEIGHT` px; a
+  step with more on it passes a smaller `present_height`.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from ui import present
 FORMAT_KEY = "figure_format"  # session key of the sidebar's choice: "png" or "svg"
 FORMATS = ("png", "svg")
 PRESENT_FONT = 18  # px: ticks, legends, hover labels, annotations
-PRESENT_HEIGHT = 560
+PRESENT_HEIGHT = 440  # px: the room a step leaves for one figure under its header at 720 CSS px
 
 
 def config(file: str) -> dict:
@@ -26,8 +28,8 @@ def config(file: str) -> dict:
             "toImageButtonOptions": {"format": fmt, "filename": f"inside-bert-{file}", "scale": 2}}
 
 
-def for_projector(fig: go.Figure) -> go.Figure:
-    """The same figure with no text under `PRESENT_FONT` px, and taller."""
+def for_projector(fig: go.Figure, height: int = PRESENT_HEIGHT) -> go.Figure:
+    """The same figure with no text under `PRESENT_FONT` px, `height` px tall."""
     big = dict(size=PRESENT_FONT)
     fig.update_layout(font=big, legend=dict(font=big), hoverlabel=dict(font=big),
                       title_font=dict(size=PRESENT_FONT + 4))
@@ -39,8 +41,7 @@ def for_projector(fig: go.Figure) -> go.Figure:
     for tr in fig.data:
         if getattr(tr, "colorbar", None) is not None:
             tr.colorbar.tickfont = big
-    height = fig.layout.height or 450
-    fig.update_layout(height=max(height, PRESENT_HEIGHT))
+    fig.update_layout(height=height)
     return fig
 
 
@@ -50,10 +51,11 @@ FONTS = ('"Source Sans Pro", "Source Sans 3", "Noto Sans CJK SC", "WenQuanYi Mic
          '"Microsoft YaHei", sans-serif')
 
 
-def chart(fig: go.Figure, *, file: str, key: str, where=None, **kwargs):
-    """`st.plotly_chart` (or `where.plotly_chart`, for a column) with the app's toolbar and presenter type."""
+def chart(fig: go.Figure, *, file: str, key: str, where=None, present_height: int = PRESENT_HEIGHT, **kwargs):
+    """`st.plotly_chart` (or `where.plotly_chart`, for a column) with the app's toolbar and presenter type
+    (`present_height` px tall in presenter mode)."""
     if present.on():
-        fig = for_projector(fig)
+        fig = for_projector(fig, present_height)
     if not fig.layout.font.family:  # Chinese labels: the system's CJK fonts, no web font to fetch
         fig.update_layout(font_family=FONTS)
     return (where or st).plotly_chart(fig, key=key, config=config(file), **kwargs)

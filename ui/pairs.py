@@ -1,9 +1,11 @@
-"""What the two-model chapters (ELECTRA, Distillation) share: choosing the pair and encoding the sidebar text."""
+"""What the chapters share about their inputs: choosing a pair of models (ELECTRA, Distillation), encoding the
+sidebar text, the special-token mask, and the held-out sample packed for a model's tokenizer."""
 from __future__ import annotations
 
 from typing import Callable
 
 import streamlit as st
+import torch
 
 from explainers.model import BUILTIN_NAME, EmptyInputError, EncodedInput, LoadedModel, ModelLoadError, encode_text
 from ui.html import md_escape
@@ -51,3 +53,21 @@ def same_vocabulary(a: LoadedModel, b: LoadedModel) -> bool:
 def encode_for_pair(a: LoadedModel, b: LoadedModel, text_a: str, text_b: str) -> EncodedInput:
     """The sidebar text as both models read it: truncated to the shorter of their position limits."""
     return encode_text(a.tokenizer, text_a, text_b, max_length=min(a.max_positions, b.max_positions))
+
+
+def special_mask(enc: EncodedInput, tokenizer) -> torch.Tensor:
+    """`[1, T]`: 1 at special tokens, which masking never chooses."""
+    special = set(tokenizer.all_special_ids)
+    return torch.tensor([[int(i in special) for i in enc.input_ids[0].tolist()]])
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def heldout_packed(key: str, _tokenizer, max_positions: int, device: str, sequences: int = 32) -> dict:
+    """The held-out sample shipped in assets/text/en/heldout.txt, packed like the training data with the
+    tokenizer of the model(s) named by `key` (the cache key: a tokenizer object is not hashed)."""
+    from explainers.corpus import load_packed
+    from ui.prose import TEXT_DIR, LANG
+
+    packed = load_packed(TEXT_DIR / LANG / "heldout.txt", _tokenizer, seq_len=min(128, max_positions),
+                         max_sequences=sequences)
+    return {k: v.to(device) for k, v in packed.items()}

@@ -16,35 +16,84 @@ address, so a class can start at step 7 tomorrow.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import streamlit as st
 
 from ui import prose
-from ui.chapters import CHAPTERS, Chapter, chapter
+from ui.chapters import CHAPTERS, Chapter, chapter, next_chapter
 from ui.text import t
 
 PRESENT, STEP = "present", "step"  # query parameters: ?present=1&step=3
 _TOGGLE, _GOTO = "_present", "_present_goto"  # session keys: the sidebar toggle, a pending move to another chapter
+# what the whole app keeps in the address besides its bound widgets (the sentences, model and device travel with
+# their widgets, and may not be set by hand): the language, which a move into the next chapter keeps
+CARRIED = ("lang",)
 
 # Large type and a visible focus ring. The ring is for everyone who uses the keyboard, not only presenters.
 FOCUS_CSS = """<style>
 :focus-visible { outline: 3px solid #f08c00 !important; outline-offset: 2px !important; }
 </style>"""
 PRESENT_CSS = """<style>
-.stMainBlockContainer { max-width: 100%; padding-top: 4.5rem; }
+.stMainBlockContainer { max-width: 100%; padding-top: 2.6rem; padding-bottom: 1rem; }
+[data-testid="stHeader"] { background: transparent; pointer-events: none; }
+[data-testid="stHeader"] * { pointer-events: auto; }
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label,
 .stMainBlockContainer [data-testid="stCaptionContainer"], .stMainBlockContainer td,
 .stMainBlockContainer th, .stMainBlockContainer [data-testid="stMetricLabel"] p,
-.stMainBlockContainer [data-testid="stMarkdownContainer"] { font-size: 1.3rem !important; line-height: 1.5; }
-.stMainBlockContainer h1 { font-size: 2.6rem !important; }
-.stMainBlockContainer h2, .stMainBlockContainer h3 { font-size: 2.0rem !important; }
-.stMainBlockContainer [data-testid="stMetricValue"] { font-size: 2.6rem !important; }
-.st-key-present_header p { font-size: 1.45rem !important; }
-.stMainBlockContainer [data-testid="stHtml"] { font-size: 1.25rem; }
+.stMainBlockContainer [data-testid="stMarkdownContainer"] { font-size: 1.15rem !important; line-height: 1.4; }
+.stMainBlockContainer h1 { font-size: 2.1rem !important; padding: .2rem 0 !important; }
+.stMainBlockContainer h2, .stMainBlockContainer h3 { font-size: 1.6rem !important; padding: .2rem 0 !important; }
+.stMainBlockContainer h4 { font-size: 1.3rem !important; padding: .1rem 0 !important; }
+.stMainBlockContainer [data-testid="stMetricValue"] { font-size: 2.1rem !important; }
+.stMainBlockContainer [data-testid="stVerticalBlock"] { gap: .6rem; }
+.st-key-present_header { gap: .2rem !important; border-bottom: 1px solid #dee2e6; padding-bottom: .3rem; }
+.st-key-present_header p { font-size: 1.25rem !important; margin-bottom: 0; }
+.st-key-present_header [data-testid="stMarkdownContainer"] p:first-child { font-size: 1.15rem !important; }
+.stMainBlockContainer [data-testid="stHtml"] { font-size: 1.15rem; }
 .stMainBlockContainer [data-testid="stHtml"] [style*="rem"] { font-size: max(12.5px, .8em) !important; }
-.st-key-present_keys { display: none; }
+.stMainBlockContainer [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > style:only-child),
+.stMainBlockContainer [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > span:empty) { display: none; }
 </style>"""
+
+# The lecture's keys, in the page: → / Space / Page Down for the next step, ← / Page Up for the previous one,
+# whatever has the focus (a slider, a button, a select that is closed), so that a clicker never moves a slider
+# instead of the lecture; only a text box keeps its keys, and Escape leaves it. And each step opens at its top:
+# when the step shown changes (`%(step)s`), the main column scrolls up. Installed once per tab; it clicks the
+# header's buttons, so a move is the same callback whatever asked for it.
+KEYS_JS = """<script>
+(() => {
+  const w = window, step = %(step)s;
+  const top = () => { const m = document.querySelector('[data-testid="stMain"]'); if (m) m.scrollTop = 0; };
+  if (w.__insideBertStep !== step) {
+    w.__insideBertStep = step;
+    top();
+    requestAnimationFrame(top);
+  }
+  if (w.__insideBertKeys) return;
+  w.__insideBertKeys = true;
+  const typing = el => !!el && el.matches && (el.isContentEditable || el.matches('textarea')
+    || (el.matches('input') && !el.matches('[type=range], [type=checkbox], [type=radio], [type=button]')
+        && !(el.getAttribute('role') === 'combobox' && el.getAttribute('aria-expanded') !== 'true')));
+  w.addEventListener('keydown', e => {
+    const next = document.querySelector('.st-key-present_next button');
+    if (!next || e.altKey || e.ctrlKey || e.metaKey) return;  // not in presenter mode, or a browser shortcut
+    const el = document.activeElement;
+    if (typing(el)) {
+      if (e.key === 'Escape') el.blur();
+      return;
+    }
+    const go = {ArrowRight: 1, PageDown: 1, ' ': 1, ArrowLeft: -1, PageUp: -1}[e.key];
+    if (!go) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    if (el && el !== document.body) el.blur();
+    const button = go > 0 ? next : document.querySelector('.st-key-present_prev button');
+    if (button && !button.disabled) button.click();
+  }, true);
+})();
+</script>"""
 
 
 def on() -> bool:
@@ -138,7 +187,8 @@ def steps(key: str, title: str, intro: str) -> Steps:
     goto = st.session_state.pop(_GOTO, None)
     if goto is not None:  # a move across a chapter boundary, asked for by the last key press
         target = chapter(goto[0])
-        st.switch_page(target.file, query_params={PRESENT: "1", STEP: str(goto[1])})
+        carried = {k: st.query_params[k] for k in CARRIED if k in st.query_params}
+        st.switch_page(target.file, query_params={**carried, PRESENT: "1", STEP: str(goto[1])})
     st.html(PRESENT_CSS)
     k = current(ch)
     step = ch.steps[k - 1]
@@ -149,12 +199,18 @@ def steps(key: str, title: str, intro: str) -> Steps:
         left, prev, nxt = st.columns([8, 1.2, 1.2], vertical_alignment="center")
         left.markdown(t("present.counter", chapter=ch.title, k=k, n=len(ch.steps), step=step_title,
                         i=i + 1, total=len(walk)))
-        prev.button(t("present.previous"), key="present_prev", on_click=_move, args=(key, -1), shortcut="Left",
+        prev.button(t("present.previous"), key="present_prev", on_click=_move, args=(key, -1),
                     disabled=i == 0, use_container_width=True, help=t("present.previous_help"))
-        nxt.button(t("present.next"), key="present_next", on_click=_move, args=(key, 1), shortcut="Right",
+        nxt.button(t("present.next"), key="present_next", on_click=_move, args=(key, 1),
                    disabled=i == len(walk) - 1, use_container_width=True, help=t("present.next_help"))
         st.markdown(body)
-    with st.container(key="present_keys"):  # more keys for the same moves: clickers send Page Up / Page Down
-        for name, delta in (("PageDown", 1), ("Space", 1), ("PageUp", -1)):
-            st.button(name, key=f"present_{name}", on_click=_move, args=(key, delta), shortcut=name)
+    st.html(KEYS_JS % {"step": json.dumps(f"{key}/{k}")}, unsafe_allow_javascript=True, width="content")
     return Steps(ch, step)
+
+
+def next_link(key: str) -> None:
+    """"Next chapter →" at the end of chapter `key` (nothing after the last; in presenter mode → is the way on)."""
+    nxt = next_chapter(key)
+    if nxt is not None and not on():
+        st.divider()
+        st.page_link(nxt.file, label=t("common.next_chapter", chapter=nxt.title), icon=":material/arrow_forward:")

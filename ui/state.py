@@ -16,7 +16,7 @@ import torch
 from explainers import attention as att
 from explainers import embeddings as emb
 from explainers.model import EncodedInput, LoadedModel, encode_text
-from ui.pairs import encode_or_stop
+from ui.pairs import encode_or_stop, heldout_packed, special_mask  # noqa: F401  (pages read them here)
 from ui.text import t
 
 DEFAULT_A = t("sidebar.sentence_a_default")
@@ -126,12 +126,6 @@ class MaskedSentence:
     maskable: int  # positions that could be selected
 
 
-def special_mask(enc: EncodedInput, tokenizer) -> torch.Tensor:
-    """`[1, T]`: 1 at special tokens, which masking never chooses."""
-    special = set(tokenizer.all_special_ids)
-    return torch.tensor([[int(i in special) for i in enc.input_ids[0].tolist()]])
-
-
 def _masked(name: str, device: str, text_a: str, text_b: str, rate: float, p_mask: float, p_random: float,
             seed: int, whole_word: bool, every: bool):
     """(model, encoded input, special mask, `MaskingResult`): the sidebar sentence masked as training masks it."""
@@ -186,18 +180,6 @@ def guesses_with(name: str, device: str, text_a: str, text_b: str, position: int
                 token_type_ids=enc.token_type_ids.to(device), targets=[int(enc.input_ids[0, position])])
     return (lm.tokenizer.convert_ids_to_tokens(p.top_ids[0].tolist()), p.top_probs[0].tolist(),
             float(p.target_probs[0]), int(p.target_ranks[0]))
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def heldout_packed(key: str, _tokenizer, max_positions: int, device: str, sequences: int = 32) -> dict:
-    """The held-out sample shipped in assets/text/en/heldout.txt, packed like the training data with the
-    tokenizer of the model(s) named by `key` (the cache key: a tokenizer object is not hashed)."""
-    from explainers.corpus import load_packed
-    from ui.prose import TEXT_DIR, LANG
-
-    packed = load_packed(TEXT_DIR / LANG / "heldout.txt", _tokenizer, seq_len=min(128, max_positions),
-                         max_sequences=sequences)
-    return {k: v.to(device) for k, v in packed.items()}
 
 
 def heldout_batch(name: str, device: str, sequences: int = 32) -> dict:

@@ -63,8 +63,8 @@ def opening_head(device: str) -> tuple[int, int]:
     return att.clearest_head(state.head_stats(BUILTIN_NAME, device, state.DEFAULT_A, state.DEFAULT_B))[:2]
 
 
-def _run(device: str) -> None:
-    for name, call in steps(device):
+def _run(work: list[tuple[str, callable]]) -> None:
+    for name, call in work:
         t = time.perf_counter()
         try:
             call()
@@ -88,6 +88,9 @@ def start(device: str) -> threading.Thread:
             logger.addFilter(quiet)
             for handler in logger.handlers:
                 handler.addFilter(quiet)
-    thread = threading.Thread(target=_run, args=(device,), name=THREAD, daemon=True)
+    # the modules the steps call are imported here, in the script's thread: a thread that imports a module while
+    # a script run imports it can meet it half-initialised
+    work = steps(device)
+    thread = threading.Thread(target=_run, args=(work,), name=THREAD, daemon=True)
     thread.start()
     return thread
