@@ -12,6 +12,7 @@ top with its counter visible, its language, exceptions, code identifiers, and ho
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import re
 import time
@@ -176,6 +177,25 @@ def walk(page, base_url: str, lang: str = "en", limit: int | None = None, fidget
     return out
 
 
+def visit(page, base_url: str, key: str, lang: str = "en", shots: Path | None = None) -> list[StepSeen]:
+    """Every step of chapter `key` opened by its address (no key presses): what a chapter's author checks while
+    fitting its steps to the screen. `shots`: a folder for a screenshot of each step."""
+    from ui.chapters import chapter
+    from ui.text import t
+
+    words, ch = code_identifiers(), chapter(key)
+    out = []
+    for k in range(1, len(ch.steps) + 1):
+        t0 = time.perf_counter()
+        page.goto(f"{base_url}/{ch.url_path}?present=1&step={k}&lang={lang}")
+        settled = settle(page)
+        out.append(see(page, k, settled - t0, "", t(f"chapters.{key}", lang), words))
+        if shots:
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / f"{key}-{lang}-{k}.png"))
+    return out
+
+
 def table(rows: list[StepSeen]) -> str:
     """A markdown table of the walk, for RESULTS.md and a session's note."""
     lines = ["| # | address | overflow | opened at top | language | → settled | problems |", "|---|---|---|---|---|---|---|"]
@@ -196,6 +216,8 @@ def main() -> None:
     ap.add_argument("--url", help="a running server (default: start a fresh one)")
     ap.add_argument("--lang", default="en")
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--chapter", help="open this chapter's steps by their addresses instead of walking")
+    ap.add_argument("--shots", type=Path, help="with --chapter: a folder for a screenshot of each step")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     with sync_playwright() as pw:
@@ -203,11 +225,10 @@ def main() -> None:
         context = browser.new_context(viewport=VIEWPORT, device_scale_factor=SCALE, locale="en-US")
         context.set_default_timeout(60_000)
         page = context.new_page()
-        if args.url:
-            rows = walk(page, args.url, args.lang, args.limit)
-        else:
-            with streamlit_server() as url:
-                rows = walk(page, url, args.lang, args.limit)
+        with contextlib.ExitStack() as stack:
+            url = args.url or stack.enter_context(streamlit_server())
+            rows = (visit(page, url, args.chapter, args.lang, args.shots) if args.chapter
+                    else walk(page, url, args.lang, args.limit))
         browser.close()
     print(table(rows))
     if args.json:
