@@ -32,7 +32,14 @@ SEEN_JS = """() => {
   const header = document.querySelector('.st-key-present_header');
   const box = header ? header.getBoundingClientRect() : null;
   const block = document.querySelector('.stMainBlockContainer');
+  let smallest = 1e9;  // the smallest visible text of the main area, in CSS px
+  for (const el of block ? block.querySelectorAll('*') : []) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const r = el.getBoundingClientRect();
+    if (own && r.width > 0 && r.height > 0) smallest = Math.min(smallest, parseFloat(getComputedStyle(el).fontSize));
+  }
   return {
+    smallest,
     overflow: main ? main.scrollHeight - main.clientHeight : -1,
     scroll_top: main ? main.scrollTop : -1,
     header_visible: !!box && box.top >= 0 && box.bottom <= window.innerHeight,
@@ -65,6 +72,7 @@ class StepSeen:
     lang_ok: bool
     seconds: float  # key press → the step settled (idle)
     focused: str = ""  # what had the focus when the key that opened this step was pressed
+    smallest_px: float = 0  # the smallest visible text of the main area, CSS px
     exceptions: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)  # code identifiers in the main area's text
 
@@ -76,6 +84,8 @@ class StepSeen:
             out.append(f"opened scrolled ({self.scroll_top} px)")
         if not self.lang_ok:
             out.append("language lost")
+        if self.smallest_px * SCALE < 18:
+            out.append(f"text of {self.smallest_px * SCALE:.0f} device px")
         if self.exceptions:
             out.append(f"exception: {self.exceptions[0][:80]}")
         if self.code:
@@ -129,7 +139,7 @@ def see(page, i: int, seconds: float, focused: str, lang_title: str, words: set[
     return StepSeen(i=i, address="/" + address, counter=seen["counter"], overflow_px=int(seen["overflow"]),
                     scroll_top=int(seen["scroll_top"]), header_visible=seen["header_visible"],
                     lang_ok=seen["counter"].startswith(lang_title), seconds=round(seconds, 2), focused=focused,
-                    exceptions=seen["exceptions"], code=find_code(seen["text"], words))
+                    smallest_px=float(seen["smallest"]), exceptions=seen["exceptions"], code=find_code(seen["text"], words))
 
 
 def lecture(lang: str) -> list[tuple[str, str]]:

@@ -71,3 +71,41 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_import_cycle_among_the_projects_modules():
     assert cycles(graph()) == []
+
+
+IMPORT_WITHOUT_SESSION = """
+import importlib, sys
+sys.path.insert(0, {root!r})
+from streamlit.runtime.state import session_state_proxy, query_params_proxy
+
+
+class Stop(BaseException):  # what Streamlit raises in a script run that a rerun stops, at a session read
+    pass
+
+
+def stop(*args, **kwargs):
+    raise Stop("read the session at import time")
+
+
+for proxy in (session_state_proxy.SessionStateProxy, query_params_proxy.QueryParamsProxy):
+    for name in ("__getitem__", "__contains__", "get", "__getattr__"):
+        setattr(proxy, name, stop)
+for module in {modules!r}:
+    importlib.import_module(module)
+"""
+
+
+def test_no_module_reads_the_session_when_imported():
+    """Streamlit stops a script run (a fast rerun: a click while a fresh server's first run imports) at its next
+    session read, with an exception no `except Exception` catches. If that read is in a module's import, the
+    module is half-imported, and a second script run importing it at the same time gets
+    `ImportError: cannot import name 'state' from 'ui'` (CPython hands the waiting thread the module the failed
+    import removed). So no module of the app reads the session (a string in the reader's language, the address)
+    when imported."""
+    import subprocess
+    import sys
+
+    modules = sorted(m for m in graph() if m.split(".")[0] in ("ui", "explainers"))
+    run = subprocess.run([sys.executable, "-c", IMPORT_WITHOUT_SESSION.format(root=str(ROOT), modules=modules)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]

@@ -51,9 +51,17 @@ class Classifier:
     facts: dict
 
 
-@st.cache_resource(show_spinner=t("finetuning.loading"), max_entries=1)
 def get_classifier(device: str) -> tuple[LoadedModel, Classifier]:
-    """(the frozen teacher, the classifier): the feature-based probe reads the teacher's features."""
+    """(the frozen teacher, the classifier): the feature-based probe reads the teacher's features. The spinner's
+    words are looked up when it shows (in the reader's language), not when this module is imported; Streamlit
+    shows a spinner only after half a second, so a cache hit shows none."""
+    with st.spinner(t("finetuning.loading")):
+        return load_classifier(device)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def load_classifier(device: str) -> tuple[LoadedModel, Classifier]:
+    """`get_classifier` without the spinner: what the warm-up thread calls."""
     from ui.state import get_model
 
     teacher = get_model("built-in", device)
@@ -116,6 +124,31 @@ def probe_data(name: str, device: str, seq_len: int = 64) -> ProbeData:
     docs_in_train = {d for d in {p.doc for p in pairs} if random.Random(d).random() < 0.5}
     train = torch.tensor([p.doc in docs_in_train for p in pairs])
     return ProbeData(ft.cls_by_layer(lm.encoder, enc), enc["labels"], train, len({p.doc for p in pairs}))
+
+
+ProbeOutcome = tuple[float, float, int, int, int]  # test accuracy, training accuracy, train pairs, test pairs, docs
+
+
+def train_live_probe(name: str, device: str, layer: int, progress=None) -> ProbeOutcome:
+    """The live probe: 200 full-batch steps on hidden state `layer`'s [CLS] vectors of the held-out pairs'
+    training half, seed 0, measured on the other half."""
+    data = probe_data(name, device)
+    x, y, train = data.hidden[:, layer], data.labels, data.train
+    r = ft.train_probe(x[train], y[train], x[~train], y[~train], steps=200, seed=0, progress=progress)
+    return r.final_test_accuracy, r.train_accuracy[-1], int(train.sum()), int((~train).sum()), data.n_docs
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def live_probe(name: str, device: str, layer: int) -> ProbeOutcome:
+    """`train_live_probe`, cached: the result presenter mode opens its step with."""
+    return train_live_probe(name, device, layer)
+
+
+def default_probe(name: str, device: str) -> ProbeOutcome:
+    """The live probe on the last layer, the layer slider's default (what `ui.warm` can compute ahead)."""
+    from ui.state import get_model
+
+    return live_probe(name, device, get_model(name, device).config.num_hidden_layers)
 
 
 # ------------------------------------------------------------------------------------ one step of fine-tuning

@@ -19,7 +19,10 @@ from explainers.model import EncodedInput, LoadedModel, encode_text
 from ui.pairs import encode_or_stop, heldout_packed, special_mask  # noqa: F401  (pages read them here)
 from ui.text import t
 
-DEFAULT_A = t("sidebar.sentence_a_default")
+# English, whoever imports this first: the built-in models read English. And a module must not read the session at
+# import time: Streamlit may stop a script run there (a fast rerun), and the half-imported module then fails the
+# import in another run (tests/test_imports.py)
+DEFAULT_A = t("sidebar.sentence_a_default", "en")
 DEFAULT_B = ""
 
 

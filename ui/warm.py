@@ -47,7 +47,7 @@ def steps(device: str) -> list[tuple[str, callable]]:
         ("ELECTRA held-out ROC", lambda: E.heldout_roc(B, B, device)),
         ("distillation pair", lambda: D.get_pair(B, B, device)),
         ("distillation held-out agreement", lambda: D.heldout(B, B, device)),
-        ("next-sentence classifier", lambda: F.get_classifier(device)),
+        ("next-sentence classifier", lambda: F.load_classifier(device)),
         ("QA model", lambda: F.get_qa(B, device)),
         ("family: spans vs scattered", lambda: FA.spans(B, device, a, b, 0)),
         ("family: ERNIE's units", lambda: FA.units(B, device, t("family.ernie_example", "en"), 0)),

@@ -1,0 +1,95 @@
+"""The lecture as a lecturer rehearses it the day before class (`harness.walk`): a fresh `streamlit run app.py`
+started as users start it (warm-up on), a 1920 × 1080 projector at 150 % zoom, presenter mode started from the
+overview's button, and every step reached with one key press (→, Page Down, Space in turn) after scrolling the
+previous step down and leaving the focus on its slider. In English and in 中文, every step must fit the screen
+(≤ 40 px of overflow), open at its top with its counter, keep the language, show no exception, no code identifier
+and no text under 18 device px. And the very first visitor of a fresh server sees the app at once."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from harness import walk
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+from ui.chapters import CHAPTERS
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
+                                reason="needs /usr/bin/chromium and the playwright package")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server(log=ARTIFACTS / "server-walk.log") as url:
+        yield url
+
+
+def test_code_identifiers_are_found_as_words():
+    words = walk.code_identifiers()
+    assert {"DistilBertForMaskedLM", "training.json", "explainers.masking", "mask_tokens"} <= words
+    assert walk.find_code("The student (DistilBertForMaskedLM) reads training.json.", words) == [
+        "DistilBertForMaskedLM", "training.json"]
+    assert walk.find_code("masking, tokens and training are plain words", words) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_whole_lecture_walks_with_one_key_a_step_and_every_step_fits_the_projector(server, browser, lang):
+    context = browser.new_context(viewport=walk.VIEWPORT, device_scale_factor=walk.SCALE, locale="en-US")
+    context.set_default_timeout(60_000)
+    rows = walk.walk(context.new_page(), server, lang)
+    context.close()
+    (ARTIFACTS / f"presenter-walk-{lang}.md").write_text(walk.table(rows), encoding="utf-8")
+    assert len(rows) == sum(len(c.steps) for c in CHAPTERS)
+    bad = [f"step {r.i} {r.address}: {'; '.join(r.problems())}" for r in rows if r.problems()]
+    assert not bad, "\n".join(bad)
+    assert [r.counter.split(" · ")[0] for r in rows] == [title for title, _ in walk.lecture(lang)]
+
+
+FIRST_SEEN_JS = """() => {  // when the title and the progress bar first showed, and when the chapter's own text
+  window.__seen = {};
+  const t0 = performance.now();
+  new MutationObserver(() => {
+    const s = window.__seen;
+    if (s.notice === undefined && document.querySelector('[data-testid="stProgress"]')) s.notice = performance.now() - t0;
+    if (s.sidebar === undefined && document.querySelector('[data-testid="stSidebar"] [data-testid="stPageLink"]'))
+      s.sidebar = performance.now() - t0;
+  }).observe(document, {subtree: true, childList: true});
+}"""
+
+
+def test_a_fresh_servers_first_visitor_sees_the_app_loading_and_can_navigate_at_once(browser):
+    """The title and a progress bar show while the process loads PyTorch and the model (not an empty page), and
+    a click on Overview as soon as the sidebar shows, then a reload, meet no exception (they met an ImportError
+    while the warm-up thread imported `ui` modules)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(120_000)
+    page = context.new_page()
+    page.add_init_script(f"({FIRST_SEEN_JS})()")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server(log=ARTIFACTS / "server-first-visitor.log") as url:
+        page.goto(f"{url}/")
+        link = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"] a').filter(has_text="Overview")
+        link.first.wait_for()
+        link.first.click()
+        wait_idle(page, 1000)
+        seen = page.evaluate("window.__seen")
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.reload()
+        wait_idle(page, 1000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.get_by_role("heading", name="Inside BERT").count() >= 1
+    context.close()
+    assert "notice" in seen, f"no loading notice before the sidebar: {seen}"
