@@ -102,3 +102,25 @@ def test_two_threads_loading_two_models_at_once_both_get_their_tied_heads():
         head = lm.model.get_output_embeddings().weight
         assert head.data_ptr() == lm.model.get_input_embeddings().weight.data_ptr()
     assert load_role("built-in", folders[1], AutoModelForMaskedLM).config.model_type == "distilbert"
+
+
+def test_a_files_hash_is_computed_once_per_version_of_the_file(tmp_path, monkeypatch):
+    """Pages compare the shipped weights with their cards on every rerun: the file is read and hashed once, and
+    again only when it changes."""
+    import hashlib
+    import os
+
+    from explainers import model
+
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"a" * 4096)
+    calls = []
+    real = hashlib.sha256
+    monkeypatch.setattr(model.hashlib, "sha256", lambda *a: calls.append(1) or real(*a))
+    first = model.file_sha256(path)
+    assert model.file_sha256(path) == first == real(b"a" * 4096).hexdigest()
+    assert len(calls) == 1
+    path.write_bytes(b"b" * 4096)
+    os.utime(path, ns=(1, 10**18))  # a new version of the file, whatever the clock's resolution
+    assert model.file_sha256(path) == real(b"b" * 4096).hexdigest()
+    assert len(calls) == 2
