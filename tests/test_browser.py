@@ -338,18 +338,18 @@ def test_presenter_keys_walk_the_lecture_and_a_steps_address_reopens_it(server, 
     with contextlib.ExitStack() as stack:
         url = server.url if not server.touched else stack.enter_context(streamlit_server())
         server.touched = True
-        page.goto(f"{url}/masking?present=1&step=5")
+        page.goto(f"{url}/masking?present=1&step=6")
         wait_idle(page)
         assert_no_exception(page)
-        assert "· 5 / 6 ·" in counter(page), counter(page)
+        assert "· 6 / 7 ·" in counter(page), counter(page)
         smallest = [page.evaluate(SMALLEST_TEXT_JS)]
-        press(page, "ArrowRight", "/masking?present=1&step=6")
-        assert "· 6 / 6 ·" in counter(page)
+        press(page, "ArrowRight", "/masking?present=1&step=7")
+        assert "· 7 / 7 ·" in counter(page)
         press(page, "ArrowRight", "/electra?present=1&step=1")
         assert "· 1 / 3 ·" in counter(page) and counter(page).startswith("4 · ELECTRA")
         assert_no_exception(page)
         smallest.append(page.evaluate(SMALLEST_TEXT_JS))
-        press(page, "ArrowLeft", "/masking?present=1&step=6")
+        press(page, "ArrowLeft", "/masking?present=1&step=7")
         for key, address in (("PageDown", "/electra?present=1&step=1"), ("Space", "/electra?present=1&step=2"),
                              ("PageUp", "/electra?present=1&step=1")):
             press(page, key, address)
@@ -476,3 +476,28 @@ def test_the_family_chapter_draws_every_demo_and_its_controls_answer(base_url, p
     expect(page.get_by_text("Your sentence A has no phrase")).to_have_count(0)
     shot(page, "family")
     assert_no_exception(page)
+
+
+def test_the_sidebar_link_follows_a_fragments_rerun_and_reopens_the_view(base_url, browser, page):
+    """A slider in a fragment reruns only the fragment, not the sidebar: the link still holds what the slider set,
+    and opened in a new browser it shows the same view."""
+    rate = "Rate: share of pieces chosen (%)"
+    page.goto(f"{base_url}/masking")
+    wait_idle(page)
+    page.locator(slider(rate)).focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(lambda u: "rate=16" in u)
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Link to this view").click()
+    box = page.locator(".inside-bert-link input").first
+    expect(box).to_have_value(re.compile(r"rate=16"))
+    link = box.input_value()
+    assert link == page.url
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    other.set_default_timeout(TIMEOUT_MS)
+    fresh = other.new_page()
+    fresh.goto(link)
+    wait_idle(fresh)
+    expect(fresh.locator(slider(rate))).to_have_value("16", timeout=TIMEOUT_MS)
+    other.close()
