@@ -1,5 +1,6 @@
 """Where a slider's rerun spends its time: py-spy samples the server while the benchmark's slider cases move.
 
+    pip install -r benchmarks/requirements.txt
     python benchmarks/profile.py [--moves 12] [--case masking] [--results]
 
 For each slider case of `bench.RERENDER_CASES`: a fresh `streamlit run app.py`, the case's page opened and
