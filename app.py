@@ -24,7 +24,7 @@ with st.sidebar:
     figures.format_choice()
 notice = boot.starting()  # a fresh server's first visitor: the title and a progress bar, not an empty page
 if notice:
-    notice.step(0.15, "sidebar.starting_torch")
+    notice.step(0.15, t("sidebar.starting_torch"))
 
 from urllib.parse import quote_plus  # noqa: E402
 
@@ -103,7 +103,7 @@ with st.sidebar:
     boot.close_sidebar_on_phone(page.url_path)
 device = _device()
 if notice:
-    notice.step(0.6, "sidebar.starting_model")
+    notice.step(0.6, t("sidebar.starting_model"))
 if warm.enabled():  # once per server: the built-in models and held-out measurements, in the background
     warm.start(default_device())
 model_name = _model(device)

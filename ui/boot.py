@@ -75,18 +75,17 @@ _READY = False
 class Starting:
     """The notice in the main area while the process loads what every chapter needs."""
 
-    def __init__(self) -> None:
+    def __init__(self, box) -> None:
         from ui.text import t
 
-        self._box = st.empty()
+        self._box = box
         with self._box.container():
             st.title(t("sidebar.app_title"))
             self._bar = st.progress(0.05, text=t("sidebar.starting"))
 
-    def step(self, fraction: float, key: str) -> None:
-        from ui.text import t
-
-        self._bar.progress(fraction, text=t(key))
+    def step(self, fraction: float, text: str) -> None:
+        """`text` comes translated (`t("sidebar.starting_…")` at the call, where the catalogue test reads it)."""
+        self._bar.progress(fraction, text=text)
 
     def done(self) -> None:
         global _READY
@@ -96,4 +95,8 @@ class Starting:
 
 def starting() -> Starting | None:
     """The notice, or None once the process is ready."""
-    return None if _READY else Starting()
+    # the empty box is drawn on every run, the notice in it only on the first: the main area's elements keep
+    # their places from run to run (a notice drawn on the first run only moved every element after it by one,
+    # and a fragment whose place moved stopped answering its sliders after the next full run)
+    box = st.empty()
+    return None if _READY else Starting(box)
