@@ -43,3 +43,29 @@ def test_the_test_suite_runs_the_app_without_the_warm_up(monkeypatch):
     assert not warm.enabled()  # tests/conftest.py sets INSIDE_BERT_WARM=0
     monkeypatch.setenv("INSIDE_BERT_WARM", "1")
     assert warm.enabled()
+
+
+def test_after_the_warm_up_the_family_steps_open_without_running_the_model(monkeypatch):
+    """ERNIE's probe, UniLM's three masks and the logit lens are what the family chapter's steps open with: once
+    `FA.warm_defaults` has run, the steps draw with every model call of theirs made to fail (a warm-up that
+    computed other positions, another layer or another text fails here)."""
+    import explainers.family
+    import explainers.lens
+    from tests.test_pages import _app
+    from ui import family as FA
+    from ui.chapters import chapter
+    from ui.text import t
+
+    state.get_model(BUILTIN_NAME, "cpu")
+    FA.warm_defaults(BUILTIN_NAME, "cpu", state.DEFAULT_A, state.DEFAULT_B, t("family.ernie_example", "en"))
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("not warmed")
+
+    for module, name in [(explainers.family, "predict_under"), (explainers.family, "attention_under"),
+                         (explainers.family, "probe_unit"), (explainers.lens, "logit_lens")]:
+        monkeypatch.setattr(module, name, refuse)
+    steps = chapter("family").steps
+    for key in ("ernie-probe", "unilm", "unilm-attention", "unilm-guesses", "lens"):
+        at = _app("pages/family.py", present="1", step=str(steps.index(key) + 1))
+        assert not at.exception, (key, at.exception)

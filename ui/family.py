@@ -189,6 +189,55 @@ class UnderMask:
     rank: int  # of the original (0 = top-1)
 
 
+def unilm_targets(tokens: list[str], sep_token: str) -> list[int]:
+    """The positions UniLM's step may hide: every piece but the first, the last and the separators."""
+    return [i for i in range(1, len(tokens) - 1) if tokens[i] != sep_token]
+
+
+def unilm_source_default(tokens: list[str], sep_token: str) -> int:
+    """The source slider's start: just after the first [SEP] (sentence A is the source, B the target)."""
+    n = len(tokens)
+    first_sep = tokens.index(sep_token) if sep_token in tokens else n - 1
+    return first_sep + 1 if first_sep + 1 < n - 1 else n // 2
+
+
+def unilm_position_default(targets: list[int], source: int) -> int:
+    """The hidden piece's start for a source: halfway between the source's start and the end."""
+    default = next((i for i in targets if i >= source), targets[-1])
+    return targets[(targets.index(default) + len(targets) - 1) // 2] if default < targets[-1] else default
+
+
+def ernie_opening_unit(units: list[family.Unit]) -> int:
+    """Presenter mode opens the probe on the first name of several pieces ("New York" in the example)."""
+    return next((i for i, x in enumerate(units) if x.kind == "entity" and x.end - x.start > 1), 0)
+
+
+def warm_defaults(name: str, device: str, text_a: str, text_b: str, example: str) -> None:
+    """What the chapter's steps open with on this sentence, computed into the caches (for `ui.warm`): ERNIE's
+    probes, UniLM's three masks at the sliders' starts, the lens teacher and student. The same calls, with the
+    same arguments, as `pages/family.py` makes."""
+    lm, enc, _ = _setup(name, device, text_a, text_b)
+    text = text_a
+    u = units(name, device, text, 0)
+    if not u.units:
+        text = example
+        u = units(name, device, text, 0)
+    if u.units:
+        probe(name, device, text, u.units[ernie_opening_unit(u.units)])
+        for unit in summary_units(u.units, len(u.tokens)):
+            probe(name, device, text, unit)
+    tokens, sep = enc.tokens, lm.tokenizer.sep_token
+    if 4 <= len(tokens) <= UNILM_MAX_PIECES and lm.config.model_type in ("bert", "electra"):
+        source = unilm_source_default(tokens, sep)
+        position = unilm_position_default(unilm_targets(tokens, sep), source)
+        for kind in family.UNILM_KINDS:
+            under_mask(name, device, text_a, text_b, kind, source, position, lm.config.num_hidden_layers - 1)
+    maskable = [i for i, tok in enumerate(tokens) if tok not in set(lm.tokenizer.all_special_tokens)]
+    if maskable:
+        for student in (False, True):
+            lens_hiding(name, device, text_a, text_b, maskable[len(maskable) // 2], student)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def under_mask(name: str, device: str, text_a: str, text_b: str, kind: str, source: int, position: int,
                layer: int, k: int = 5) -> UnderMask:

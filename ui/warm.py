@@ -49,8 +49,12 @@ def steps(device: str) -> list[tuple[str, callable]]:
         ("distillation held-out agreement", lambda: D.heldout(B, B, device)),
         ("next-sentence classifier", lambda: F.load_classifier(device)),
         ("QA model", lambda: F.get_qa(B, device)),
+        ("fine-tuning presenter steps", lambda: F.warm_defaults(device)),
         ("family: spans vs scattered", lambda: FA.spans(B, device, a, b, 0)),
-        ("family: ERNIE's units", lambda: FA.units(B, device, t("family.ernie_example", "en"), 0)),
+        ("family: ERNIE, UniLM and the lens", lambda: FA.warm_defaults(B, device, a, b,
+                                                                       t("family.ernie_example", "en"))),
+        # last: it times the two models, and a measurement taken while the steps above run would be slower
+        ("distillation speed meter", lambda: D.speed(B, B, device, a, b)),
     ]
 
 
