@@ -2,6 +2,8 @@ from ui.boot import require_app
 
 require_app()
 
+import json  # noqa: E402
+
 import numpy as np  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
@@ -47,10 +49,6 @@ def _open_clicked_head() -> None:
 _valid("layer", L)
 _valid("head", H)
 
-# -- one head
-st.markdown(T["one-head"])
-
-
 @st.fragment
 def one_head() -> None:
     """A fragment: moving the layer/head sliders reruns this section only, not the grid or bertviz."""
@@ -74,7 +72,7 @@ def one_head() -> None:
                                         title=dict(text=t("attention.attended_to"))),
                              yaxis=dict(type="category", autorange="reversed",
                                         title=dict(text=t("attention.attending")))))
-        chart(fig, key="att_head_fig", theme=None, file="attention-one-head")
+        chart(fig, key="att_head_fig", theme=None, file="attention-one-head", present_height=400)
     with right:
         pattern = att.dominant_pattern(stats, layer, head)
         reading = t("attention.broad") if pattern is None else \
@@ -106,38 +104,89 @@ def every_head() -> None:
                       xaxis=dict(title=t("attention.axis_head"), dtick=1, range=[-0.6, H - 0.4]),
                       yaxis=dict(title=t("attention.axis_layer"), dtick=1, autorange="reversed"),
                       clickmode="event+select")
-    chart(fig, key="att_grid", on_select=_open_clicked_head, selection_mode="points", file="attention-every-head")
+    chart(fig, key="att_grid", on_select=_open_clicked_head, selection_mode="points", file="attention-every-head",
+          present_height=360)
+
+
+# Presenter mode gives each bertviz view a step and a fixed height (CSS px) under the step's header: a script in
+# the view shrinks it to that height, down to a floor, and a view still taller scrolls inside its frame. The head
+# view's words are read, so its floor keeps bertviz's 15 px text at 12 px; the model view is a picture of every
+# head and may shrink further, its layer and head numbers grown back to 12 px (not the head a click enlarges).
+# Outside presenter mode the frame is as tall as the view.
+HEAD_VIEW_HEIGHT, MODEL_VIEW_HEIGHT = 480, 540
+MODEL_VIEW_LABELS = "#bertviz-model svg > text:not(.detail)"  # the model view's layer and head numbers
+FIT_JS = """<script>
+(() => {
+  const b = document.body, natural = b.scrollHeight;
+  const zoom = Math.min(1, Math.max(%(floor)s, window.innerHeight / natural));
+  b.style.zoom = zoom;
+  const labels = %(labels)s;
+  if (labels && zoom < 1) {
+    const css = document.createElement("style");
+    css.textContent = `${labels} { font-size: ${(12 / zoom).toFixed(1)}px; }`;
+    document.head.appendChild(css);
+  }
+})();
+</script>"""
+
+
+def _fitted(view: str, floor: float, labels: str = "") -> str:
+    """A bertviz page that shrinks itself to its frame's height, not below `floor`; text matching the CSS selector
+    `labels` stays 12 px on screen."""
+    return view.replace("</body>", FIT_JS % {"floor": floor, "labels": json.dumps(labels)} + "</body>")
+
+
+def head_view() -> None:
+    if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
+        st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
+    # the head chosen above, alone: twelve heads overlaid are a tangle
+    layer, head = st.session_state.get("layer", OPEN_LAYER), st.session_state.get("head", OPEN_HEAD)
+    st.caption(t("attention.head_view_one", layer=layer, head=head))
+    view = state.head_view_html(*args, layer, head)
+    if present.on():
+        st.iframe(_fitted(view, 0.8), height=HEAD_VIEW_HEIGHT, alt=t("attention.head_view_alt"))
+        return
+    st.iframe(view, height="content", alt=t("attention.head_view_alt"))
+    st.download_button(t("attention.download_view"), view, file_name=f"inside-bert-head-view-{layer}-{head}.html",
+                       mime="text/html", icon=":material/download:", key="dl_head_view",
+                       help=t("attention.download_view_help"))
+
+
+def model_view() -> None:
+    view = state.model_view_html(*args)
+    if present.on():
+        if len(enc.tokens) > state.MODEL_VIEW_MAX_TOKENS:
+            st.caption(t("attention.first_tokens", shown=state.MODEL_VIEW_MAX_TOKENS, total=len(enc.tokens)))
+        st.iframe(_fitted(view, 0.6, MODEL_VIEW_LABELS), height=MODEL_VIEW_HEIGHT, alt=t("attention.model_view_alt"))
+        return
+    st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
+    st.iframe(view, height="content", alt=t("attention.model_view_alt"))
+    st.download_button(t("attention.download_view"), view, file_name="inside-bert-model-view.html",
+                       mime="text/html", icon=":material/download:", key="dl_model_view",
+                       help=t("attention.download_view_help"))
 
 
 def bertviz_views() -> None:
+    """Outside presenter mode: both views under one heading, in tabs."""
     st.markdown(T["bertviz"])
     head_tab, model_tab = st.tabs([t("attention.head_view"), t("attention.model_view")])
     with head_tab:
-        if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
-            st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
-        # the head chosen above, alone: twelve heads overlaid are a tangle
-        layer, head = st.session_state.get("layer", OPEN_LAYER), st.session_state.get("head", OPEN_HEAD)
-        st.caption(t("attention.head_view_one", layer=layer, head=head))
-        view = state.head_view_html(*args, layer, head)
-        st.iframe(view, height="content", alt=t("attention.head_view_alt"))
-        st.download_button(t("attention.download_view"), view, file_name=f"inside-bert-head-view-{layer}-{head}.html",
-                           mime="text/html", icon=":material/download:", key="dl_head_view",
-                           help=t("attention.download_view_help"))
+        head_view()
     with model_tab:
-        st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
-        view = state.model_view_html(*args)
-        st.iframe(view, height="content", alt=t("attention.model_view_alt"))
-        st.download_button(t("attention.download_view"), view, file_name="inside-bert-model-view.html",
-                           mime="text/html", icon=":material/download:", key="dl_model_view",
-                           help=t("attention.download_view_help"))
+        model_view()
 
 
 if show("one-head"):
+    st.markdown(T["one-head"])
     one_head()
 if show("grid"):
     every_head()
-if show("bertviz"):
+if show.everything:  # the page: both bertviz views in tabs; presenter mode: a step each
     bertviz_views()
+elif show("bertviz"):
+    head_view()
+elif show("model-view"):
+    model_view()
 if show.everything:
     with st.expander(t("common.math", file="explainers/attention.py")):
         st.markdown(prose.module_essay(att))

@@ -12,7 +12,7 @@ from ui import distill as D  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, paired_bars, stacked_bar  # noqa: E402
-from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
+from ui.pairs import choose_pair, encode_or_stop, kept  # noqa: E402
 from ui.text import t, table  # noqa: E402
 
 T = prose.sections("distillation")
@@ -31,11 +31,17 @@ RATE, TEMP = 15, 1.0  # T = 1: the built-in student's; at DistilBERT's T = 2 the
 teacher_name, student_name = choose_pair(t("distillation.pair"),
                                         (t("distillation.teacher"), t("distillation.student")),
                                         ("d_teacher", "d_student"), T["pair"], T["no-pair"],
-                                        lambda a, b: D.get_pair(a, b, ctx.device))
+                                        lambda a, b: D.get_pair(a, b, ctx.device), box=not present.on())
 teacher, student = D.get_pair(teacher_name, student_name, ctx.device)
 pair_args = (teacher_name, student_name, ctx.device)
 enc = encode_or_stop(lambda: D.encoded(*pair_args, ctx.text_a, ctx.text_b))
 special = set(teacher.tokenizer.all_special_tokens)
+
+
+def explain(name: str, where=None) -> None:
+    """A section's paragraph: on the page, not in presenter mode, where the step's narration says it."""
+    if not present.on():
+        (where or st).markdown(T[name])
 
 
 def n_layers(lm) -> int:
@@ -44,7 +50,7 @@ def n_layers(lm) -> int:
 
 
 def architecture() -> None:
-    st.markdown(T["architecture"])
+    explain("architecture")
     lt, ls = n_layers(teacher), n_layers(student)
     sources, recorded = D.source_layers(student_name, lt, ls)
     fig = go.Figure()
@@ -60,16 +66,19 @@ def architecture() -> None:
         fig.add_annotation(x=3.8, y=y, text=t("distillation.student_layer", i=j), showarrow=False)
         fig.add_annotation(x=3, y=y, ax=1.6, ay=y, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
                            arrowhead=3, arrowwidth=1.5, arrowcolor=STUDENT_C, text="")
-    for x, label, colour in ((0.8, t("distillation.teacher_embeddings"), TEACHER_C),
-                             (3.8, t("distillation.student_embeddings"), STUDENT_C)):
-        fig.add_shape(**box, x0=x - 0.8, x1=x + 0.8, y0=-1.0, y1=-0.2, fillcolor="#f8f9fa", line_color=colour)
+    wide = 0.5 if present.on() else 0.0  # projector type: the teacher's three-part label needs a wider box
+    for x, label, colour, pad in ((0.8, t("distillation.teacher_embeddings"), TEACHER_C, wide),
+                                  (3.8, t("distillation.student_embeddings"), STUDENT_C, 0.0)):
+        fig.add_shape(**box, x0=x - 0.8 - pad, x1=x + 0.8 + pad, y0=-1.0, y1=-0.2, fillcolor="#f8f9fa",
+                      line_color=colour)
         fig.add_annotation(x=x, y=-0.6, text=label, showarrow=False, font=dict(size=11))
-    fig.update_xaxes(visible=False, range=[-0.1, 4.7])
+    fig.update_xaxes(visible=False, range=[-0.1 - wide, 4.7])
     fig.update_yaxes(visible=False, range=[-1.1, lt + 0.1])
     fig.update_layout(height=60 * (lt + 2), margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
     c1, c2 = st.columns([1, 1])
     chart(fig, key="d_arch", file="distillation-architecture", where=c1)
-    c1.caption(t("distillation.sources_recorded" if recorded else "distillation.sources_rule",
+    c1.caption(t("distillation.sources_rule" if not recorded else  # a slide names no file
+                 "distillation.sources_started" if present.on() else "distillation.sources_recorded",
                  layers=", ".join(map(str, sources))))
     pt, ps = dist.parameter_breakdown(teacher.model), dist.parameter_breakdown(student.model)
     tt, ts = sum(pt.values()), sum(ps.values())
@@ -83,7 +92,7 @@ def architecture() -> None:
     enc_s = ps["layers"]
     c2.caption(t("distillation.fewer", fewer=1 - ts / tt, fewer_layers=1 - enc_s / enc_t, teacher_layers=lt,
                  student_layers=ls))
-    c2.markdown(T["params"])
+    explain("params", c2)
 
 
 # On a slider move the browser redraws this section: plotly charts cost it tens of ms each (measured), so the
@@ -124,21 +133,36 @@ def entropy_curve(teacher_entropy: list[float], student_entropy: list[float], vo
 
 @st.fragment
 def soft_targets() -> None:
-    st.markdown(T["soft"])
-    if "B" in enc.segment and student.config.model_type == "distilbert":
-        st.caption(t("distillation.pair_input"))
-    c1, c2 = st.columns([3, 1])
-    rate = c1.slider(t("common.rate_masked"), 1, 60, value=RATE, key="d_rate", bind="query-params")
-    seed = c2.number_input(t("common.seed"), 0, 9999, key="d_seed", bind="query-params")
+    """The masked sentence (step "soft"), the temperature (step "temperature") and the loss (step "loss"): one
+    fragment on the page, three steps in presenter mode, where the later two read the masking left on the first."""
+    if show("soft"):
+        explain("soft")
+        if "B" in enc.segment and student.config.model_type == "distilbert":
+            st.caption(t("distillation.pair_input"))
+        c1, c2 = st.columns([3, 1])
+        rate = c1.slider(t("common.rate_masked"), 1, 60, value=RATE, key="d_rate", bind="query-params")
+        seed = c2.number_input(t("common.seed"), 0, 9999, key="d_seed", bind="query-params")
+    else:
+        rate, seed = kept("d_rate", RATE, 1, 60, int), kept("d_seed", 0, 0, 9999, int)
     mp = D.masked_pair(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed))
-    st.caption(t("distillation.masked", rate=rate, n=len(mp.positions), maskable=mp.maskable, seed=seed))
-    st.html(masked_chips(mp.tokens, mp.shown, mp.action, special))
+    if show("soft") or (present.on() and show("loss")):  # the loss's step shows the sentence it is computed on
+        st.caption(t("distillation.masked", rate=rate, n=len(mp.positions), maskable=mp.maskable, seed=seed))
+        st.html(masked_chips(mp.tokens, mp.shown, mp.action, special))
     if mp.maskable == 0:
         st.info(t("common.no_maskable"), icon=":material/info:")
         return
     if not mp.positions:
         st.info(t("distillation.none_masked", rate=rate, seed=seed), icon=":material/casino:")
         return
+    if show("soft"):
+        agreement(mp)
+    if show("temperature"):
+        temperature(mp, rate, int(seed))
+    if show("loss"):
+        loss_now(mp)
+
+
+def agreement(mp: D.MaskedPair) -> None:
     t_top, s_top, agrees = mp.teacher_top, mp.student_top, mp.agrees
     n = len(agrees)
     m1, m2, m3 = st.columns(3)
@@ -157,7 +181,9 @@ def soft_targets() -> None:
                                                          help=t("distillation.lead_help", near_tie=dist.NEAR_TIE)),
                      kl: st.column_config.NumberColumn(format="%.3f")})
 
-    st.markdown(T["temperature"])
+
+def temperature(mp: D.MaskedPair, rate: int, seed: int) -> None:
+    explain("temperature")
     c1, c2 = st.columns([2, 3])
     # it opens on the position where the teacher is surest: raising T then visibly spreads its distribution
     surest = int(mp.teacher_logits.float().softmax(-1).amax(-1).argmax())
@@ -176,14 +202,13 @@ def soft_targets() -> None:
         b.metric(t("distillation.student_entropy"), t("common.nats_value", value=cmp.student_entropy))
         a.metric(t("distillation.kl"), f"{cmp.kl:.3f}")
         b.metric(t("distillation.soft_term"), f"{cmp.soft_term:.3f}")
-        curves = D.entropy_curves(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed), j, ENTROPY_TS)
+        curves = D.entropy_curves(*pair_args, ctx.text_a, ctx.text_b, rate / 100, seed, j, ENTROPY_TS)
         chart(entropy_curve(*curves, mp.teacher_logits.shape[-1], temp), key="d_entropy",
-              file="distillation-entropy-vs-temperature")
-    loss_now(mp)
+              file="distillation-entropy-vs-temperature", present_height=300)
 
 
 def hidden() -> None:
-    st.markdown(T["hidden"])
+    explain("hidden")
     cos = D.hidden_cosines(*pair_args, ctx.text_a, ctx.text_b).numpy()
     s_n, t_n = cos.shape
     ylab = [t("distillation.embeddings")] + [t("distillation.student_layer", i=i) for i in range(s_n - 1)]
@@ -202,12 +227,16 @@ def hidden() -> None:
     st.caption(t("distillation.last_layers", cosine=cos[-1, -1], n=len(enc.tokens), loss=1 - cos[-1, -1]))
 
 
+def latency(again: bool = False) -> dict:
+    with st.spinner(t("distillation.timing")):
+        return D.speed(*pair_args, ctx.text_a, ctx.text_b, again=again)
+
+
 @st.fragment
 def speed_meter() -> None:
-    st.markdown(T["speed"])
-    st.button(t("distillation.measure_again"), icon=":material/speed:", key="d_measure")
-    with st.spinner(t("distillation.timing")):
-        lat = D.speed(*pair_args, ctx.text_a, ctx.text_b)
+    explain("speed")
+    again = st.button(t("distillation.measure_again"), icon=":material/speed:", key="d_measure")
+    lat = latency(again)  # the last measurement of this text, shown at once; the button measures anew
     t_ms, s_ms = lat["teacher"].median_ms, lat["student"].median_ms
     pt, ps = teacher.model.num_parameters(), student.model.num_parameters()
     c1, c2, c3 = st.columns(3)
@@ -224,13 +253,16 @@ def speed_meter() -> None:
                              hovertemplate=t("distillation.hover_ms") + "<extra></extra>"))
     fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=t("distillation.axis_ms"),
                       showlegend=False)
-    chart(fig, key="d_speed", file="distillation-speed")
+    chart(fig, key="d_speed", file="distillation-speed", present_height=280)
     st.caption(t("distillation.timed", n=len(enc.tokens), device=ctx.device.upper(), teacher=pt / 1e6,
                  student=ps / 1e6))
-    claims(t_ms / s_ms, 1 - ps / pt)
+    if show("claims"):  # on the page the claims follow the meter, and a new measurement updates them
+        claims(lat)
 
 
-def claims(speedup: float, smaller: float) -> None:
+def claims(lat: dict) -> None:
+    speedup = lat["teacher"].median_ms / lat["student"].median_ms
+    smaller = 1 - student.model.num_parameters() / teacher.model.num_parameters()
     st.markdown(T["claims"])
     h = D.shipped(teacher_name, student_name)  # the built-in pair: the model card's measurement, not a second one
     if h is None:
@@ -248,8 +280,8 @@ def claims(speedup: float, smaller: float) -> None:
                   [ours[r[2]] for r in rows[1:]]},
              border="horizontal")
     if "measured_with" in h:
-        st.caption(t("distillation.quality_from_card", sequences=h["sequences"], positions=h["positions"],
-                     seed=h["seed"]))
+        st.caption(t("distillation.quality_from_card_present" if present.on() else "distillation.quality_from_card",
+                     sequences=h["sequences"], positions=h["positions"], seed=h["seed"]))
 
 
 def by_lead(h: dict) -> str:
@@ -262,12 +294,15 @@ def by_lead(h: dict) -> str:
 
 def loss_now(mp: D.MaskedPair) -> None:
     c = mp.settings
-    st.markdown(T["loss"])
-    where = T["loss-all"] if c.soft_at == "all" else T["loss-masked"]
-    st.markdown((T["loss-own"] if mp.settings_known else T["loss-paper"]).format(
-        alpha_ce=f"{c.alpha_ce:g}", alpha_mlm=f"{c.alpha_mlm:g}", alpha_cos=f"{c.alpha_cos:g}",
-        temperature=f"{c.temperature:g}", where=where))
-    st.markdown(T["loss-formula"])
+    if present.on():  # the step's title and narration say what the settings paragraph and the essay say
+        st.markdown(T["loss-formula"].split("\n\n")[0])  # the formula, its first paragraph
+    else:
+        st.markdown(T["loss"])
+        where = T["loss-all"] if c.soft_at == "all" else T["loss-masked"]
+        st.markdown((T["loss-own"] if mp.settings_known else T["loss-paper"]).format(
+            alpha_ce=f"{c.alpha_ce:g}", alpha_mlm=f"{c.alpha_mlm:g}", alpha_cos=f"{c.alpha_cos:g}",
+            temperature=f"{c.temperature:g}", where=where))
+        st.markdown(T["loss-formula"])
     parts = [(f"{c.alpha_ce:g} · T² · KL", c.alpha_ce * mp.loss["soft"], mp.loss["soft"], TEACHER_C),
              (f"{c.alpha_mlm:g} · MLM", c.alpha_mlm * mp.loss["mlm"], mp.loss["mlm"], "#2f9e44"),
              (f"{c.alpha_cos:g} · (1 − cos)", c.alpha_cos * mp.loss["cos"], mp.loss["cos"], STUDENT_C)]
@@ -280,12 +315,14 @@ def loss_now(mp: D.MaskedPair) -> None:
 
 if show("architecture"):
     architecture()
-if show("soft"):
+if show("soft") or show("temperature") or show("loss"):
     soft_targets()
 if show("hidden"):
     hidden()
 if show("speed"):
     speed_meter()
+elif show("claims"):  # presenter mode: the claims on a step of their own, next to the last measurement
+    claims(latency())
 if show.everything:
     with st.expander(t("common.math", file="explainers/distillation.py")):
         st.markdown(prose.module_essay(dist))

@@ -13,7 +13,7 @@ from ui import electra as E  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
-from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
+from ui.pairs import choose_pair, encode_or_stop, kept  # noqa: E402
 from ui.text import t, table  # noqa: E402
 
 T = prose.sections("electra")
@@ -25,15 +25,22 @@ THRESHOLD = 0.5  # the detection threshold's default, for the game and for "Try 
 
 gen_name, disc_name = choose_pair(t("electra.pair"), (t("electra.generator"), t("electra.discriminator")),
                                   ("e_gen", "e_disc"), T["pair"], T["no-pair"],
-                                  lambda g, d: E.get_pair(g, d, ctx.device))
+                                  lambda g, d: E.get_pair(g, d, ctx.device), box=not present.on())
 gen, disc = E.get_pair(gen_name, disc_name, ctx.device)
 pair_args = (gen_name, disc_name, ctx.device)
 enc = encode_or_stop(lambda: E.encoded(*pair_args, ctx.text_a, ctx.text_b))
 special = set(gen.tokenizer.all_special_tokens)
-st.caption(t("electra.sizes", gen_layers=gen.config.num_hidden_layers, gen_width=gen.config.hidden_size,
-             gen_params=gen.model.num_parameters() / 1e6, disc_layers=disc.config.num_hidden_layers,
-             disc_width=disc.config.hidden_size, disc_params=disc.model.num_parameters() / 1e6,
-             ratio=gen.config.hidden_size / disc.config.hidden_size))
+if not present.on():  # sizes are for the reader at a desk; a presenter's step keeps its screen for the game
+    st.caption(t("electra.sizes", gen_layers=gen.config.num_hidden_layers, gen_width=gen.config.hidden_size,
+                 gen_params=gen.model.num_parameters() / 1e6, disc_layers=disc.config.num_hidden_layers,
+                 disc_width=disc.config.hidden_size, disc_params=disc.model.num_parameters() / 1e6,
+                 ratio=gen.config.hidden_size / disc.config.hidden_size))
+
+
+def explain(name: str, where=None) -> None:
+    """A section's paragraph: on the page, not in presenter mode, where the step's narration says it."""
+    if not present.on():
+        (where or st).markdown(T[name])
 
 
 # The game's default draw, chosen once from the built-in pair's behaviour on the default sentence (seeds 0-39 at
@@ -57,6 +64,11 @@ def _controls() -> tuple[int, float, int]:
     seed = c3.number_input(t("common.seed"), 0, 9999, value=SEED, key="e_seed", bind="query-params")
     c4.button(t("electra.resample"), icon=":material/casino:", on_click=_resample, help=t("electra.resample_help"))
     return int(rate), float(temp), int(seed)
+
+
+def _kept_controls() -> tuple[int, float, int]:
+    return (kept("e_rate", 15, 1, 60, int), kept("e_temp", 1.0, 0.1, 3.0, float),
+            kept("e_seed", SEED, 0, 9999, int))
 
 
 def _generator_table(r: E.Round) -> None:
@@ -86,29 +98,49 @@ def _confusion(p: list[float], truth: list[int], tokens: list[str], threshold: f
 @st.fragment
 def game_and_fool_it() -> None:
     """One fragment: "Try to fool it" judges with the threshold slider of the game above it, so a move of that
-    slider must rerun both."""
-    game()
-    fool_it()
+    slider must rerun both. In presenter mode each of its parts is a step of its own."""
+    if show("game") or show("verdict") or show("loss"):
+        game()
+    if show("fool"):
+        fool_it()
 
 
 def game() -> None:
-    st.markdown(T["game"])
-    rate, temp, seed = _controls()
+    """The round: drawn (controls, masked sentence, generator's guesses) in step "game"; the later steps play the
+    same round, on the controls left as they were."""
+    if show("game"):
+        explain("game")
+        rate, temp, seed = _controls()
+    else:
+        rate, temp, seed = _kept_controls()
     r = E.play(*pair_args, ctx.text_a, ctx.text_b, rate / 100, temp, seed, K)
     d = r.d
-    st.caption(t("electra.masked", rate=rate, n=len(d.positions), maskable=r.maskable, seed=seed, temperature=temp))
-    st.html(masked_chips(r.tokens, r.masked, [int(i in d.positions) for i in range(len(r.tokens))], special,
-                         legend_actions=(0, 1)))
+    if show("game"):
+        st.caption(t("electra.masked", rate=rate, n=len(d.positions), maskable=r.maskable, seed=seed,
+                     temperature=temp))
+        st.html(masked_chips(r.tokens, r.masked, [int(i in d.positions) for i in range(len(r.tokens))], special,
+                             legend_actions=(0, 1)))
     if r.maskable == 0:
         st.info(t("common.no_maskable"), icon=":material/info:")
         return
-    st.markdown(T["generator"])
-    if d.positions:
-        _generator_table(r)
-    else:
-        st.info(t("electra.none_masked", rate=rate, seed=seed), icon=":material/casino:")
+    if show("game"):
+        explain("generator")
+        if d.positions:
+            _generator_table(r)
+        else:
+            st.info(t("electra.none_masked", rate=rate, seed=seed), icon=":material/casino:")
+    if show("verdict"):
+        verdict(r)
+    if show("loss"):
+        explain("loss")
+        lam = st.slider(t("electra.lambda"), 1, 100, value=int(electra.LAMBDA), key="e_lambda",
+                        bind="query-params")
+        loss_figure(d.loss.with_lambda(lam), len(r.tokens), len(d.positions))
 
-    st.markdown(T["detect"])
+
+def verdict(r: E.Round) -> None:
+    d = r.d
+    explain("detect")
     thr = st.slider(t("electra.threshold"), 0.05, 0.95, value=THRESHOLD, step=0.05, key="e_thr",
                     bind="query-params")
     st.html(score_chips(r.corrupted, d.p_replaced, d.replaced, thr, special, r.tokens))
@@ -119,11 +151,6 @@ def game() -> None:
     n = sum(d.replaced)
     st.caption(t("electra.really_replaced_one" if n == 1 else "electra.really_replaced_other", n=n,
                  masked=len(d.positions)))
-
-    st.markdown(T["loss"])
-    lam = st.slider(t("electra.lambda"), 1, 100, value=int(electra.LAMBDA), key="e_lambda",
-                    bind="query-params")
-    loss_figure(d.loss.with_lambda(lam), len(r.tokens), len(d.positions))
 
 
 def loss_figure(loss: electra.ElectraLoss, n_tokens: int, n_masked: int) -> None:
@@ -139,17 +166,17 @@ def loss_figure(loss: electra.ElectraLoss, n_tokens: int, n_masked: int) -> None
           t("electra.discriminator_bce", value=loss.lam * disc))], t("common.nats")))
     if nothing_masked:
         c1.caption(t("electra.no_generator_loss"))
-    c1.markdown(T["signal"])
+    explain("signal", c1)
     sig = go.Figure(go.Bar(x=[t("electra.signal_generator"), t("electra.signal_discriminator")],
                            y=[n_masked, n_tokens], marker_color=["#748ffc", "#ff8787"], text=[n_masked, n_tokens],
                            textposition="outside", hovertemplate=t("electra.hover_signal") + "<extra></extra>"))
     sig.update_layout(height=260, margin=dict(l=10, r=10, t=40, b=10), title=t("electra.signal_title"),
                       yaxis=dict(title=t("electra.signal_axis"), range=[0, n_tokens * 1.25]))
-    chart(sig, key="e_signal", file="electra-training-signal", where=c2)
+    chart(sig, key="e_signal", file="electra-training-signal", where=c2, present_height=300)
 
 
 def fool_it() -> None:
-    st.markdown(T["yours"])
+    explain("yours")
     positions = [i for i, t in enumerate(enc.tokens) if t not in special]
     if not positions:
         st.info(t("electra.nothing_to_replace"), icon=":material/info:")
@@ -177,7 +204,7 @@ def fool_it() -> None:
 
 
 def roc_section() -> None:
-    st.markdown(T["roc"])
+    explain("roc")
     with st.spinner(t("electra.scoring")):
         r, h = E.heldout_roc(*pair_args)
     if r is None:
@@ -188,8 +215,13 @@ def roc_section() -> None:
 
 @st.fragment
 def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
-    thr = st.slider(t("electra.operating_point"), 0.05, 0.95, value=0.5, step=0.05, key="e_roc_thr",
-                    bind="query-params")
+    if present.on():  # the slider beside the curve, over its numbers: the curve gets the step's height
+        c1, c2 = st.columns([3, 2])
+        where = c2
+    else:
+        where = st
+    thr = where.slider(t("electra.operating_point"), 0.05, 0.95, value=0.5, step=0.05, key="e_roc_thr",
+                       bind="query-params")
     tpr, fpr = r.at(thr)
     step = max(1, len(r.fpr) // 400)  # ship ≤ ~400 points: the curve looks the same
     fig = go.Figure()
@@ -204,8 +236,9 @@ def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=t("electra.axis_fpr"),
                       yaxis_title=t("electra.axis_tpr"), xaxis=dict(range=[0, 1]), yaxis=dict(range=[0, 1.02]),
                       legend=dict(x=0.45, y=0.1))
-    c1, c2 = st.columns([3, 2])
-    chart(fig, key="e_roc", file="electra-roc", where=c1)
+    if not present.on():
+        c1, c2 = st.columns([3, 2])
+    chart(fig, key="e_roc", file="electra-roc", where=c1, present_height=480)
     c2.metric(t("electra.auc"), f"{r.auc:.3f}")
     c2.metric(t("electra.caught_at", threshold=thr), f"{tpr:.1%}", help=t("electra.tpr"))
     c2.metric(t("electra.false_alarms_at", threshold=thr), f"{fpr:.1%}", help=t("electra.fpr"))
@@ -213,7 +246,7 @@ def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
                  top1=h.generator_top1, masked=h.masked))
 
 
-if show("game"):
+if show("game") or show("verdict") or show("loss") or show("fool"):
     game_and_fool_it()
 if show("roc"):
     roc_section()

@@ -38,21 +38,25 @@ def _limit(a: np.ndarray) -> float:
 if show("tokens"):
     st.markdown(T["tokens"])
     st.html(token_chips(enc.tokens, enc.input_ids[0].tolist(), enc.segment, special))
-    st.markdown(T["why"])
+    if not present.on():  # the reasons are the lecturer's to say; the step keeps the pieces of a long input
+        st.markdown(T["why"])
 
 # -- one token: parts and sum
 if show("sum"):
     st.markdown(T["sum"])
-    i = st.selectbox(t("embeddings.token"), range(len(enc.tokens)), format_func=lambda k: f"{k} · {enc.tokens[k]}",
-                     index=min(1, len(enc.tokens) - 1), key="emb_token", bind="query-params")
+    # presenter mode: the token box and the three norms share one row above the figure, so the step fits a screen
+    top = st.columns([2, 1, 1, 1], vertical_alignment="bottom") if present.on() else None
+    i = (top[0] if top else st).selectbox(t("embeddings.token"), range(len(enc.tokens)),
+                                          format_func=lambda k: f"{k} · {enc.tokens[k]}",
+                                          index=min(1, len(enc.tokens) - 1), key="emb_token", bind="query-params")
     i = int(i) if i is not None and 0 <= int(i) < len(enc.tokens) else 0
     z = np.stack([a[i] for _, _, a in rows])
     fig = go.Figure(go.Heatmap(z=z, y=[n for _, n, _ in rows], colorscale="RdBu_r", zmin=-_limit(z), zmax=_limit(z),
                                hovertemplate=HOVER))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=30), xaxis_title=t("embeddings.dimension_clipped"),
                       yaxis=dict(autorange="reversed"))
-    chart(fig, key="emb_sum_fig", file="embeddings-one-token-sum")
-    c1, c2, c3 = st.columns(3)
+    chart(fig, key="emb_sum_fig", file="embeddings-one-token-sum", present_height=340)
+    c1, c2, c3 = top[1:] if top else st.columns(3)
     c1.metric(t("embeddings.norm_token"), f"{np.linalg.norm(parts.token[i]):.2f}")
     c2.metric(t("embeddings.norm_position"), f"{np.linalg.norm(parts.position[i]):.2f}")
     if parts.segment is not None:
@@ -72,7 +76,7 @@ if show("rows"):
                                        hovertemplate=HOVER))
             fig.update_layout(height=min(120 + 18 * len(labels), 900), margin=dict(l=10, r=10, t=10, b=30),
                               xaxis_title=t("embeddings.dimension"), yaxis=dict(autorange="reversed", type="category"))
-            chart(fig, key=f"emb_rows_{key}", file=f"embeddings-every-token-{key}")
+            chart(fig, key=f"emb_rows_{key}", file=f"embeddings-every-token-{key}", present_height=400)
 
 # -- position similarity
 if show("positions"):
@@ -86,7 +90,7 @@ if show("positions"):
                       xaxis=dict(title=dict(text=t("common.position")), constrain="domain"),
                       yaxis=dict(title=dict(text=t("common.position")), autorange="reversed", scaleanchor="x",
                                  constrain="domain"))
-    chart(fig, key="emb_pos_fig", file="embeddings-position-similarity")
+    chart(fig, key="emb_pos_fig", file="embeddings-position-similarity", present_height=370)
 
 # -- PCA of the input's token embeddings
 if show("pca"):

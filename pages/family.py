@@ -21,12 +21,19 @@ ctx = state.context()
 args = (ctx.model_name, ctx.device, ctx.text_a, ctx.text_b)
 
 
-def paper_table(name: str) -> None:
+def paper_table(name: str, columns: int | None = None) -> None:
+    """A TSV of the papers' numbers; `columns`: only the first ones."""
     rows = table(name)
-    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
+    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0][:columns])}, border="horizontal")
 
 
 def family_map() -> None:
+    """In presenter mode the table alone: no "Shown" column (its "§1 below" are the normal page's sections), no
+    note on the sources (the narration says whose numbers they are), no links to other chapters (→ is the way
+    on there)."""
+    if present.on():
+        paper_table("family_map", columns=-1)
+        return
     st.markdown(T["map"])
     paper_table("family_map")
     st.caption(t("family.map_source"))
@@ -61,36 +68,64 @@ def epoch_rows(run: fam.Epochs, epochs: range, special: set[str]) -> str:
                    for e in epochs)
 
 
-def roberta() -> None:
-    """The static copies and the seed rerun the page (rarely moved); the Epoch slider reruns only its fragment,
-    and the chart, which shows every epoch whatever the slider says, stays as drawn."""
-    st.markdown(T["roberta"])
-    c1, c2 = st.columns([2, 1])
+def roberta_runs(c1, c2) -> tuple[int, fam.Epochs, fam.Epochs]:
+    """The static copies and the seed (in columns `c1`, `c2`), and both runs over every epoch (the Epochs slider
+    only picks which rows to show)."""
     copies = c1.segmented_control(t("family.copies"), [1, 10], default=1, key="fam_copies", bind="query-params",
                                   help=t("family.copies_help")) or 1
     seed = c2.number_input(t("common.seed"), 0, 9999, key="fam_seed", bind="query-params")
-    static = fam.epochs(*args, EPOCHS, False, int(copies), int(seed))  # every epoch once: the slider only picks
-    dynamic = fam.epochs(*args, EPOCHS, True, 1, int(seed))
-    roberta_epochs(static, dynamic, int(copies))
+    return (int(copies), fam.epochs(*args, EPOCHS, False, int(copies), int(seed)),
+            fam.epochs(*args, EPOCHS, True, 1, int(seed)))
+
+
+def roberta() -> None:
+    """The static copies and the seed rerun the page (rarely moved); the Epoch slider reruns only its fragment,
+    and the chart, which shows every epoch whatever the slider says, stays as drawn. In presenter mode the masks
+    (step "roberta", its three inputs in one row and no fragment: nothing else is drawn) and the chart (step
+    "roberta-coverage") are two steps."""
+    if present.on():
+        if show("roberta"):
+            c1, c2, c3 = st.columns([2, 1, 4])
+            copies, static, dynamic = roberta_runs(c1, c2)
+            epoch_columns(static, dynamic, copies, epochs_slider(c3), rows=2)
+        if show("roberta-coverage"):
+            c1, c2, _ = st.columns([2, 1, 4])
+            copies, static, dynamic = roberta_runs(c1, c2)
+            chart(coverage_figure(static, dynamic), key="fam_coverage", file="family-roberta-dynamic-masking")
+        return
+    st.markdown(T["roberta"])
+    c1, c2 = st.columns([2, 1])
+    copies, static, dynamic = roberta_runs(c1, c2)
+    roberta_epochs(static, dynamic, copies)
     chart(coverage_figure(static, dynamic), key="fam_coverage", file="family-roberta-dynamic-masking")
     st.caption(t("family.coverage_caption"))
 
 
+def epochs_slider(where=st) -> int:
+    return where.slider(t("family.epochs"), 1, EPOCHS, 10, key="fam_epochs", bind="query-params",
+                        help=t("family.epochs_help"))
+
+
 @st.fragment
 def roberta_epochs(static: fam.Epochs, dynamic: fam.Epochs, copies: int) -> None:
-    n = st.slider(t("family.epochs"), 1, EPOCHS, 10, key="fam_epochs", bind="query-params",
-                  help=t("family.epochs_help"))
+    epoch_columns(static, dynamic, copies, epochs_slider())
+
+
+def epoch_columns(static: fam.Epochs, dynamic: fam.Epochs, copies: int, n: int, rows: int = 3) -> None:
+    """Static and dynamic side by side: the last `rows` epochs up to epoch `n`, and what `n` epochs asked."""
     special = set(state.get_model(ctx.model_name, ctx.device).tokenizer.all_special_tokens)
     for col, run, title in zip(st.columns(2), (static, dynamic), (t("family.static_title", copies=copies),
                                                                    t("family.dynamic_title"))):
         col.markdown(f"**{title}**")
-        col.html(epoch_rows(run, range(max(0, n - 3), n), special))
+        col.html(epoch_rows(run, range(max(0, n - rows), n), special))
         col.caption(t("family.epochs_summary", n=n, distinct=run.distinct[n - 1], covered=run.coverage[n - 1]))
 
 
 def roberta_paper() -> None:
-    """The paper's tables: outside the fragment, since no slider changes them."""
-    st.markdown(T["roberta-paper"])
+    """The paper's tables: outside the fragment, since no slider changes them. In presenter mode the tables alone
+    (the paragraph is the step's narration)."""
+    if not present.on():
+        st.markdown(T["roberta-paper"])
     for name in ("roberta_masking", "roberta_nsp", "roberta_batch"):
         paper_table(name)
     st.caption(t("family.roberta_source"))
@@ -116,23 +151,33 @@ def selection_table(tokens: list[str], sel: fam.Selection) -> None:
 
 @st.fragment
 def spanbert(special: set[str]) -> None:
-    st.markdown(T["spanbert"])
-    left, right = st.columns([2, 3])
-    chart(span_length_figure(), key="fam_span_lengths", file="family-spanbert-span-lengths", where=left)
-    left.caption(t("family.span_lengths_caption"))
-    with right:
-        seed = st.number_input(t("family.draw"), 0, 9999, key="fam_span_seed", bind="query-params")
-        s = fam.spans(*args, int(seed))
-        if not s.spans.positions:
-            st.info(t("common.no_maskable"), icon=":material/info:")
+    """Normal mode: the lengths' chart beside the draw, then the draw. Presenter mode: the chart alone (step
+    "spanbert"), then the draw with the count over many draws (step "spanbert-draw"), no per-piece tables."""
+    if present.on():
+        if show("spanbert"):
+            chart(span_length_figure(), key="fam_span_lengths", file="family-spanbert-span-lengths",
+                  present_height=500)
             return
-        st.caption(t("family.span_draw", n=len(s.spans.positions), lengths=", ".join(map(str, s.lengths))))
+        left, right = st.columns([1, 5], vertical_alignment="bottom")
+    else:
+        st.markdown(T["spanbert"])
+        chart_column, right = st.columns([2, 3])
+        chart(span_length_figure(), key="fam_span_lengths", file="family-spanbert-span-lengths", where=chart_column)
+        chart_column.caption(t("family.span_lengths_caption"))
+        left = right
+    seed = left.number_input(t("family.draw"), 0, 9999, key="fam_span_seed", bind="query-params")
+    s = fam.spans(*args, int(seed))
+    if not s.spans.positions:
+        right.info(t("common.no_maskable"), icon=":material/info:")
+        return
+    right.caption(t("family.span_draw", n=len(s.spans.positions), lengths=", ".join(map(str, s.lengths))))
     for col, sel, title in zip(st.columns(2), (s.spans, s.scattered), (t("family.spans"), t("family.scattered"))):
         with col:
             st.markdown(f"**{title}**")
             st.html(masked_chips(s.tokens, sel.shown, sel.action, special, legend_actions=()))
             st.caption(t("family.recovered", hits=sel.hits, n=len(sel.positions)))
-            selection_table(s.tokens, sel)
+            if not present.on():
+                selection_table(s.tokens, sel)
     m = s.many
     c1, c2 = st.columns(2)
     c1.metric(t("family.many_top1_spans", draws=m.draws), f"{m.span_top1:.0%}", f"{m.span_top1 - m.scattered_top1:+.0%}",
@@ -140,7 +185,8 @@ def spanbert(special: set[str]) -> None:
     c2.metric(t("family.many_top1_scattered", draws=m.draws), f"{m.scattered_top1:.0%}",
               help=t("family.many_help", draws=m.draws, pieces=m.pieces))
     st.caption(t("family.many_caption", draws=m.draws, pieces=m.pieces, span_p=m.span_p, scattered_p=m.scattered_p))
-    st.markdown(T["spanbert-sbo"])
+    if not present.on():
+        st.markdown(T["spanbert-sbo"])
 
 
 # ------------------------------------------------------------------------------------------------ ERNIE
@@ -152,25 +198,44 @@ def _use_example() -> None:
 
 @st.fragment
 def ernie(special: set[str]) -> None:
-    st.markdown(T["ernie"])
+    """Normal mode: the units, the three levels and the probe in turn. Presenter mode: one of them a step
+    ("ernie", "ernie-levels", "ernie-probe"); the message that the sentence has no units, and its button, on the
+    first, and the example's caption on each."""
     if st.session_state.pop("_fam_example_set", False):
         st.rerun()  # a fragment's rerun would leave the sidebar showing the old sentence
-    seed = st.number_input(t("family.draw"), 0, 9999, key="fam_ernie_seed", bind="query-params")
+    if not present.on():
+        st.markdown(T["ernie"])
+    levels = show("ernie-levels")
+    left = caption = st  # in presenter mode the draw and the example's caption share a row
+    if levels and present.on():
+        left, caption = st.columns([1, 5], vertical_alignment="bottom")
+    seed = left.number_input(t("family.draw"), 0, 9999, key="fam_ernie_seed", bind="query-params") if levels else 0
     text = ctx.text_a
     u = fam.units(ctx.model_name, ctx.device, text, int(seed))
     if not u.units:
-        st.info(t("family.no_units"), icon=":material/info:")
-        st.button(t("family.use_example"), on_click=_use_example, icon=":material/edit_note:")
+        if show("ernie"):
+            st.info(t("family.no_units"), icon=":material/info:")
+            st.button(t("family.use_example"), on_click=_use_example, icon=":material/edit_note:")
         text = t("family.ernie_example")
         u = fam.units(ctx.model_name, ctx.device, text, int(seed))
-        st.caption(t("family.example_shown", text=md_escape(text)))
-    st.html(unit_chips(u.tokens, u.units, special))
-    for level in ("basic", "phrase", "entity"):
-        shown, action = u.levels[level]
-        st.caption(t(f"family.level_{level}"))
-        st.html(masked_chips(u.tokens, shown, action, special, legend_actions=()))
-    st.markdown(T["ernie-probe"])
-    pick = st.selectbox(t("family.unit"), range(len(u.units)), key="fam_unit",
+        caption.caption(t("family.example_shown", text=md_escape(text)))
+    if show("ernie"):
+        st.html(unit_chips(u.tokens, u.units, special))
+    if levels:
+        for level in ("basic", "phrase", "entity"):
+            shown, action = u.levels[level]
+            st.caption(t(f"family.level_{level}"))
+            st.html(masked_chips(u.tokens, shown, action, special, legend_actions=()))
+    if show("ernie-probe"):
+        ernie_probe(text, u)
+
+
+def ernie_probe(text: str, u: fam.Units) -> None:
+    if not present.on():
+        st.markdown(T["ernie-probe"])
+    # presenter mode opens on the first name of several pieces ("New York" in the example), the narration's case
+    first = next((i for i, x in enumerate(u.units) if x.kind == "entity" and x.end - x.start > 1), 0)
+    pick = st.selectbox(t("family.unit"), range(len(u.units)), index=first if present.on() else 0, key="fam_unit",
                         format_func=lambda i: f"{u.units[i].text} · {t(f'family.kind_{u.units[i].kind}')}")
     pick = pick if pick is not None and pick < len(u.units) else 0
     p = fam.probe(ctx.model_name, ctx.device, text, u.units[pick])
@@ -219,7 +284,10 @@ def guesses_figure(g: fam.UnderMask, original: str, title: str) -> go.Figure:
 
 @st.fragment
 def unilm(lm, enc) -> None:
-    st.markdown(T["unilm"])
+    """Normal mode: each mask's column holds the mask, the attention under it and the guesses. Presenter mode: one
+    row of them a step ("unilm", "unilm-attention", "unilm-guesses"), under the same three inputs."""
+    if not present.on():
+        st.markdown(T["unilm"])
     if lm.config.model_type not in ("bert", "electra"):
         st.info(t("family.unilm_needs_bert", kind=lm.config.model_type), icon=":material/block:")
         return
@@ -248,14 +316,21 @@ def unilm(lm, enc) -> None:
     shown[pos] = lm.tokenizer.mask_token
     for col, kind in zip(st.columns(3), family.UNILM_KINDS):
         r = runs[kind]
-        chart(matrix_figure([[int(x) for x in row] for row in r.allowed], shown, t(f"family.mask_{kind}"), True),
-              key=f"fam_mask_{kind}", file=f"family-unilm-mask-{kind}", where=col)
-        chart(matrix_figure(r.attention, shown, t("family.attention_under", layer=layer), False),
-              key=f"fam_att_{kind}", file=f"family-unilm-attention-{kind}", where=col)
-        chart(guesses_figure(r, enc.tokens[pos], t("family.guesses_at", piece=enc.tokens[pos])),
-              key=f"fam_guess_{kind}", file=f"family-unilm-guesses-{kind}", where=col)
-        col.caption(t("family.p_of_original", piece=md_escape(enc.tokens[pos]), p=r.p_original, rank=r.rank + 1))
-    st.caption(t("family.unilm_caption"))
+        if show("unilm"):
+            chart(matrix_figure([[int(x) for x in row] for row in r.allowed], shown, t(f"family.mask_{kind}"), True),
+                  key=f"fam_mask_{kind}", file=f"family-unilm-mask-{kind}", where=col, present_height=470)
+        if show("unilm-attention"):
+            title = t(f"family.mask_{kind}") if present.on() else t("family.attention_under", layer=layer)
+            chart(matrix_figure(r.attention, shown, title, False),
+                  key=f"fam_att_{kind}", file=f"family-unilm-attention-{kind}", where=col, present_height=470)
+        if show("unilm-guesses"):
+            title = t(f"family.mask_{kind}") if present.on() else t("family.guesses_at", piece=enc.tokens[pos])
+            chart(guesses_figure(r, enc.tokens[pos], title),
+                  key=f"fam_guess_{kind}", file=f"family-unilm-guesses-{kind}", where=col, present_height=300)
+            col.caption(t("family.p_of_original", piece=md_escape(enc.tokens[pos]), p=r.p_original,
+                          rank=r.rank + 1))
+    if show("unilm-guesses"):
+        st.caption(t("family.unilm_caption"))
 
 
 # ------------------------------------------------------------------------------------------------ MASS
@@ -272,7 +347,10 @@ def fragment_figure(f: fam.Fragment) -> go.Figure:
 
 @st.fragment
 def mass(lm, enc, special: set[str]) -> None:
-    st.markdown(T["mass"])
+    """Normal mode: everything under the two sliders. Presenter mode, under the same sliders: what the encoder and
+    the decoder read ("mass"), the two bars a piece ("mass-bars"), the two attention masks ("mass-masks")."""
+    if not present.on():
+        st.markdown(T["mass"])
     sentence = [i for i, tok in enumerate(enc.tokens) if tok not in special and enc.token_type_ids[0, i] == 0]
     if len(sentence) < 2:
         st.info(t("family.mass_too_short"), icon=":material/info:")
@@ -287,36 +365,47 @@ def mass(lm, enc, special: set[str]) -> None:
     start = min(max(start, first), first + m - k)
     f = fam.fragment(*args, int(start), int(start) + int(k))
     action = [1 if start <= i < start + k else 0 for i in range(len(f.tokens))]
-    st.caption(t("family.encoder_reads"))
-    st.html(masked_chips(f.tokens, f.encoder, action, special, legend_actions=()))
-    st.dataframe({t("family.decoder_reads"): f.decoder, t("family.decoder_predicts"): f.targets,
-                  t("family.all_masked"): f.all_masked, t("family.earlier_shown"): f.earlier_shown},
-                 hide_index=True, column_config={c: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
-                                                                                    format="%.2f")
-                                                 for c in (t("family.all_masked"), t("family.earlier_shown"))})
-    chart(fragment_figure(f), key="fam_fragment", file="family-mass-fragment")
-    c1, c2 = st.columns([2, 3])
-    chart(matrix_figure([[int(x) for x in row] for row in f.decoder_self], f.decoder, t("family.decoder_self"), True),
-          key="fam_mass_self", file="family-mass-decoder-mask", where=c1)
-    chart(matrix_figure([[int(x) for x in row] for row in f.cross], f.decoder, t("family.cross"), True, f.encoder),
-          key="fam_mass_cross", file="family-mass-cross-attention", where=c2)
-    st.caption(t("family.mass_caption", k=k, m=m, all=sum(f.all_masked) / k, earlier=sum(f.earlier_shown) / k))
+    if show("mass"):
+        st.caption(t("family.encoder_reads"))
+        st.html(masked_chips(f.tokens, f.encoder, action, special, legend_actions=()))
+        st.dataframe({t("family.decoder_reads"): f.decoder, t("family.decoder_predicts"): f.targets,
+                      t("family.all_masked"): f.all_masked, t("family.earlier_shown"): f.earlier_shown},
+                     hide_index=True, column_config={c: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                                        format="%.2f")
+                                                     for c in (t("family.all_masked"), t("family.earlier_shown"))})
+    if show("mass-bars"):
+        chart(fragment_figure(f), key="fam_fragment", file="family-mass-fragment", present_height=360)
+    if show("mass-masks"):
+        c1, c2 = st.columns([2, 3])
+        chart(matrix_figure([[int(x) for x in row] for row in f.decoder_self], f.decoder, t("family.decoder_self"),
+                            True), key="fam_mass_self", file="family-mass-decoder-mask", where=c1, present_height=440)
+        chart(matrix_figure([[int(x) for x in row] for row in f.cross], f.decoder, t("family.cross"), True, f.encoder),
+              key="fam_mass_cross", file="family-mass-cross-attention", where=c2, present_height=440)
+    if show("mass-bars"):
+        st.caption(t("family.mass_caption", k=k, m=m, all=sum(f.all_masked) / k, earlier=sum(f.earlier_shown) / k))
 
 
 # ------------------------------------------------------------------------------------------------ the lens
 @st.fragment
 def lens(lm, enc, special: set[str]) -> None:
-    st.markdown(T["lens"])
+    if not present.on():
+        st.markdown(T["lens"])
     maskable = [i for i, tok in enumerate(enc.tokens) if tok not in special]
     if not maskable:
         st.info(t("common.no_maskable"), icon=":material/info:")
         return
-    pos = st.selectbox(t("family.hide"), maskable, index=len(maskable) // 2, key="fam_lens_pos",
-                       format_func=lambda i: f"{i} · {enc.tokens[i]}")
+    where, visibility = st, "visible"
+    if present.on():  # the label beside the box, so that the figures' captions fit under them
+        label, where = st.columns([1, 4], vertical_alignment="center")
+        label.markdown(t("family.hide"))
+        visibility = "collapsed"
+    pos = where.selectbox(t("family.hide"), maskable, index=len(maskable) // 2, key="fam_lens_pos",
+                          format_func=lambda i: f"{i} · {enc.tokens[i]}", label_visibility=visibility)
     pos = pos if pos in maskable else maskable[len(maskable) // 2]
     lens_columns(ctx.model_name, lambda student: fam.lens_hiding(*args, int(pos), student), "fam_lens",
                  "family-logit-lens")
-    st.page_link("pages/masking.py", label=t("family.lens_link"), icon=":material/layers:")
+    if not present.on():
+        st.page_link("pages/masking.py", label=t("family.lens_link"), icon=":material/layers:")
 
 
 if show("map"):
@@ -327,16 +416,17 @@ if show.everything or show.now != "map":
         st.warning(t("family.no_head"), icon=":material/block:")
         st.stop()
     special = set(lm.tokenizer.all_special_tokens)
-    if show("roberta"):
+    if show("roberta") or show("roberta-coverage"):
         roberta()
+    if show("roberta-paper"):
         roberta_paper()
-    if show("spanbert"):
+    if show("spanbert") or show("spanbert-draw"):
         spanbert(special)
-    if show("ernie"):
+    if show("ernie") or show("ernie-levels") or show("ernie-probe"):
         ernie(special)
-    if show("unilm"):
+    if show("unilm") or show("unilm-attention") or show("unilm-guesses"):
         unilm(lm, enc)
-    if show("mass"):
+    if show("mass") or show("mass-bars") or show("mass-masks"):
         mass(lm, enc, special)
     if show("lens"):
         lens(lm, enc, special)

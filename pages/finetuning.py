@@ -40,6 +40,20 @@ def _example_pairs() -> None:
                    help=f"A: {a}\nB: {b}")
 
 
+def _heading(section: str) -> str:
+    """A prose section's first line (its heading): what a presenter step keeps of a long section, whose point
+    the step's narration already makes."""
+    return section.split("\n", 1)[0]
+
+
+def the_pair() -> tuple[str, str]:
+    """The pair the classifiers read: the sidebar's; in presenter mode, while sentence B is empty, the first
+    example pair (so the step opens with a verdict; the buttons load another pair into the sidebar)."""
+    if present.on() and not ctx.text_b.strip():
+        return F.default_pair()
+    return ctx.text_a, ctx.text_b
+
+
 def _verdict(col, title: str, p: list[float], colour: str) -> None:
     label = t("finetuning.is_next") if p[1] >= 0.5 else t("finetuning.not_next")
     col.markdown(f"**{title}**")
@@ -48,26 +62,46 @@ def _verdict(col, title: str, p: list[float], colour: str) -> None:
              f'<div style="width:{100 * p[1]:.1f}%;height:100%;background:{colour}"></div></div>')
 
 
-def pair_section(c: F.Classifier) -> None:
+def pair_verdict(draw: bool) -> F.PairVerdict | None:
+    """The pair's verdicts, or None (with its message when `draw`) when there is no pair to judge."""
+    a, b = the_pair()
+    try:
+        v = F.next_sentence(ctx.device, a, b)
+    except EmptyInputError as err:  # sentence A: nothing left to read
+        if draw:
+            st.info(error_text(err), icon=":material/edit:")
+        return None
+    if draw:
+        for note in v.notes:
+            st.warning(note_text(note), icon=":material/info:")
+    if "B" not in v.segments:
+        if draw:
+            st.info(t("finetuning.need_pair"), icon=":material/edit:")
+        return None
+    return v
+
+
+def pair_section(c: F.Classifier) -> bool:
+    """The two verdicts on the pair; False when there is no pair (then no step of training either)."""
     st.markdown(T["pair"])
     _example_pairs()
-    try:
-        v = F.next_sentence(ctx.device, ctx.text_a, ctx.text_b)
-    except EmptyInputError as err:  # sentence A: nothing left to read
-        st.info(error_text(err), icon=":material/edit:")
-        return
-    for note in v.notes:
-        st.warning(note_text(note), icon=":material/info:")
-    if "B" not in v.segments:
-        st.info(t("finetuning.need_pair"), icon=":material/edit:")
-        return
-    st.html(token_chips(v.tokens, v.ids, v.segments, set(c.tokenizer.all_special_tokens)))
+    if present.on() and not ctx.text_b.strip():
+        st.caption(t("finetuning.default_pair"))
+    v = pair_verdict(draw=True)
+    if v is None:
+        return False
+    if present.on():  # the pair as text: ids and positions are chapter 1's, not this step's
+        a, b = the_pair()
+        st.markdown(t("finetuning.pair_line", a=md_escape(a), b=md_escape(b)))
+    else:
+        st.html(token_chips(v.tokens, v.ids, v.segments, set(c.tokenizer.all_special_tokens)))
     layers = ", ".join(_layer_label(k) for k in c.probe_layers)
     left, right = st.columns(2)
     _verdict(left, t("finetuning.feature_based_title", layers=layers), v.probe, PROBE_COLOUR)
     _verdict(right, t("finetuning.finetuned_title"), v.finetuned, TUNED_COLOUR)
-    st.caption(t("finetuning.builtin_only"))
-    one_step()
+    if not present.on():
+        st.caption(t("finetuning.builtin_only"))
+    return True
 
 
 def _count(n: int) -> str:
@@ -109,14 +143,22 @@ def weights_figure(c: F.Classifier) -> go.Figure:
 
 @st.fragment
 def one_step() -> None:
+    a, b = the_pair()
     st.markdown(T["one_step"])
+    if present.on():  # the step shows no verdict above it: name the pair it trains on
+        st.markdown(t("finetuning.pair_line", a=md_escape(a), b=md_escape(b)))
     c1, c2 = st.columns(2)
     label = c1.radio(t("finetuning.step_label"), [1, 0], key="f_label", horizontal=True,
                      format_func=lambda v: t("finetuning.is_next") if v else t("finetuning.not_next"))
-    lr = c2.select_slider(t("finetuning.step_lr"), options=LEARNING_RATES, value=1e-3, key="f_lr",
+    lr = c2.select_slider(t("finetuning.step_lr"), options=LEARNING_RATES, value=F.STEP_LR, key="f_lr",
                           format_func=lambda v: f"{v:g}")
-    s = F.one_step(ctx.device, ctx.text_a, ctx.text_b, int(label), float(lr))
-    m1, m2, m3 = st.columns(3)
+    s = F.one_step(ctx.device, a, b, int(label), float(lr))
+    if present.on():  # the numbers stacked beside the figure: one screen
+        numbers, where = st.columns([1, 3])
+        m1 = m2 = m3 = numbers
+    else:
+        m1, m2, m3 = st.columns(3)
+        where = None
     m1.metric(t("finetuning.step_before"), f"{s.before:.1%}")
     m2.metric(t("finetuning.step_after"), f"{s.after:.1%}", t("finetuning.step_change", pp=100 * (s.after - s.before)))
     m3.metric(t("finetuning.step_loss"), f"{s.loss:.3f}")
@@ -125,15 +167,21 @@ def one_step() -> None:
                            hovertemplate="%{x}: %{y:.2e}<extra></extra>"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white", font=dict(size=14),
                       yaxis=dict(type="log", title=t("finetuning.moved_axis")), title=t("finetuning.moved_title"))
-    chart(fig, key="f_moved", file="finetuning-one-step-moved")
-    st.caption(t("finetuning.step_caption", trained=sum(s.trainable.values()), lr=lr))
+    if present.on():  # one label a decade: a log axis's small 2…9 between them are under projector size
+        fig.update_yaxes(dtick=1, exponentformat="power")
+    chart(fig, key="f_moved", file="finetuning-one-step-moved", where=where, present_height=320)
+    if not present.on():
+        st.caption(t("finetuning.step_caption", trained=sum(s.trainable.values()), lr=lr))
 
 
-def measured_section(c: F.Classifier) -> None:
+def weights_section(c: F.Classifier) -> None:
     st.markdown(T["weights"])
     left, right = st.columns([2, 3])
     chart(weights_figure(c), key="f_weights", file="finetuning-trained-weights", where=left)
     right.markdown(T["weights_legend"])
+
+
+def measured_section(c: F.Classifier) -> None:
     facts = c.facts
     st.markdown(T["measured"])
     probes = facts["probes"]
@@ -164,8 +212,10 @@ def measured_section(c: F.Classifier) -> None:
                         yaxis=dict(tickformat=".0%", title=t("finetuning.heldout_accuracy")),
                         legend=dict(orientation="h", y=-0.25), font=dict(size=14))
     a, b = st.columns(2)
-    chart(bars, key="f_layers", file="finetuning-probe-per-layer", where=a)
-    chart(lines, key="f_curves", file="finetuning-learning-curves", where=b)
+    chart(bars, key="f_layers", file="finetuning-probe-per-layer", where=a, present_height=400)
+    chart(lines, key="f_curves", file="finetuning-learning-curves", where=b, present_height=400)
+    if present.on():  # the build's facts and the paper's table: for the page, not the projector
+        return
     cfg = facts["config"]
     st.caption(t("finetuning.measured_caption", train=facts["pairs"]["train"], probe_train=facts["probe_pairs"],
                  test=facts["pairs"]["test"], steps=facts["step"], batch=cfg["batch_size"],
@@ -190,38 +240,44 @@ def live_probe() -> None:
     key = (ctx.model_name, layer)
     if run:
         bar = st.progress(0.0, text=t("finetuning.reading_features"))
-        data = F.probe_data(ctx.model_name, ctx.device)
-        x, y, train = data.hidden[:, layer], data.labels, data.train
-        result = ft.train_probe(x[train], y[train], x[~train], y[~train], steps=200, seed=0,
-                                progress=lambda i, n: bar.progress(i / n, text=t("finetuning.training_probe",
-                                                                                 step=i, steps=n)))
+        history[key] = F.train_live_probe(
+            ctx.model_name, ctx.device, layer,
+            progress=lambda i, n: bar.progress(i / n, text=t("finetuning.training_probe", step=i, steps=n)))
         bar.empty()
-        history[key] = (result.final_test_accuracy, result.train_accuracy[-1], int(train.sum()),
-                        int((~train).sum()), data.n_docs)
+    elif present.on() and not any(k[0] == ctx.model_name for k in history):
+        # presenter mode opens with a result: the slider's layer (the last by default, warmed at server start)
+        with st.spinner(t("finetuning.reading_features")):
+            history[key] = F.live_probe(ctx.model_name, ctx.device, layer)
     mine = {k: v for k, v in history.items() if k[0] == ctx.model_name}
     if not mine:
         st.caption(t("finetuning.probe_hint"))
         return
+    # presenter mode: the result beside the chart, one screen
+    result, where = st.columns([2, 3]) if present.on() else (st.container(), None)
     if key in mine:
         acc, train_acc, n_train, n_test, n_docs = mine[key]
-        st.metric(t("finetuning.probe_result", layer=layer), f"{acc:.1%}",
-                  t("finetuning.probe_train_acc", acc=train_acc), delta_color="off")
-        st.caption(t("finetuning.probe_caption", train=n_train, test=n_test, docs=n_docs))
+        result.metric(t("finetuning.probe_result", layer=layer), f"{acc:.1%}",
+                      t("finetuning.probe_train_acc", acc=train_acc), delta_color="off")
+        result.caption(t("finetuning.probe_caption", train=n_train, test=n_test, docs=n_docs))
     done = sorted(k[1] for k in mine)
-    fig = go.Figure(go.Bar(x=[_layer_label(k) for k in done], y=[mine[(ctx.model_name, k)][0]
-                    for k in done], marker_color=[TUNED_COLOUR if k == layer else PROBE_COLOUR for k in done]))
+    accuracy = [mine[(ctx.model_name, k)][0] for k in done]
+    fig = go.Figure(go.Bar(x=[_layer_label(k) for k in done], y=accuracy,
+                           marker_color=[TUNED_COLOUR if k == layer else PROBE_COLOUR for k in done]))
     fig.add_hline(y=0.5, line_dash="dot", line_color="#868e96")
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
-                      yaxis=dict(range=[0.4, 1.0], tickformat=".0%"), font=dict(size=14))
-    chart(fig, key="f_live", file="finetuning-live-probe")
+                      yaxis=dict(range=[min(0.4, min(accuracy) - 0.05), 1.0], tickformat=".0%"), font=dict(size=14))
+    chart(fig, key="f_live", file="finetuning-live-probe", where=where, present_height=300)
 
 
 # ----------------------------------------------------------------------------------- 3 · question answering
 def qa_model() -> str:
-    with st.expander(t("finetuning.qa_model"), icon=":material/swap_horiz:"):
-        st.markdown(T["qa_model"])
-        name = st.text_input(t("finetuning.qa_model_box"), BUILTIN_NAME, key="qa_model",
-                             bind="query-params").strip() or BUILTIN_NAME
+    if present.on():  # no model picker on the projector: the address's model (set on the page), else the built-in
+        name = str(st.query_params.get("qa_model", "")).strip() or BUILTIN_NAME
+    else:
+        with st.expander(t("finetuning.qa_model"), icon=":material/swap_horiz:"):
+            st.markdown(T["qa_model"])
+            name = st.text_input(t("finetuning.qa_model_box"), BUILTIN_NAME, key="qa_model",
+                                 bind="query-params").strip() or BUILTIN_NAME
     try:
         F.get_qa(name, ctx.device)
         return name
@@ -244,7 +300,7 @@ def highlighted(r: qa.QAResult) -> str:
     """The passage with the best span marked (everything escaped)."""
     best, p, offsets = r.best, r.input.passage, r.input.offsets
     start, end = offsets[best.start][0], offsets[best.end][1]
-    return (f'<div style="font-size:1.1rem;line-height:1.7">{html.escape(p[:start])}<mark style="background:#ffd43b;'
+    return (f'<div style="font-size:1.1em;line-height:1.7">{html.escape(p[:start])}<mark style="background:#ffd43b;'
             f'padding:0 .15em;border-radius:.2em;font-weight:600">{html.escape(p[start:end])}</mark>'
             f"{html.escape(p[end:])}</div>")
 
@@ -278,15 +334,43 @@ def vectors_figure(S, E) -> go.Figure:
     return fig
 
 
-@st.fragment  # a new question reruns this section only, not the classifiers' figures above
-def qa_section(name: str) -> None:
-    lm = F.get_qa(name, ctx.device)
-    st.selectbox(t("finetuning.qa_example"), [r[0] for r in table("qa_examples")[1:]], index=None,
-                 key="qa_example", on_change=_load_qa_example, placeholder=t("sidebar.example_placeholder"))
+def qa_inputs() -> tuple[str, str]:
+    """(passage, question): an example to load, the passage and the question. In presenter mode in one row, the
+    passage in a pop-over (the passage itself is on the screen, with the answer marked)."""
+    examples = [r[0] for r in table("qa_examples")[1:]]
     first = table("qa_examples")[1]
-    passage = st.text_area(t("finetuning.passage"), first[1], key="qa_p", bind="query-params", max_chars=20_000,
-                           height=120)
-    question = st.text_input(t("finetuning.question"), first[2], key="qa_q", bind="query-params", max_chars=2_000)
+
+    def example(where) -> None:
+        where.selectbox(t("finetuning.qa_example"), examples, index=None, key="qa_example",
+                        on_change=_load_qa_example, placeholder=t("sidebar.example_placeholder"))
+
+    def passage_box(where, **size) -> str:
+        return where.text_area(t("finetuning.passage"), first[1], key="qa_p", bind="query-params",
+                               max_chars=20_000, **(size or {"height": 120}))
+
+    def question_box(where) -> str:
+        return where.text_input(t("finetuning.question"), first[2], key="qa_q", bind="query-params",
+                                max_chars=2_000)
+
+    if not present.on():
+        example(st)
+        return passage_box(st), question_box(st)
+    left, middle, right = st.columns([2, 3, 1.3], vertical_alignment="bottom")
+    example(left)
+    question = question_box(middle)
+    with right.popover(t("finetuning.edit_passage"), icon=":material/edit:", use_container_width=True):
+        passage = passage_box(st, height=220, width=640)
+    return passage, question
+
+
+@st.fragment  # a new question reruns this section only, not the classifiers' figures above
+def qa_section(name: str, part: str | None = None) -> None:
+    """The question's answer: where it starts and ends (`part` "qa"), every span's score ("spans"); both
+    outside presenter mode (None)."""
+    lm = F.get_qa(name, ctx.device)
+    if part is not None:
+        st.markdown(_heading(T["qa"] if part == "qa" else T["qa_spans"]))
+    passage, question = qa_inputs()
     try:
         r = F.answer(name, ctx.device, question, passage)
     except ExplainerError as err:
@@ -296,27 +380,56 @@ def qa_section(name: str) -> None:
         st.warning(note_text(note), icon=":material/info:")
     best = r.best
     st.markdown(t("finetuning.answer", answer=md_escape(best.text), score=best.score, i=best.start, j=best.end))
+    if part in (None, "qa"):
+        answer_part(r, lm)
+    if part in (None, "spans"):
+        spans_part(r)
+
+
+def answer_part(r: qa.QAResult, lm) -> None:
     st.html(highlighted(r))
-    no_answer = t("finetuning.no_answer_higher" if r.no_answer > best.score else "finetuning.no_answer_lower",
-                  null=r.no_answer, best=best.score)
-    st.caption(no_answer)
-    with st.expander(t("finetuning.input_pieces", n=len(r.input.tokens))):
-        segments = ["A" if s == 0 else "B" for s in r.input.token_type_ids[0].tolist()]
-        st.html(token_chips(r.input.tokens, r.input.input_ids[0].tolist(), segments,
-                            set(lm.tokenizer.all_special_tokens)))
+    if not present.on():  # SQuAD 2.0's "no answer" and the whole input: for the page, not the projector
+        no_answer = t("finetuning.no_answer_higher" if r.no_answer > r.best.score else "finetuning.no_answer_lower",
+                      null=r.no_answer, best=r.best.score)
+        st.caption(no_answer)
+        with st.expander(t("finetuning.input_pieces", n=len(r.input.tokens))):
+            segments = ["A" if s == 0 else "B" for s in r.input.token_type_ids[0].tolist()]
+            st.html(token_chips(r.input.tokens, r.input.input_ids[0].tolist(), segments,
+                                set(lm.tokenizer.all_special_tokens)))
     st.markdown(T["qa_probs"])
     passage = r.input.tokens[r.input.first:r.input.last + 1]
     st.html(start_end_chips(passage, r.start_probs.tolist(), r.end_probs.tolist(), t("finetuning.p_start"),
                             t("finetuning.p_end")))
-    st.markdown(T["qa_spans"])
+
+
+def _short(text: str, n: int = 36) -> str:
+    """A long span cut in its middle at word boundaries (its first and last words kept), so that a row of the top
+    spans stays about one line on the projector."""
+    words = text.split()
+    if len(text) <= n or len(words) < 3:
+        return text
+    head, tail = [words.pop(0)], [words.pop()]
+    while words and len(" ".join(head + words[:1])) <= n // 2:
+        head.append(words.pop(0))
+    while words and len(" ".join(words[-1:] + tail)) <= n // 2:
+        tail.insert(0, words.pop())
+    return " ".join(head + ["…"] + tail) if words else text
+
+
+def spans_part(r: qa.QAResult) -> None:
+    if not present.on():
+        st.markdown(T["qa_spans"])
+    span_text = _short if present.on() else str
     left, right = st.columns([1, 1])
-    chart(span_figure(r), key="f_spans", file="finetuning-span-scores", where=left)
-    right.table({t("finetuning.span"): [s.text for s in r.top],  # a static table: cheap to redraw
+    chart(span_figure(r, window=24 if present.on() else 60), key="f_spans", file="finetuning-span-scores",
+          where=left, present_height=420)
+    right.table({t("finetuning.span"): [span_text(s.text) for s in r.top],  # a static table: cheap to redraw
                  "i": [s.start for s in r.top], "j": [s.end for s in r.top],
                  t("finetuning.score"): [f"{s.score:.2f}" for s in r.top],
                  t("finetuning.start_score"): [f"{float(r.start_logits[s.start]):.2f}" for s in r.top],
                  t("finetuning.end_score"): [f"{float(r.end_logits[s.end]):.2f}" for s in r.top]}, border="horizontal")
-    right.caption(t("finetuning.top_caption", max_len=30))
+    if not present.on():  # the rule the narration gives: for the page
+        right.caption(t("finetuning.top_caption", max_len=30))
 
 
 def vectors_section(name: str) -> None:
@@ -324,7 +437,7 @@ def vectors_section(name: str) -> None:
     S, E, _, _ = qa.start_end_vectors(F.get_qa(name, ctx.device).model)
     S, E = S.detach().float().cpu(), E.detach().float().cpu()
     st.markdown(T["qa_vectors"])
-    chart(vectors_figure(S, E), key="f_vectors", file="finetuning-start-end-vectors")
+    chart(vectors_figure(S, E), key="f_vectors", file="finetuning-start-end-vectors", present_height=300)
     st.caption(t("finetuning.vectors_caption", d=len(S), norm_s=float(S.norm()), norm_e=float(E.norm()),
                  cos=float((S @ E) / (S.norm() * E.norm()))))
 
@@ -334,17 +447,24 @@ try:
 except ModelLoadError as err:
     st.warning(T["no_classifier"] + "\n\n" + md_escape(error_text(err)), icon=":material/build:")
     classifier = None
-if classifier is not None and show("pair"):
-    pair_section(classifier)
-if classifier is not None and show("measured"):
-    measured_section(classifier)
+if classifier is not None:
+    has_pair = show("pair") and pair_section(classifier)
+    if show("step") and (has_pair or present.on() and pair_verdict(draw=True) is not None):
+        one_step()
+    if show("weights"):
+        weights_section(classifier)
+    if show("measured"):
+        measured_section(classifier)
 if show("probe"):
     live_probe()
-if show("qa") or show("vectors"):
-    st.markdown(T["qa"])
+if show("qa") or show("spans") or show("vectors"):
+    if not present.on():
+        st.markdown(T["qa"])
     qa_name = qa_model()
-    if show("qa"):
+    if show.everything:
         qa_section(qa_name)
+    elif show("qa") or show("spans"):
+        qa_section(qa_name, "qa" if show("qa") else "spans")
     if show("vectors"):
         vectors_section(qa_name)
 if show.everything:

@@ -46,9 +46,21 @@ def guesses_figure(tokens: list[str], probs: list[float], title: str, original: 
     return fig
 
 
+def heading(name: str) -> str:
+    """A section's heading alone: in presenter mode the step's narration says what its paragraph says."""
+    return T[name].partition("\n")[0]
+
+
+def masked(rate: int, p_mask: int, p_random: int, seed: int, whole: bool, every: bool) -> state.MaskedSentence:
+    """The sentence masked at these settings (rate and shares in %, as the sliders give them; `every`: every
+    occurrence of a chosen whole word)."""
+    return state.masked_sentence(*args, rate / 100, p_mask / 100, p_random / 100, seed, whole, K, every)
+
+
 @st.fragment
-def mask_and_guess() -> None:
-    """Rate, split, seed → the masked sentence and the model's guesses. Reruns alone when a control moves."""
+def mask_and_guess(guesses: bool = True) -> None:
+    """Rate, split, seed → the masked sentence and (`guesses`) the model's guesses. Reruns alone when a control
+    moves. Presenter mode draws the guesses as a step of their own (`remembered_guesses`)."""
     st.markdown(T["controls"])
     c1, c2, c3, c4 = st.columns([3, 3, 3, 2.6])
     rate = c1.slider(t("masking.rate"), 1, 60, value=DEFAULTS["rate"], key="rate", bind="query-params")
@@ -62,13 +74,34 @@ def mask_and_guess() -> None:
     if p_mask + p_random > 100:
         p_random = 100 - p_mask
         st.caption(t("masking.shares_capped", p_random=p_random))
-    ms = state.masked_sentence(*args, rate / 100, p_mask / 100, p_random / 100, int(seed), bool(whole), K,
-                               bool(whole and every))
+    settings = (rate, p_mask, p_random, int(seed), bool(whole), bool(whole and every))
+    ms = masked(*settings)
     st.caption(t("masking.chosen", rate=rate, n=len(ms.positions), maskable=ms.maskable, p_mask=p_mask,
                  p_random=p_random, p_unchanged=100 - p_mask - p_random))
     st.html(masked_chips(ms.tokens, ms.shown, ms.action, special))
+    if guesses:
+        guess_table(ms, settings)
 
-    st.markdown(T["predictions"])
+
+def remembered_guesses() -> None:
+    """Presenter mode's step after the masking: the model's guesses for the sentence as the previous step masked
+    it (a widget bound to the address keeps its value while another step is shown), BERT's settings on a step
+    opened by its address."""
+    rate, p_mask, p_random = (st.session_state.get(k, DEFAULTS[k]) for k in ("rate", "p_mask", "p_random"))
+    whole = bool(st.session_state.get("whole", False))
+    settings = (rate, p_mask, min(p_random, 100 - p_mask),  # the random share capped as the controls cap it
+                int(st.session_state.get("seed", 0)), whole, whole and bool(st.session_state.get("every", False)))
+    ms = masked(*settings)
+    st.html(masked_chips(ms.tokens, ms.shown, ms.action, special))
+    guess_table(ms, settings)
+
+
+def guess_table(ms: state.MaskedSentence, settings: tuple) -> None:
+    """The model's guesses at every chosen position (`settings` as `masked` takes them), and outside presenter
+    mode the logit lens."""
+    rate, _, _, seed, _, _ = settings
+    if not present.on():  # in presenter mode the guesses are a step, whose title and narration say this
+        st.markdown(T["predictions"])
     if ms.maskable == 0:
         st.info(t("common.no_maskable"), icon=":material/info:")
         return
@@ -95,10 +128,12 @@ def mask_and_guess() -> None:
         hide_index=True,
         column_config={p_original: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f"),
                        top_guesses: st.column_config.TextColumn(width="large")})
-    settings = (rate / 100, p_mask / 100, p_random / 100, int(seed), bool(whole), bool(whole and every))
+    if present.on():  # the lens is the family chapter's step; here it would push the table off the screen
+        return
+    rate, p_mask, p_random, seed, whole, every = settings
     # a toggle, not an expander: a collapsed expander still runs its content on every move of the sliders above
     if st.toggle(t("masking.lens_title"), key="lens", bind="query-params", help=t("masking.lens_toggle_help")):
-        logit_lens(ms, settings)
+        logit_lens(ms, (rate / 100, p_mask / 100, p_random / 100, seed, whole, every))
 
 
 def logit_lens(ms: state.MaskedSentence, settings: tuple) -> None:
@@ -114,7 +149,8 @@ def logit_lens(ms: state.MaskedSentence, settings: tuple) -> None:
 
 @st.fragment
 def why_80_10_10() -> None:
-    st.markdown(T["why"])
+    # presenter mode: the reasons are the lecturer's to say; the screen keeps the comparison
+    st.markdown(T["why"] if present.on() else f"{T['why']}\n\n{T['why-reasons']}")
     maskable = [i for i, t in enumerate(enc.tokens) if t not in special]
     if not maskable:
         st.info(t("masking.nothing_to_compare"), icon=":material/info:")
@@ -132,7 +168,7 @@ def why_80_10_10() -> None:
     for col, (case, label, replacement) in zip(st.columns(3), cases):
         toks, probs, p_orig, rank = state.guesses_with(*args, int(pos), replacement, 8)
         chart(guesses_figure(toks, probs, label, enc.tokens[pos]), key=f"why_{case}",
-              file=f"masking-why-80-10-10-{case}", where=col)
+              file=f"masking-why-80-10-10-{case}", where=col, present_height=330)
         col.caption(t("masking.p_of_original", piece=enc.tokens[pos], p=p_orig, rank=rank + 1))
 
 
@@ -157,7 +193,7 @@ def _measure_live() -> None:
 
 
 def rate_curve() -> None:
-    st.markdown(T["curve"])
+    st.markdown(heading("curve") if present.on() else T["curve"])
     rates = [r / 100 for r in range(5, 61, 5)]
     curve = state.shipped_rate_curve(ctx.model_name)
     batch = state.heldout_batch(ctx.model_name, ctx.device)
@@ -197,6 +233,8 @@ def rate_curve() -> None:
                       yaxis2=dict(title=t("masking.axis_loss"), overlaying="y", side="right", tickformat=".1f"),
                       yaxis3=dict(overlaying="y", visible=False), legend=dict(orientation="h", y=-0.2))
     chart(fig, key="rate_curve", file="masking-why-15-percent")
+    if present.on():  # what was measured, and how, is for the reader of the page
+        return
     facts = dict(sequences=curve.sequences, length=batch["input_ids"].shape[1],
                  maskable=int(batch["special"].eq(0).sum()))
     if spread:
@@ -229,7 +267,9 @@ def fill_in_the_blank() -> None:
 
 
 if show("mask"):
-    mask_and_guess()
+    mask_and_guess(guesses=show("guesses"))  # outside presenter mode the guesses stay under their sentence
+elif show("guesses"):  # presenter mode: the guesses as a step of their own
+    remembered_guesses()
 if show("why"):
     why_80_10_10()
 if show("ablation"):

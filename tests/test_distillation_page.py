@@ -184,3 +184,33 @@ def test_the_built_in_pairs_quality_row_is_the_model_cards_measurement_and_a_ret
         assert measured_facts(d, student=Path(d) / "model.safetensors",
                               teacher=BUILTIN_DIR / "model.safetensors") is None
         assert measured_facts(d, teacher=BUILTIN_DIR / "model.safetensors")["teacher_top1"] == facts["teacher_top1"]
+
+
+@pytest.mark.parametrize("step", range(1, 8))
+def test_every_presenter_step_of_the_built_in_pair_draws_without_code_names(step):
+    """The built-in student records its settings (training.json) and its quality (training/cards.py): the page
+    says so, the presenter's steps do not."""
+    from harness.walk import code_identifiers, find_code
+    from ui.chapters import chapter
+
+    assert len(chapter("distillation").steps) == 7
+    at = _app("pages/distillation.py", present="1", step=str(step))
+    text = " ".join(e.value for e in [*at.main.markdown, *at.main.caption])
+    assert not find_code(text, code_identifiers())
+    assert not [e for e in at.main.expander if e.label == "The teacher and the student"]  # no pair box
+
+
+def test_the_speed_meter_opens_on_its_last_measurement_and_measures_again_when_asked(tiny_bert_dir, tiny_student_dir,
+                                                                                   monkeypatch):
+    """A step opens at once: the server keeps each text's last measurement; "Measure again" replaces it."""
+    from explainers import speed
+    from ui import distill as D
+
+    calls = []
+    real = speed.encoder_latency
+    monkeypatch.setattr(speed, "encoder_latency", lambda *a, **k: calls.append(1) or real(*a, **k))
+    args = (str(tiny_bert_dir), str(tiny_student_dir), "cpu", TEXT + " timed", "")
+    first = D.speed(*args)
+    assert D.speed(*args) is first and len(calls) == 1
+    again = D.speed(*args, again=True)
+    assert again is not first and len(calls) == 2 and D.speed(*args) is again

@@ -137,3 +137,32 @@ def test_typing_the_piece_that_is_already_there_replaces_nothing(tiny_electra_di
     at.text_input(key="e_word").set_value("cat").run()
     assert "replaced" not in " ".join(truth for _, truth in _judged(at))
     assert any("is the piece that was already there" in c.value for c in at.caption)
+
+
+def test_in_presenter_mode_each_part_of_the_game_is_a_step_of_its_own_on_the_same_round(tiny_electra_dirs):
+    """Step 1 draws the controls and the generator's guesses; → opens the discriminator's verdict on the round
+    those controls drew (rate 40 %, seed 3), without the controls, the pair box or the sizes caption."""
+    from ui.text import t
+
+    at = _pair_app(tiny_electra_dirs, present="1", step="1", e_rate="40", e_seed="3")
+    enc, d = _detection(*tiny_electra_dirs, TEXT, 0.4, 3)
+    assert list(at.dataframe[0].value["position"]) == d.positions and not at.metric
+    assert not [e for e in at.main.expander if e.label == t("electra.pair")]
+    assert not [c for c in at.caption if c.value.startswith("Generator:")]
+    at.button(key="present_next").click().run()
+    assert not at.exception and not at.dataframe and not at.main.get("slider")[1:]  # the threshold alone
+    caught = sum(p >= 0.5 and y for p, y in zip(d.p_replaced[1:-1], d.replaced[1:-1]))
+    assert at.metric[0].label == "Caught" and int(at.metric[0].value) == caught
+    for step, key in (("3", "e_lambda"), ("4", "e_word")):
+        at.button(key="present_next").click().run()
+        assert not at.exception and at.query_params["step"] in (step, [step])
+        assert key in {w.key for w in at.main.get("slider") + at.main.get("text_input")} and not at.metric
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5, 6])
+def test_every_presenter_step_draws_without_code_names(tiny_electra_dirs, step):
+    from harness.walk import code_identifiers, find_code
+
+    at = _pair_app(tiny_electra_dirs, present="1", step=str(step))
+    text = " ".join(e.value for e in [*at.main.markdown, *at.main.caption])
+    assert not find_code(text, code_identifiers())

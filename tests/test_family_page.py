@@ -76,12 +76,26 @@ def test_bad_input_gets_a_message_and_no_error(text):
     assert not at.exception
 
 
+# the figures each presenter step draws, and nothing else: one idea a screen
+PRESENTER_FIGURES = {"map": 0, "roberta": 0, "roberta-coverage": 1, "roberta-paper": 0, "spanbert": 1,
+                     "spanbert-draw": 0, "ernie": 0, "ernie-levels": 0, "ernie-probe": 0, "unilm": 3,
+                     "unilm-attention": 3, "unilm-guesses": 3, "mass": 0, "mass-bars": 1, "mass-masks": 2,
+                     "lens": 2}  # the lens: teacher and student
+
+
 @pytest.mark.parametrize("step", range(1, len(chapter("family").steps) + 1))
-def test_every_presenter_step_draws_alone(step):
+def test_every_presenter_step_draws_alone_without_code_on_screen(step):
+    from harness.walk import code_identifiers, find_code
+
     at = _app(PAGE, present="1", step=str(step))
     assert not at.exception
-    if chapter("family").steps[step - 1] == "lens":
-        assert len(at.get("plotly_chart")) == 2  # teacher and student, nothing else
+    assert len(at.get("plotly_chart")) == PRESENTER_FIGURES[chapter("family").steps[step - 1]]
+    shown = "\n".join([c.value for c in at.main.caption] + [m.value for m in at.main.markdown])
+    assert not find_code(shown, code_identifiers())
+
+
+def test_the_presenter_steps_are_the_registrys():
+    assert tuple(PRESENTER_FIGURES) == chapter("family").steps
 
 
 def test_a_long_input_gets_fewer_draws_a_shorter_summary_and_no_matrices():

@@ -67,7 +67,7 @@ def test_the_sidebar_choice_makes_the_camera_save_svg():
 
 
 def test_presenter_mode_draws_the_figures_in_projector_type():
-    protos, _ = _charts({"present": "1", "step": "5"})  # the "Why 15 %?" curve
+    protos, _ = _charts({"present": "1", "step": "6"})  # the "Why 15 %?" curve
     assert len(protos) == 1
     spec = json.loads(protos[0].spec)
     assert min(_sizes(spec)) >= figures.PRESENT_FONT and spec["layout"]["height"] <= figures.PRESENT_HEIGHT

@@ -128,16 +128,23 @@ def _verdict(p: float) -> str:
 
 
 # ----------------------------------------------------------------------------------- 1 · two classifiers
-@pytest.mark.parametrize("a,b", [("She put the kettle on and took two cups from the shelf.", "Then she made tea."),
-                                 ("The cat sat on the mat.", "Stock prices fell sharply on Monday.")])
-def test_both_verdicts_are_the_probe_on_the_frozen_teacher_and_the_finetuned_head(builtin, classifier, a, b):
-    at = _app(PAGE, a=a, b=b)
+def _p_both(builtin, classifier, a: str, b: str) -> tuple[float, float]:
+    """P(IsNext) of the probe on the frozen teacher and of the fine-tuned head."""
     tuned, probe, layers = classifier
     enc = encode_text(tuned.tokenizer, a, b, max_length=builtin.max_positions)
     args = (enc.input_ids, enc.attention_mask, enc.token_type_ids)
     p_probe = float(probe.predict_proba(ft.pair_features(builtin.encoder, *args, layers))[0, 1])
     with torch.no_grad():
         p_tuned = float(ft.cls_head_logits(tuned.model, *args).softmax(-1)[0, 1])
+    return p_probe, p_tuned
+
+
+@pytest.mark.parametrize("a,b", [("She put the kettle on and took two cups from the shelf.", "Then she made tea."),
+                                 ("The cat sat on the mat.", "Stock prices fell sharply on Monday.")])
+def test_both_verdicts_are_the_probe_on_the_frozen_teacher_and_the_finetuned_head(builtin, classifier, a, b):
+    at = _app(PAGE, a=a, b=b)
+    p_probe, p_tuned = _p_both(builtin, classifier, a, b)
+    layers = classifier[2]
     shown = _p_is_next(at)
     assert [m.value for m in shown] == [f"{p_probe:.0%}", f"{p_tuned:.0%}"]
     assert [m.delta for m in shown] == [_verdict(p_probe), _verdict(p_tuned)]
@@ -198,8 +205,10 @@ def test_a_typed_sep_in_the_passage_is_flagged_and_still_answered(builtin_qa):
 def test_html_in_the_passage_and_question_is_shown_as_text():
     at = _app(PAGE, qa_p="<script>alert('x')</script><img src=x onerror=alert(1)> is a <b>tag</b>.",
               qa_q="What <i>is</i> <script>alert(2)</script>?")
-    own = "__insideBertPage"  # the app's own script (ui.boot.close_sidebar_on_phone), not the user's text
-    shown = [h.value for h in at.get("html") if own not in h.value]
+    # the app's own scripts (ui.boot.close_sidebar_on_phone, ui.links' copy button), not the user's text
+    own = ("__insideBertPage", "__insideBertLink")
+    shown = [h.value for h in at.get("html") if not any(o in h.value for o in own)]
+    assert not [h.value for h in at.get("html") if "alert(" in h.value and h.value not in shown]
     assert any("&lt;script&gt;alert(" in h for h in shown)  # the passage is on the page, as text
     for h in shown:
         assert not re.search(r"<\s*(script|img|b>|i>)", h, re.I), h
@@ -278,3 +287,68 @@ def test_unusual_text_renders(text):
     at = _app(PAGE, a=text, b=text, qa_p=text, qa_q=text)
     assert len(_p_is_next(at)) == 2
     assert len(_answers(at)) == 1
+
+
+# ------------------------------------------------------------------------------------------- presenter mode
+def _step(name: str):
+    """The chapter's step `name` in presenter mode (`?present=1&step=k`)."""
+    from tests.test_present import _present
+    from ui.chapters import chapter
+
+    return lambda **query: _present("finetuning", chapter("finetuning").steps.index(name) + 1, **query)
+
+
+def test_presenter_pair_step_opens_with_the_default_pairs_verdicts_while_sentence_b_is_empty(builtin, classifier):
+    at = _step("pair")(b="")
+    assert t("finetuning.need_pair") not in [i.value for i in at.info]
+    assert t("finetuning.default_pair") in at.caption.values
+    _, a, b = table("finetuning_pairs")[1]
+    assert t("finetuning.pair_line", a=md_escape(a), b=md_escape(b)) in [m.value for m in at.markdown]
+    assert [m.value for m in _p_is_next(at)] == [f"{p:.0%}" for p in _p_both(builtin, classifier, a, b)]
+    assert not [m for m in at.metric if m.label == t("finetuning.step_before")], "one step is the next step"
+
+
+def test_presenter_pair_step_reads_the_sidebars_pair_when_it_has_one():
+    a, b = "The cat sat on the mat.", "Stock prices fell sharply on Monday."
+    at = _step("pair")(a=a, b=b)
+    assert t("finetuning.default_pair") not in at.caption.values and len(_p_is_next(at)) == 2
+    assert t("finetuning.pair_line", a=md_escape(a), b=md_escape(b)) in [m.value for m in at.markdown]
+
+
+def test_presenter_one_step_step_trains_on_the_default_pair():
+    at = _step("step")(b="")
+    assert [m.label for m in at.metric] == [t("finetuning.step_before"), t("finetuning.step_after"),
+                                           t("finetuning.step_loss")]
+    _, a, b = table("finetuning_pairs")[1]
+    assert t("finetuning.pair_line", a=md_escape(a), b=md_escape(b)) in [m.value for m in at.markdown]
+
+
+def test_presenter_probe_step_opens_with_the_last_layers_probe_without_a_click(tiny_probe_dir):
+    from ui import finetune as F
+
+    name = str(tiny_probe_dir)
+    at = _step("probe")(model=name)
+    assert t("finetuning.probe_hint") not in at.caption.values
+    data = F.probe_data(name, "cpu")
+    x, y, train = data.hidden[:, 2], data.labels, data.train
+    r = ft.train_probe(x[train], y[train], x[~train], y[~train], steps=200, seed=0)
+    shown = [m for m in at.metric if m.label == t("finetuning.probe_result", layer=2)]
+    assert [m.value for m in shown] == [f"{r.final_test_accuracy:.1%}"]
+
+
+def test_presenter_qa_steps_show_the_answer_then_every_spans_score(builtin_qa):
+    _, passage, question = table("qa_examples")[1]
+    r = _expected_answer(builtin_qa, question, passage)
+    at = _step("qa")()
+    assert _answers(at) == [_answer_line(r)]
+    assert any(f"{html.escape(r.best.text)}</mark>" in h.value for h in at.get("html"))
+    assert not at.table and not [e for e in at.expander if e.label == t("finetuning.qa_model")]
+    at = _step("spans")()
+    assert _answers(at) == [_answer_line(r)]
+    top = at.table[-1].value
+    assert list(top["i"]) == [s.start for s in r.top] and list(top["j"]) == [s.end for s in r.top]
+    for shown, s in zip(top[t("finetuning.span")], r.top):  # a long span is cut in its middle, one line a row
+        head, cut, tail = shown.partition(" … ")
+        assert shown == s.text or (cut and len(shown) < len(s.text) and s.text.startswith(head)
+                                   and s.text.endswith(tail)), shown
+    assert not any("</mark>" in h.value for h in at.get("html"))

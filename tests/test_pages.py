@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -270,10 +271,12 @@ def test_the_built_in_models_rate_curve_is_drawn_at_once_and_another_models_on_r
 
 
 def test_the_link_to_this_view_carries_the_page_the_sentence_and_the_presenter_step():
+    import html
     from urllib.parse import parse_qs, urlsplit
 
     at = _app("pages/masking.py", a="A cat & a <dog>", present="1", step="3")
-    url = urlsplit(next(c for c in at.sidebar.get("code")).value)
+    box = next(h.value for h in at.sidebar.get("html") if "inside-bert-link" in h.value)
+    url = urlsplit(html.unescape(re.search(r'<input readonly value="([^"]*)"', box).group(1)))
     query = parse_qs(url.query)
     assert url.path == "/masking" and query["a"] == ["A cat & a <dog>"]
     assert query["present"] == ["1"] and query["step"] == ["3"]

@@ -65,7 +65,7 @@ def test_each_step_renders_alone_under_its_counter(key, k):
 
 
 def test_a_step_shows_its_section_and_not_the_others():
-    at = _present("masking", 2)  # "why": the 80/10/10 comparison
+    at = _present("masking", 3)  # "why": the 80/10/10 comparison
     assert "why_pos" in _keys(at) and "rate" not in _keys(at) and "fill" not in _keys(at)
     at = _present("masking", 1)
     assert "rate" in _keys(at) and "why_pos" not in _keys(at)
@@ -83,19 +83,19 @@ def test_outside_presenter_mode_the_page_is_whole_with_its_title_and_no_header()
 def test_next_moves_one_step_and_back_returns():
     at = _present("masking", 2)
     at.button(key="present_next").click().run()
-    assert _param(at, "step") == "3" and "· 3 / 6 ·" in _counter(at)
+    assert _param(at, "step") == "3" and "· 3 / 7 ·" in _counter(at)
     at.button(key="present_prev").click().run()
     at.button(key="present_prev").click().run()
-    assert _param(at, "step") == "1" and "· 1 / 6 ·" in _counter(at)
+    assert _param(at, "step") == "1" and "· 1 / 7 ·" in _counter(at)
 
 
 def test_next_on_a_chapters_last_step_opens_the_next_chapter_at_its_first():
-    at = _present("masking", 6)
+    at = _present("masking", 7)
     at.button(key="present_next").click().run()
     assert not at.exception
-    assert _counter(at).startswith(f"**{chapter('electra').title}** · 1 / 3")
+    assert _counter(at).startswith(f"**{chapter('electra').title}** · 1 / {len(chapter('electra').steps)}")
     at.button(key="present_prev").click().run()
-    assert _counter(at).startswith(f"**{chapter('masking').title}** · 6 / 6")
+    assert _counter(at).startswith(f"**{chapter('masking').title}** · 7 / 7")
 
 
 def test_the_clicker_keys_are_handled_in_the_page_with_the_steps_identity():
@@ -109,9 +109,9 @@ def test_the_clicker_keys_are_handled_in_the_page_with_the_steps_identity():
         assert key in scripts[0]
 
 
-@pytest.mark.parametrize("step,expected", [("99", 6), ("0", 1), ("abc", 1)])
+@pytest.mark.parametrize("step,expected", [("99", 7), ("0", 1), ("abc", 1)])
 def test_a_step_out_of_range_in_the_address_is_clamped(step, expected):
-    assert f"· {expected} / 6 ·" in _counter(_present("masking", step))
+    assert f"· {expected} / 7 ·" in _counter(_present("masking", step))
 
 
 def test_the_sidebar_toggle_writes_presenter_mode_into_the_address():
@@ -119,7 +119,7 @@ def test_the_sidebar_toggle_writes_presenter_mode_into_the_address():
     at.switch_page(chapter("attention").file).run()
     at.sidebar.toggle(key="_present").set_value(True).run()
     assert _param(at, "present") == "1" and _param(at, "step") == "1"
-    assert "· 1 / 3 ·" in _counter(at)
+    assert "· 1 / 4 ·" in _counter(at)
     at.sidebar.toggle(key="_present").set_value(False).run()
     assert "present" not in at.query_params and not [m for m in at.markdown if "step 7 of" in m.value]
 

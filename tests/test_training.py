@@ -299,7 +299,7 @@ def test_finetune_classifier_trains_two_steps_and_exports_a_folder_that_loads_ba
 
     run, out = tmp_path / "run", tmp_path / "export"
     args = ["--run", str(run), "--base", str(teacher_dir), "--corpus", str(nsp_corpus_dir), *FINETUNE_SMALL,
-            "--probe-steps", "5", "--steps", "2"]
+            "--probe-steps", "5", "--steps", "2", "--heldout-out", str(tmp_path / "heldout_pairs.tsv")]
     finetune_classifier.main(args)
     probes = json.loads((run / "probes.json").read_text())
     assert set(probes["probes"]) == {f"layer:{k}" for k in range(7)} | {"last4_concat"}
@@ -317,5 +317,6 @@ def test_finetune_classifier_trains_two_steps_and_exports_a_folder_that_loads_ba
     shared = finetune_classifier.frozen_prefixes(finetune_classifier.Config(run=run))
     assert shared == ("bert.embeddings.", "bert.encoder.layer.0.", "bert.encoder.layer.1.")
     _assert_loads_as_trained(out, BertForSequenceClassification, ckpt["model"], teacher, shared)
+    assert (tmp_path / "heldout_pairs.tsv").read_text(encoding="utf-8").count("\t") > 0  # not the shipped file
     probe = Probe(**load_file(out / "probe.safetensors"))
     assert probe.weight.shape == (2, 32 * len(facts["probes"][facts["best_probe"]]["layers"]))

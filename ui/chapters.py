@@ -37,12 +37,18 @@ class Chapter:
 CHAPTERS = (
     Chapter("overview", ":material/home:", ("welcome",)),
     Chapter("embeddings", ":material/stacks:", ("tokens", "sum", "rows", "positions", "pca")),
-    Chapter("attention", ":material/visibility:", ("one-head", "grid", "bertviz")),
-    Chapter("masking", ":material/theater_comedy:", ("mask", "why", "ablation", "compare", "curve", "playground")),
-    Chapter("electra", ":material/policy:", ("game", "roc", "paper")),
-    Chapter("distillation", ":material/school:", ("architecture", "soft", "hidden", "speed")),
-    Chapter("finetuning", ":material/tune:", ("cls", "pair", "measured", "probe", "qa", "vectors")),
-    Chapter("family", ":material/family_history:", ("map", "roberta", "spanbert", "ernie", "unilm", "mass", "lens")),
+    Chapter("attention", ":material/visibility:", ("one-head", "grid", "bertviz", "model-view")),
+    Chapter("masking", ":material/theater_comedy:",
+            ("mask", "guesses", "why", "ablation", "compare", "curve", "playground")),
+    Chapter("electra", ":material/policy:", ("game", "verdict", "loss", "fool", "roc", "paper")),
+    Chapter("distillation", ":material/school:", ("architecture", "soft", "temperature", "loss", "hidden", "speed",
+                                                   "claims")),
+    Chapter("finetuning", ":material/tune:", ("cls", "pair", "step", "weights", "measured", "probe", "qa",
+                                                "spans", "vectors")),
+    Chapter("family", ":material/family_history:", ("map", "roberta", "roberta-coverage", "roberta-paper", "spanbert",
+                                                    "spanbert-draw", "ernie", "ernie-levels", "ernie-probe", "unilm",
+                                                    "unilm-attention", "unilm-guesses", "mass", "mass-bars",
+                                                    "mass-masks", "lens")),
 )
 # the front page's hidden twin at /overview, so a link to it never meets "Page not found"; the front page's own
 # internal url path is FRONT (Streamlit serves the default page at / whatever its url_path)

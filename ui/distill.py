@@ -2,10 +2,13 @@
 
 Models: `st.cache_resource`, keyed by the two names and the device. Results: `st.cache_data`, keyed by names,
 device, text and controls. Logits at the masked positions are cached, so the temperature slider only reruns a
-softmax.
+softmax. The speed meter's last measurement of each text is kept for the whole server (`speed`): the meter opens
+on it at once, and its button measures again.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -21,6 +24,7 @@ from ui import models
 from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
 
 STUDENT_DIR = ROOT / "assets/models/student"
+SPEED_KEPT = 64  # speed measurements kept (pairs × texts), the oldest dropped first
 
 
 def get_pair(teacher_name: str, student_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
@@ -166,11 +170,29 @@ def shipped(teacher_name: str, student_name: str) -> dict | None:
                           teacher=BUILTIN_DIR / "model.safetensors")
 
 
-def speed(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str):
-    """Not cached: a speed meter measures now (15 runs each; 7 for long text, to keep the page quick)."""
+@st.cache_resource(show_spinner=False)
+def _measurements() -> tuple[threading.Lock, OrderedDict]:
+    """The server's last measurement of each pair, device and text, shared by every session, and the lock that
+    keeps two measurements from running at once (each would slow the other)."""
+    return threading.Lock(), OrderedDict()
+
+
+def speed(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str, *, again: bool = False):
+    """The last measurement of this pair on this text, made now if there is none or `again` (the page's "Measure
+    again"): the step opens at once on the numbers, and a measurement is still one the reader asked for or the
+    server made (15 runs each; 7 for long text, to keep the page quick)."""
     from explainers.speed import encoder_latency
 
-    teacher, student = get_pair(teacher_name, student_name, device)
-    enc = encoded(teacher_name, student_name, device, text_a, text_b)
-    return encoder_latency({"teacher": teacher.model, "student": student.model}, enc.input_ids.to(device),
-                           enc.attention_mask.to(device), repeats=15 if len(enc.tokens) <= 128 else 7)
+    lock, latest = _measurements()
+    key = (teacher_name, student_name, device, text_a, text_b)
+    with lock:
+        if again or key not in latest:
+            teacher, student = get_pair(teacher_name, student_name, device)
+            enc = encoded(teacher_name, student_name, device, text_a, text_b)
+            latest[key] = encoder_latency({"teacher": teacher.model, "student": student.model},
+                                          enc.input_ids.to(device), enc.attention_mask.to(device),
+                                          repeats=15 if len(enc.tokens) <= 128 else 7)
+        latest.move_to_end(key)
+        while len(latest) > SPEED_KEPT:
+            latest.popitem(last=False)
+        return latest[key]

@@ -23,6 +23,7 @@ from ui.text import t, table
 QA_DIR = ROOT / "assets/models/qa"
 CLASSIFIER_DIR = ROOT / "assets/models/next-sentence"
 QA_MAX_LENGTH = 384  # what BERT used for SQuAD
+STEP_LR = 1e-3  # the one-step section's learning rate until one is chosen
 
 
 def get_qa(name: str, device: str) -> LoadedModel:
@@ -142,6 +143,23 @@ def train_live_probe(name: str, device: str, layer: int, progress=None) -> Probe
 def live_probe(name: str, device: str, layer: int) -> ProbeOutcome:
     """`train_live_probe`, cached: the result presenter mode opens its step with."""
     return train_live_probe(name, device, layer)
+
+
+def default_pair() -> tuple[str, str]:
+    """The first example pair: what the classifiers read in presenter mode while the sidebar has no sentence B."""
+    _, a, b = table("finetuning_pairs")[1]
+    return a, b
+
+
+def warm_defaults(device: str, name: str = "built-in") -> None:
+    """What the chapter's presenter steps open with, computed into the caches (for `ui.warm`): the default pair's
+    verdicts and one step of training on it, the live probe on the last layer, the first example's answer."""
+    a, b = default_pair()
+    next_sentence(device, a, b)
+    one_step(device, a, b, 1, STEP_LR)
+    default_probe(name, device)
+    _, passage, question = table("qa_examples")[1]
+    answer(name, device, question, passage)
 
 
 def default_probe(name: str, device: str) -> ProbeOutcome:

@@ -13,15 +13,20 @@ from ui.text import error_text, note_text, t
 
 
 def choose_pair(title: str, labels: tuple[str, str], keys: tuple[str, str], about: str, missing: str,
-                load: Callable[[str, str], object]) -> tuple[str, str]:
+                load: Callable[[str, str], object], box: bool = True) -> tuple[str, str]:
     """Two model names from an expander (bound to the URL), checked by `load(a, b)`. A pair that fails to load
     gets its message and the built-in pair is used; without a built-in pair, `missing` is shown and the page
-    stops."""
-    with st.expander(title, icon=":material/swap_horiz:"):
-        st.markdown(about)
-        cols = st.columns(2)
-        names = tuple(col.text_input(label, BUILTIN_NAME, key=key, bind="query-params").strip() or BUILTIN_NAME
-                      for col, label, key in zip(cols, labels, keys))
+    stops. `box=False` (presenter mode) draws no expander: the pair is the one chosen before (Streamlit keeps a
+    bound widget's value while it is not drawn) or named in the address."""
+    if box:
+        with st.expander(title, icon=":material/swap_horiz:"):
+            st.markdown(about)
+            cols = st.columns(2)
+            names = tuple(col.text_input(label, BUILTIN_NAME, key=key, bind="query-params").strip() or BUILTIN_NAME
+                          for col, label, key in zip(cols, labels, keys))
+    else:
+        names = tuple(str(st.session_state.get(key) or st.query_params.get(key) or "").strip() or BUILTIN_NAME
+                      for key in keys)
     try:
         load(*names)
         return names
@@ -31,6 +36,19 @@ def choose_pair(title: str, labels: tuple[str, str], keys: tuple[str, str], abou
             st.stop()
         st.error(t("common.builtin_pair_instead", error=md_escape(error_text(err))), icon=":material/error:")
         return BUILTIN_NAME, BUILTIN_NAME
+
+
+def kept(key: str, default, low, high, cast):
+    """A bound control that this presenter step does not draw: the value it was left at on the step that does
+    (Streamlit keeps a bound widget's value while it is not drawn), else the address's, else `default` (also for a
+    value out of [low, high] or not a number)."""
+    value = st.session_state.get(key)
+    value = st.query_params.get(key) if value is None else value
+    try:
+        value = cast(value)
+    except (TypeError, ValueError):
+        return default
+    return value if low <= value <= high else default
 
 
 def encode_or_stop(encode: Callable[[], EncodedInput]) -> EncodedInput:

@@ -46,7 +46,8 @@ PRESENT_CSS = """<style>
 .stMainBlockContainer h1 { font-size: 2.1rem !important; padding: .2rem 0 !important; }
 .stMainBlockContainer h2, .stMainBlockContainer h3 { font-size: 1.6rem !important; padding: .2rem 0 !important; }
 .stMainBlockContainer h4 { font-size: 1.3rem !important; padding: .1rem 0 !important; }
-.stMainBlockContainer [data-testid="stMetricValue"] { font-size: 2.1rem !important; }
+.stMainBlockContainer [data-testid="stMetricValue"],
+.stMainBlockContainer [data-testid="stMetricValue"] * { font-size: 2.1rem !important; }
 .stMainBlockContainer [data-testid="stVerticalBlock"] { gap: .6rem; }
 .st-key-present_header { gap: .2rem !important; border-bottom: 1px solid #dee2e6; padding-bottom: .3rem; }
 .st-key-present_header p { font-size: 1.25rem !important; margin-bottom: 0; }
@@ -76,10 +77,10 @@ KEYS_JS = """<script>
   const typing = el => !!el && el.matches && (el.isContentEditable || el.matches('textarea')
     || (el.matches('input') && !el.matches('[type=range], [type=checkbox], [type=radio], [type=button]')
         && !(el.getAttribute('role') === 'combobox' && el.getAttribute('aria-expanded') !== 'true')));
-  w.addEventListener('keydown', e => {
+  const onKey = e => {
     const next = document.querySelector('.st-key-present_next button');
     if (!next || e.altKey || e.ctrlKey || e.metaKey) return;  // not in presenter mode, or a browser shortcut
-    const el = document.activeElement;
+    const el = e.target;
     if (typing(el)) {
       if (e.key === 'Escape') el.blur();
       return;
@@ -88,10 +89,22 @@ KEYS_JS = """<script>
     if (!go) return;
     e.preventDefault();
     e.stopImmediatePropagation();
-    if (el && el !== document.body) el.blur();
+    if (el && el.blur) el.blur();
+    if (document.activeElement && document.activeElement.tagName === 'IFRAME') document.activeElement.blur();
     const button = go > 0 ? next : document.querySelector('.st-key-present_prev button');
     if (button && !button.disabled) button.click();
-  }, true);
+  };
+  w.addEventListener('keydown', onKey, true);
+  // a figure drawn in a frame of its own (bertviz) takes the keys once clicked: listen there too
+  w.addEventListener('blur', () => setTimeout(() => {
+    const f = document.activeElement;
+    try {
+      if (f && f.tagName === 'IFRAME' && !f.contentWindow.__insideBertKeys) {
+        f.contentWindow.__insideBertKeys = true;
+        f.contentWindow.addEventListener('keydown', onKey, true);
+      }
+    } catch (err) {}  // a frame from another origin keeps its keys
+  }, 0));
 })();
 </script>"""
 
@@ -120,6 +133,8 @@ def sidebar_toggle() -> None:
     st.session_state[_TOGGLE] = on()
     st.toggle(t("present.toggle"), key=_TOGGLE, on_change=_flip, help=t("present.toggle_help"))
     st.html(FOCUS_CSS)
+    if on():  # here, before the models load, so that no step is ever drawn in the normal style first
+        st.html(PRESENT_CSS)
 
 
 def lecture() -> list[tuple[Chapter, str]]:
@@ -189,7 +204,6 @@ def steps(key: str, title: str, intro: str) -> Steps:
         target = chapter(goto[0])
         carried = {k: st.query_params[k] for k in CARRIED if k in st.query_params}
         st.switch_page(target.file, query_params={**carried, PRESENT: "1", STEP: str(goto[1])})
-    st.html(PRESENT_CSS)
     k = current(ch)
     step = ch.steps[k - 1]
     walk = lecture()
