@@ -320,3 +320,28 @@ def test_finetune_classifier_trains_two_steps_and_exports_a_folder_that_loads_ba
     assert (tmp_path / "heldout_pairs.tsv").read_text(encoding="utf-8").count("\t") > 0  # not the shipped file
     probe = Probe(**load_file(out / "probe.safetensors"))
     assert probe.weight.shape == (2, 32 * len(facts["probes"][facts["best_probe"]]["layers"]))
+
+
+def test_a_resumed_run_refuses_another_configuration_unless_accepted_and_training_json_records_the_history(
+        tmp_path, teacher_dir, corpus_dir, capsys):
+    """Raising --steps continues a run; changing the learning rate mid-run stops with the difference named,
+    unless --accept-config-change, and the exported training.json lists the start and each change with its step."""
+    from training.loop import ConfigChanged
+
+    run, out = tmp_path / "run", tmp_path / "export"
+    args = run_args(run, teacher_dir, corpus_dir, pretrain_mlm)
+    pretrain_mlm.main([*args, "--steps", "1"])
+    pretrain_mlm.main([*args, "--steps", "2"])  # continuing is not a change
+    with pytest.raises(ConfigChanged, match=r"lr: \S+ -> 0\.0001"):
+        pretrain_mlm.main([*args, "--steps", "3", "--lr", "1e-4"])
+    assert torch.load(run / "ckpt.pt", weights_only=False)["step"] == 2, "a refused run trained"
+    pretrain_mlm.main([*args, "--steps", "3", "--lr", "1e-4", "--accept-config-change"])
+    pretrain_mlm.main([*args, "--steps", "3", "--lr", "1e-4", "--export", str(out)])
+    story = json.loads((out / "training.json").read_text())["history"]
+    assert [row["step"] for row in story] == [0, 1, 2]
+    lr = story[0]["config"]["lr"]
+    assert lr != "0.0001" and "training.pretrain_mlm" in story[0]["command"]
+    assert story[1]["changed"] == {"steps": ["1", "2"]}
+    assert story[2]["changed"] == {"steps": ["2", "3"], "lr": [lr, "0.0001"]}
+    with pytest.raises(ConfigChanged):  # the accepted configuration is now the run's: going back is a change too
+        pretrain_mlm.main([*args, "--steps", "4"])

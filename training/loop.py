@@ -14,7 +14,11 @@ its held-out evaluation, and what else its checkpoint keeps. The loop does the r
 * the forward pass runs under bf16 autocast when `bf16`; gradients are clipped to norm 1;
 * `<run>/ckpt.pt` ("model" or the script's own keys, "opt", "step", "seconds", "config") is written atomically
   every `save_every` steps and at the end; rerunning the same command continues from it;
-* every `eval_every` steps one JSON line goes to `<run>/log.jsonl`: what the model cards quote.
+* every `eval_every` steps one JSON line goes to `<run>/log.jsonl`: what the model cards quote;
+* a run's configuration is fixed: rerunning with another one (`cli`) stops with the differences listed, unless
+  `--accept-config-change` is given; `<run>/history.jsonl` records the start and every accepted change (with the
+  step, the command and the hardware), the checkpoint carries it, and `training.json` quotes it (`history`).
+  Raising `steps` or the evaluation and save intervals to continue a run is not a change of configuration.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -33,6 +38,12 @@ from safetensors.torch import load_file, save_file
 from explainers.model import file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
+# what continuing a run may change without a change of configuration: how far it goes, how often it logs and saves
+CONTINUABLE = frozenset({"run", "steps", "eval_every", "save_every"})
+
+
+class ConfigChanged(SystemExit):
+    """A run resumed with another configuration than the one it was started with."""
 
 
 @dataclass(frozen=True)
@@ -131,12 +142,55 @@ def train_loop(cfg, models: dict[str, torch.nn.Module], groups: list[dict], data
                                 opt=opt.state_dict(), **(extra_state or {}))
 
 
+def config_of(cfg) -> dict[str, str]:
+    """The configuration as the checkpoint stores it (every value a string)."""
+    return {k: str(v) for k, v in asdict(cfg).items()}
+
+
+def history(run: Path) -> list[dict]:
+    path = run / "history.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def record_start(cfg, argv: list[str], accept: bool = False) -> None:
+    """Before training: a new run records its configuration in `<run>/history.jsonl`; a resumed one compares it
+    with the one it was started with (and every accepted change since) and raises `ConfigChanged` on a
+    difference outside `CONTINUABLE`, unless `accept`, when the change is recorded with the step it applies from."""
+    cfg.run.mkdir(parents=True, exist_ok=True)
+    now = config_of(cfg)
+    past = history(cfg.run)
+    ckpt = cfg.run / "ckpt.pt"
+    step = json.loads((cfg.run / "step.json").read_text())["step"] if (cfg.run / "step.json").exists() else 0
+    entry = {"step": step, "command": " ".join(argv), "hardware": hardware(),
+             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if not past or not ckpt.exists():
+        entry["config"] = now
+    else:
+        before = {}
+        for row in past:  # the configuration in force: the start's, then each recorded change
+            before.update(row.get("config", {}))
+            before.update({k: new for k, (_, new) in row.get("changed", {}).items()})
+        changed = {k: [before.get(k), v] for k, v in now.items() if before.get(k) != v}
+        refused = {k: v for k, v in changed.items() if k not in CONTINUABLE}
+        if refused and not accept:
+            lines = "\n".join(f"  {k}: {old} -> {new}" for k, (old, new) in refused.items())
+            raise ConfigChanged(f"{cfg.run} was trained to step {step} with another configuration:\n{lines}\n"
+                                "Rerun with the run's configuration, or add --accept-config-change to continue "
+                                "with the new one (the change is recorded in history.jsonl and training.json).")
+        if not changed:
+            return
+        entry["changed"] = changed
+    with (cfg.run / "history.jsonl").open("a") as f:
+        f.write(json.dumps(entry) + "\n")
+
+
 def save_checkpoint(run: Path, cfg, step: int, seconds: float, **state) -> None:
-    """`<run>/ckpt.pt`, written atomically (a kill mid-write leaves the previous checkpoint)."""
+    """`<run>/ckpt.pt`, written atomically (a kill mid-write leaves the previous checkpoint), with the run's
+    history; `<run>/step.json` says how far it is without loading it."""
     tmp = run / "ckpt.tmp"
-    torch.save({**state, "step": step, "seconds": seconds,
-                "config": {k: str(v) for k, v in asdict(cfg).items()}}, tmp)
+    torch.save({**state, "step": step, "seconds": seconds, "config": config_of(cfg), "history": history(run)}, tmp)
     os.replace(tmp, run / "ckpt.pt")
+    (run / "step.json").write_text(json.dumps({"step": step}))
 
 
 def load_checkpoint(run: Path, device: torch.device | str = "cpu") -> dict:
@@ -146,7 +200,7 @@ def load_checkpoint(run: Path, device: torch.device | str = "cpu") -> dict:
 def checkpoint_facts(state: dict, **extra) -> dict:
     """What `training.json` records about an exported checkpoint (the model cards quote it)."""
     return {"step": state["step"], "train_seconds": round(state["seconds"]), "config": state["config"], **extra,
-            "hardware": state.get("hardware") or hardware()}
+            "hardware": state.get("hardware") or hardware(), "history": state.get("history", [])}
 
 
 def save_model_folder(folder: Path, model, tokenizer, facts: dict, *, base: Path | None = None,
@@ -190,6 +244,8 @@ def cli(doc: str, config_class, train_fn, export_fn, default_run: Path, export_h
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", type=Path, default=default_run)
     ap.add_argument("--export", type=Path, default=None, help=export_help)
+    ap.add_argument("--accept-config-change", action="store_true",
+                    help="continue a run with a configuration other than the one it was started with (recorded)")
     names = []
     for f in fields(config_class):
         default = f.default
@@ -202,4 +258,9 @@ def cli(doc: str, config_class, train_fn, export_fn, default_run: Path, export_h
         names.append(f.name)
     args = ap.parse_args(argv)
     cfg = config_class(run=args.run, **{name: getattr(args, name) for name in names})
-    export_fn(cfg, args.export) if args.export else train_fn(cfg)
+    if args.export:
+        export_fn(cfg, args.export)
+        return
+    record_start(cfg, ["python", "-m", config_class.__module__, *(sys.argv[1:] if argv is None else argv)],
+                 args.accept_config_change)
+    train_fn(cfg)
