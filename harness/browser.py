@@ -33,14 +33,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(log: Path | None = None, timeout: float = 90, warm: bool = True, pid: list | None = None):
+def streamlit_server(log: Path | None = None, timeout: float = 90, warm: bool = True, pid: list | None = None,
+                     app: Path | str = "app.py"):
     """A fresh `streamlit run app.py` on a free port, started as users start it (the warm-up thread on, whatever
     the test suite set for its in-process AppTests); yields its base URL once /_stcore/health answers ok. `pid`: a
-    list the server's process id is appended to (for a profiler)."""
+    list the server's process id is appended to (for a profiler); `app`: another script (the benchmark's floor)."""
     port = free_port()
     out = open(log, "w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port), "--server.headless", "true"],
         cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1", "INSIDE_BERT_WARM": "1" if warm else "0"}, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     if pid is not None:
