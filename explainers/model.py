@@ -36,10 +36,11 @@ from safetensors import safe_open
 from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
+from explainers.builtin import TEACHER_DIR
 from explainers.policy import TRUSTED, Policy, looks_like_path
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILTIN_DIR = ROOT / "assets/models/teacher"
+BUILTIN_DIR = TEACHER_DIR  # explainers.builtin names every built-in folder
 BUILTIN_NAME = "built-in"
 MEASURED = "measured.json"  # numbers a build script measured on a shipped model, read back by the chapters
 SUPPORTED_TYPES = ("bert", "distilbert", "electra")

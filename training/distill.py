@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, BertForMaskedLM, DistilBertForMaskedLM
 
+from explainers.builtin import TEACHER_DIR
 from explainers.corpus import load_packed
 from explainers.distillation import head_rows, heldout_agreement, init_student, student_config, triple_loss
 from explainers.masking import mask_tokens
@@ -33,13 +34,12 @@ from explainers.mlm import encode, mlm_head
 from training.loop import (Step, checkpoint_facts, cli, hardware, load_checkpoint, param_groups, save_model_folder,
                            train_loop)
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
 class Config:
     run: Path  # checkpoints and logs (outside the repo)
-    teacher: Path = ROOT / "assets/models/teacher"
+    teacher: Path = TEACHER_DIR
     corpus: Path = Path.home() / ".cache/inside-bert/corpus"
     layers: tuple[int, ...] = (0, 2, 4)  # teacher layers the student starts from
     steps: int = 14487  # what the built-in student got (one run in two GPU calls: see its model card)

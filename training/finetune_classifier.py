@@ -31,6 +31,7 @@ import torch
 from safetensors.torch import save_file
 from transformers import AutoTokenizer, BertForSequenceClassification
 
+from explainers.builtin import TEACHER_DIR
 from explainers.finetune import (accuracy, classification_loss, cls_by_layer, cls_head_logits, encode_pairs,
                                  feature_layers, next_sentence_pairs, train_probe)
 from training.loop import Step, checkpoint_facts, cli, hardware, load_checkpoint, param_groups, save_model_folder, \
@@ -43,7 +44,7 @@ LABELS = {0: "NotNext", 1: "IsNext"}
 @dataclass(frozen=True)
 class Config:
     run: Path  # checkpoints and logs (outside the repo)
-    base: Path = ROOT / "assets/models/teacher"
+    base: Path = TEACHER_DIR
     corpus: Path = Path.home() / ".cache/inside-bert/corpus"
     train_pairs: int = 20000
     test_pairs: int = 1000

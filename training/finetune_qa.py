@@ -23,19 +23,19 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, BertForQuestionAnswering
 
+from explainers.builtin import TEACHER_DIR
 from explainers.qa import answer, char_span_to_tokens, exact_match, f1, qa_loss
 from training.loop import Step, checkpoint_facts, cli, hardware, load_checkpoint, param_groups, save_model_folder, \
     train_loop
 from training.qa_data import HANDWRITTEN, load
 
-ROOT = Path(__file__).resolve().parents[1]
 EMBEDDINGS = ("bert.embeddings.",)
 
 
 @dataclass(frozen=True)
 class Config:
     run: Path  # checkpoints and logs (outside the repo)
-    base: Path = ROOT / "assets/models/teacher"
+    base: Path = TEACHER_DIR
     data: Path = Path.home() / ".cache/inside-bert/qa"
     steps: int = 1000  # what the built-in QA model got
     batch_size: int = 32

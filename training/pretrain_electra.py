@@ -33,13 +33,13 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
+from explainers.builtin import TEACHER_DIR
 from explainers.corpus import load_packed
 from explainers.electra import (LAMBDA, corrupt, electra_loss, generator_distillation_loss, heldout_scores, roc,
                                 share_embeddings, teacher_kl)
 from explainers.model import file_sha256
 from training.loop import Step, checkpoint_facts, cli, load_checkpoint, param_groups, save_model_folder, train_loop
 
-ROOT = Path(__file__).resolve().parents[1]
 GENERATOR, DISCRIMINATOR = "electra-generator", "electra-discriminator"
 SHARED = ("electra.embeddings.",)  # token, position, segment embeddings and their LayerNorm (not the projections)
 
@@ -47,7 +47,7 @@ SHARED = ("electra.embeddings.",)  # token, position, segment embeddings and the
 @dataclass(frozen=True)
 class Config:
     run: Path
-    teacher: Path = ROOT / "assets/models/teacher"  # the discriminator's encoder layers start here
+    teacher: Path = TEACHER_DIR  # the discriminator's encoder layers start here
     corpus: Path = Path.home() / ".cache/inside-bert/corpus"
     embedding_size: int = 256  # 128 fits the teacher's embedding output at cosine 0.75 only, 256 at 0.88
     fit_steps: int = 300  # Adam steps fitting those embeddings to the teacher's (`init_from_teacher`)

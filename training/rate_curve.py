@@ -19,12 +19,13 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, BertForMaskedLM
 
+from explainers.builtin import TEACHER_DIR
 from explainers.corpus import load_packed
 from explainers.mlm import rate_curve
 from explainers.model import file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
-TEACHER = ROOT / "assets/models/teacher"
+TEACHER = TEACHER_DIR
 HELDOUT = ROOT / "assets/text/en/heldout.txt"
 RATES = [r / 100 for r in range(5, 61, 5)]
 FILE = "rate_curve.json"
