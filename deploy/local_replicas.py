@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import load  # noqa: E402
 from benchmarks.bench import PATH, RESULTS  # noqa: E402
+from explainers.errors import BuildError, require  # noqa: E402
 from harness.browser import CHROMIUM, free_port, slider  # noqa: E402
 
 CONF = ROOT / "deploy/nginx.conf"
@@ -50,13 +51,13 @@ def render_conf(ports: list[int], listen: int) -> str:
     """deploy/nginx.conf with the replicas on 127.0.0.1:<port> and the proxy on 127.0.0.1:<listen>."""
     text = CONF.read_text()
     lines = re.findall(r"^( *)server app\d+:8501( [^;]*);\n", text, re.M)
-    assert len(lines) >= 1, "deploy/nginx.conf: no `server appN:8501 …;` line in the upstream"
+    require(len(lines) >= 1, "deploy/nginx.conf: no `server appN:8501 …;` line in the upstream", BuildError)
     indent, options = lines[0]
     servers = "".join(f"{indent}server 127.0.0.1:{p}{options};\n" for p in ports)
     text = re.sub(r"^ *server app\d+:8501[^;]*;\n", "", text, flags=re.M)
     text = re.sub(r"^( *)hash \$ib_affinity consistent;\n", lambda m: m.group(0) + servers, text, flags=re.M)
     text, n = re.subn(r"^( *)listen 8080;", rf"\1listen 127.0.0.1:{listen};", text, flags=re.M)
-    assert n == 1, "deploy/nginx.conf: no `listen 8080;` line"
+    require(n == 1, "deploy/nginx.conf: no `listen 8080;` line", BuildError)
     return text
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from explainers.errors import BuildError
 from training import qa_data, qa_stories
 from training.build_corpus import in_test_split
 from training.qa_data import HANDWRITTEN, KINDS, QAExample, build, load, save, story_examples, wordnet_examples
@@ -27,7 +28,7 @@ def test_every_answer_is_at_its_start_in_its_passage(split):
 
 
 def test_a_wrong_start_is_refused():
-    with pytest.raises(AssertionError, match="not 'Paris'"):
+    with pytest.raises(BuildError, match="not 'Paris'"):
         QAExample("x", "stories", "g", "Anna lives in Paris.", "Where does Anna live?", "Paris", 0, "where")
 
 

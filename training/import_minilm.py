@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 from transformers import AutoTokenizer, BertModel
+from explainers.errors import BuildError, require
 
 EXPECTED = dict(model_type="bert", num_hidden_layers=6, hidden_size=384, num_attention_heads=12,
                 intermediate_size=1536, vocab_size=30522, max_position_embeddings=512, type_vocab_size=2)
@@ -46,32 +47,34 @@ def sha256(path: Path) -> str:
 
 def check_source(folder: Path) -> None:
     config = json.loads((folder / "config.json").read_text())
-    assert "auto_map" not in config, "config asks for remote code; refusing"
-    assert not list(folder.rglob("*.py")), "model folder contains Python files; refusing"
-    assert config.get("architectures") == ["BertModel"], f"not a BertModel: {config.get('architectures')}"
+    require("auto_map" not in config, "config asks for remote code; refusing", BuildError)
+    require(not list(folder.rglob("*.py")), "model folder contains Python files; refusing", BuildError)
+    require(config.get("architectures") == ["BertModel"], f"not a BertModel: {config.get('architectures')}", BuildError)
     for key, value in EXPECTED.items():
-        assert config.get(key) == value, f"config {key} = {config.get(key)}, expected {value}"
+        require(config.get(key) == value, f"config {key} = {config.get(key)}, expected {value}", BuildError)
     vocab = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
-    assert len(vocab) == EXPECTED["vocab_size"], f"vocab has {len(vocab)} entries"
+    require(len(vocab) == EXPECTED["vocab_size"], f"vocab has {len(vocab)} entries", BuildError)
     for token, index in SPECIAL_IDS.items():
-        assert vocab[index] == token, f"vocab[{index}] is {vocab[index]!r}, expected {token}"
+        require(vocab[index] == token, f"vocab[{index}] is {vocab[index]!r}, expected {token}", BuildError)
 
 
 def check_model(model: BertModel, tokenizer) -> dict:
     """Shapes, finiteness, and that the sentence embeddings rank a paraphrase above an unrelated sentence."""
     emb = model.embeddings.word_embeddings.weight
-    assert tuple(emb.shape) == (30522, 384), f"word embeddings {tuple(emb.shape)}"
-    assert len(model.encoder.layer) == 6
+    require(tuple(emb.shape) == (30522, 384), f"word embeddings {tuple(emb.shape)}", BuildError)
+    require(len(model.encoder.layer) == 6, f"{len(model.encoder.layer)} encoder layers, expected 6", BuildError)
     sentences = ["A man is eating food.", "A man is eating a piece of bread.", "The stock market fell sharply today."]
     batch = tokenizer(sentences, padding=True, return_tensors="pt")
     with torch.no_grad():
         out = model(**batch, output_attentions=True)
-    assert torch.isfinite(out.last_hidden_state).all(), "non-finite hidden states"
-    assert out.attentions and len(out.attentions) == 6, "no attentions: load with attn_implementation='eager'"
+    require(torch.isfinite(out.last_hidden_state).all(), "non-finite hidden states", BuildError)
+    require(out.attentions and len(out.attentions) == 6,
+            "no attentions: load with attn_implementation='eager'", BuildError)
     m = batch["attention_mask"].unsqueeze(-1).float()
     pooled = torch.nn.functional.normalize((out.last_hidden_state * m).sum(1) / m.sum(1), dim=-1)
     similar, unrelated = float(pooled[0] @ pooled[1]), float(pooled[0] @ pooled[2])
-    assert similar > unrelated + 0.2, f"paraphrase cosine {similar:.3f} not above unrelated {unrelated:.3f}"
+    require(similar > unrelated + 0.2,
+            f"paraphrase cosine {similar:.3f} not above unrelated {unrelated:.3f}", BuildError)
     return {"cosine_paraphrase": round(similar, 4), "cosine_unrelated": round(unrelated, 4)}
 
 

@@ -36,6 +36,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from explainers.model import file_sha256
+from explainers.errors import BuildError, require
 
 ROOT = Path(__file__).resolve().parents[1]
 # what continuing a run may change without a change of configuration: how far it goes, how often it logs and saves
@@ -65,7 +66,7 @@ def batch_at(cfg, data: dict, step: int) -> dict:
     """Deterministic batch for `step`: epoch-seeded permutation, so a resumed run sees the same data."""
     n = len(data["input_ids"])
     per_epoch = n // cfg.batch_size
-    assert per_epoch > 0, f"{n} training sequences do not fill one batch of {cfg.batch_size}"
+    require(per_epoch > 0, f"{n} training sequences do not fill one batch of {cfg.batch_size}", BuildError)
     epoch, k = divmod(step, per_epoch)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 1000 + epoch))
     idx = order[k * cfg.batch_size:(k + 1) * cfg.batch_size]

@@ -35,6 +35,7 @@ from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraF
 
 from explainers.builtin import TEACHER_DIR
 from explainers.corpus import load_packed
+from explainers.errors import BuildError, require
 from explainers.electra import (LAMBDA, corrupt, electra_loss, generator_distillation_loss, heldout_scores, roc,
                                 share_embeddings, teacher_kl)
 from explainers.model import file_sha256
@@ -157,7 +158,7 @@ def continue_pair(gen: ElectraForMaskedLM, disc: ElectraForPreTraining, folder: 
         missing, unexpected = model.load_state_dict(weights, strict=False)
         allowed = (lambda k: False) if model is disc else (
             lambda k: k.startswith(SHARED) or k == "generator_lm_head.weight")
-        assert not unexpected and all(allowed(k) for k in missing), (name, missing, unexpected)
+        require(not unexpected and all(allowed(k) for k in missing), (name, missing, unexpected), BuildError)
         facts[f"{name}_sha256"] = file_sha256(folder / name / "model.safetensors")
     return facts
 

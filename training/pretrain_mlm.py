@@ -22,6 +22,7 @@ from transformers import AutoTokenizer, BertForMaskedLM
 from explainers.masking import content_pieces, continuation_flags, mask_tokens, word_ids_from_ids
 from explainers.mlm import masked_lm_loss
 from explainers.corpus import load_packed
+from explainers.errors import BuildError, require
 from training.evaluate_mlm import CLOZE, evaluate
 from training.loop import (Step, checkpoint_facts, cli, load_checkpoint, param_groups, save_model_folder,
                            train_loop)
@@ -53,7 +54,8 @@ class Config:
 
 def build_model(cfg: Config, tokenizer, train_ids: torch.Tensor) -> BertForMaskedLM:
     model = BertForMaskedLM.from_pretrained(cfg.init, dtype=torch.float32, attn_implementation="sdpa")
-    assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight, "head not tied"
+    require(model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight,
+            "head not tied", BuildError)
     # start the output bias at log unigram frequencies: the head begins by predicting common words
     if not cfg.unigram_bias:
         return model

@@ -9,6 +9,7 @@ import re
 import string
 from dataclasses import dataclass
 
+from explainers.errors import BuildError, require
 
 
 KINDS = ("who", "what", "when", "where", "how_many", "which", "what_is")
@@ -27,8 +28,9 @@ class QAExample:
 
     def __post_init__(self):
         span = self.passage[self.answer_start:self.answer_start + len(self.answer)]
-        assert span == self.answer, f"{self.id}: passage has {span!r} at {self.answer_start}, not {self.answer!r}"
-        assert self.kind in KINDS, f"{self.id}: unknown kind {self.kind!r}"
+        require(span == self.answer,
+                f"{self.id}: passage has {span!r} at {self.answer_start}, not {self.answer!r}", BuildError)
+        require(self.kind in KINDS, f"{self.id}: unknown kind {self.kind!r}", BuildError)
 
 
 def _example(source: str, group: str, passage: str, question: str, answer: str, start: int, kind: str):

@@ -15,6 +15,8 @@ from importlib.resources import files
 
 import numpy as np
 
+from explainers.errors import require
+
 from ui.text import t
 
 REQUIRE_SHIM = """
@@ -55,7 +57,7 @@ def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int, layer:
                    head: int | None = None) -> str:
     """bertviz head view of every layer (its own layer selector), for the first `max_tokens` tokens, opening on
     `layer` with only `head` drawn (None: all heads overlaid); its colour boxes switch heads on and off."""
-    assert probs.ndim == 4 and probs.shape[-1] == len(tokens), "probs must be [L, H, T, T] for the tokens"
+    require(probs.ndim == 4 and probs.shape[-1] == len(tokens), "probs must be [L, H, T, T] for the tokens")
     n = min(len(tokens), max_tokens)
     toks = _format_tokens(tokens[:n])
     params = {

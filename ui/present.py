@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from explainers.errors import BuildError, require
 from ui import prose
 from ui.chapters import CHAPTERS, Chapter, chapter, next_chapter
 from ui.text import t
@@ -182,7 +183,8 @@ class Steps:
     now: str | None  # the current step in presenter mode; None outside it
 
     def __call__(self, step: str) -> bool:
-        assert step in self.chapter.steps, f"{self.chapter.key} declares no step {step!r}: {self.chapter.steps}"
+        require(step in self.chapter.steps,
+                f"{self.chapter.key} declares no step {step!r}: {self.chapter.steps}", BuildError)
         return self.now is None or step == self.now
 
     @property
