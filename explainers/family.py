@@ -56,6 +56,14 @@ import torch
 UNILM_KINDS = ("bidirectional", "left-to-right", "seq2seq")
 
 
+def direction(first: float, second: float, tolerance: float) -> str:
+    """How `first` compares with `second`, in the words a caption picks: "lower", "same" (they differ by less than
+    `tolerance`) or "higher"."""
+    if abs(first - second) < tolerance:
+        return "same"
+    return "lower" if first < second else "higher"
+
+
 def span_length_probs(p: float = 0.2, max_len: int = 10) -> torch.Tensor:
     """P(ℓ) for ℓ = 1 … max_len: the geometric distribution clipped at max_len (SpanBERT: p = 0.2, 10)."""
     lengths = torch.arange(1, max_len + 1, dtype=torch.float64)

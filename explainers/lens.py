@@ -58,3 +58,56 @@ def logit_lens(model, input_ids, attention_mask, position: int, k: int = 5, toke
     final_ranks = (probs > final_probs[:, None]).sum(-1)  # [L+1]: pieces strictly more probable
     return Lens(position, list(range(len(states))), top.indices.cpu(), top.values.cpu(), final_id,
                 final_ranks.cpu(), final_probs.cpu())
+
+
+@dataclass(frozen=True)
+class Settling:
+    """Where a lens's top guess meets the hidden piece, read from the top-1 of every layer (layer 0 first)."""
+
+    hidden_layers: list[int]  # the layers whose top guess is the hidden piece
+    settles_at: int | None  # the first layer from which the top guess is the hidden piece up to the last; None: the
+    #                         last layer's top guess is another piece
+
+
+def settling(top1: list, hidden) -> Settling:
+    """`Settling` of one lens: `top1` [L+1] the top guess at each layer (ids or pieces), `hidden` the piece hidden."""
+    hits = [layer for layer, x in enumerate(top1) if x == hidden]
+    at = None
+    if top1 and top1[-1] == hidden:
+        at = len(top1) - 1
+        while at > 0 and top1[at - 1] == hidden:
+            at -= 1
+    return Settling(hits, at)
+
+
+@torch.no_grad()
+def top1_when_hidden(model, input_ids, attention_mask, positions: list[int], *, mask_token_id: int,
+                     token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lens at each of `positions` of one sequence `[1, T]` with that one piece read as [MASK] (a copy per
+    position, one pass): the top-1 id at every layer `[P, L+1]` and P(hidden piece) at the last layer `[P]`."""
+    P = len(positions)
+    rows = torch.arange(P)
+    batch = input_ids.expand(P, -1).clone()
+    batch[rows, positions] = mask_token_id
+    types = token_type_ids.expand(P, -1) if token_type_ids is not None else None
+    states = hidden_states(model, batch, attention_mask.expand(P, -1), types)
+    h = torch.stack([s[rows, positions] for s in states], 1)  # [P, L+1, d]
+    probs = mlm_head(model, h).float().softmax(-1)  # [P, L+1, V]
+    hidden = input_ids[0, positions]  # [P]
+    return probs.argmax(-1).cpu(), probs[rows, -1, hidden].cpu()
+
+
+def opening_position(top1: torch.Tensor, final_p: torch.Tensor, hidden: list[int], words: list[bool],
+                     clear: float = 0.25) -> int:
+    """Which of P candidate positions the lens opens on (an index into them): a word whose lens settles on the hidden
+    piece with P ≥ `clear` at the last layer, the one that settles latest (the guess is seen forming), nearest the
+    middle among equals; else any word that settles on it; else the middle one."""
+    P = len(hidden)
+    assert top1.shape[0] == P == len(words) == final_p.shape[0], "one row per candidate position"
+    middle = P // 2
+    at = [settling(top1[i].tolist(), hidden[i]).settles_at for i in range(P)]
+    for need in (clear, 0.0):
+        good = [i for i in range(P) if words[i] and at[i] is not None and float(final_p[i]) >= need]
+        if good:
+            return max(good, key=lambda i: (at[i], -abs(i - middle)))
+    return middle

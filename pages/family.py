@@ -91,14 +91,27 @@ def roberta() -> None:
         if show("roberta-coverage"):
             c1, c2, _ = st.columns([2, 1, 4])
             copies, static, dynamic = roberta_runs(c1, c2)
-            chart(coverage_figure(static, dynamic), key="fam_coverage", file="family-roberta-dynamic-masking")
+            chart(coverage_figure(static, dynamic), key="fam_coverage", file="family-roberta-dynamic-masking",
+                  present_height=420)
+            coverage_outcome(static, dynamic, copies)
         return
     st.markdown(T["roberta"])
     c1, c2 = st.columns([2, 1])
     copies, static, dynamic = roberta_runs(c1, c2)
     roberta_epochs(static, dynamic, copies)
     chart(coverage_figure(static, dynamic), key="fam_coverage", file="family-roberta-dynamic-masking")
+    coverage_outcome(static, dynamic, copies)
     st.caption(t("family.coverage_caption"))
+
+
+def coverage_outcome(static: fam.Epochs, dynamic: fam.Epochs, copies: int) -> None:
+    """The chart's last epoch in words, chosen by its numbers."""
+    c = fam.coverage_outcome(static, dynamic)
+    words = t("family.coverage_higher" if c.direction == "higher" else "family.coverage_same", epochs=c.epochs,
+              copies=copies, static=c.static, dynamic=c.dynamic)
+    full = (t("family.coverage_full", full=c.dynamic_full) if c.dynamic_full
+            else t("family.coverage_not_full", epochs=c.epochs))
+    st.caption(f"{words} {full}")
 
 
 def epochs_slider(where=st) -> int:
@@ -184,7 +197,11 @@ def spanbert(special: set[str]) -> None:
               help=t("family.many_help", draws=m.draws, pieces=m.pieces))
     c2.metric(t("family.many_top1_scattered", draws=m.draws), f"{m.scattered_top1:.0%}",
               help=t("family.many_help", draws=m.draws, pieces=m.pieces))
-    st.caption(t("family.many_caption", draws=m.draws, pieces=m.pieces, span_p=m.span_p, scattered_p=m.scattered_p))
+    d = fam.span_direction(m)
+    words = t("family.many_lower" if d == "lower" else "family.many_same" if d == "same" else "family.many_higher",
+              draws=m.draws, spans=m.span_top1, scattered=m.scattered_top1)
+    st.caption(t("family.many_caption", draws=m.draws, pieces=m.pieces, span_p=m.span_p, scattered_p=m.scattered_p)
+               + " " + words)
     if not present.on():
         st.markdown(T["spanbert-sbo"])
 
@@ -233,9 +250,8 @@ def ernie(special: set[str]) -> None:
 def ernie_probe(text: str, u: fam.Units) -> None:
     if not present.on():
         st.markdown(T["ernie-probe"])
-    # presenter mode opens on the first name of several pieces ("New York" in the example), the narration's case
-    first = next((i for i, x in enumerate(u.units) if x.kind == "entity" and x.end - x.start > 1), 0)
-    pick = st.selectbox(t("family.unit"), range(len(u.units)), index=first if present.on() else 0, key="fam_unit",
+    first = fam.ernie_opening_unit(ctx.model_name, ctx.device, text, u)  # the unit masking whole makes hardest
+    pick = st.selectbox(t("family.unit"), range(len(u.units)), index=first, key="fam_unit",
                         format_func=lambda i: f"{u.units[i].text} · {t(f'family.kind_{u.units[i].kind}')}")
     pick = pick if pick is not None and pick < len(u.units) else 0
     p = fam.probe(ctx.model_name, ctx.device, text, u.units[pick])
@@ -245,14 +261,17 @@ def ernie_probe(text: str, u: fam.Units) -> None:
                   whole: p.whole_p, t("family.guess_whole"): p.whole_top}, hide_index=True,
                  column_config={alone: st.column_config.ProgressColumn(**bar),
                                 whole: st.column_config.ProgressColumn(**bar)})
-    counted = fam.summary_units(u.units, len(u.tokens))
-    probes = [fam.probe(ctx.model_name, ctx.device, text, unit) for unit in counted]
-    a = [x for pr in probes for x in pr.alone_p]
-    w = [x for pr in probes for x in pr.whole_p]
-    st.caption(t("family.ernie_summary", units=len(probes), pieces=len(a), alone=sum(a) / len(a),
-                 whole=sum(w) / len(w)))
-    if len(counted) < len(u.units):
-        st.caption(t("family.ernie_summary_first", n=len(counted), total=len(u.units)))
+    d = fam.probe_direction(p)
+    st.caption(t("family.probe_lower" if d == "lower" else "family.probe_same" if d == "same"
+                 else "family.probe_higher",
+                 unit=md_escape(u.units[pick].text), alone=sum(p.alone_p) / len(p.alone_p),
+                 whole=sum(p.whole_p) / len(p.whole_p)))
+    s = fam.unit_summary(ctx.model_name, ctx.device, text, u)
+    st.caption(t("family.ernie_summary", units=s.units, pieces=s.pieces, alone=s.alone, whole=s.whole) + " "
+               + t("family.ernie_summary_lower" if s.direction == "lower" else "family.ernie_summary_same"
+                   if s.direction == "same" else "family.ernie_summary_higher"))
+    if s.units < len(u.units):
+        st.caption(t("family.ernie_summary_first", n=s.units, total=len(u.units)))
 
 
 # ------------------------------------------------------------------------------------------------ UniLM
@@ -327,8 +346,14 @@ def unilm(lm, enc) -> None:
             title = t(f"family.mask_{kind}") if present.on() else t("family.guesses_at", piece=enc.tokens[pos])
             chart(guesses_figure(r, enc.tokens[pos], title),
                   key=f"fam_guess_{kind}", file=f"family-unilm-guesses-{kind}", where=col, present_height=300)
-            col.caption(t("family.p_of_original", piece=md_escape(enc.tokens[pos]), p=r.p_original,
-                          rank=r.rank + 1))
+            words = t("family.p_of_original", piece=md_escape(enc.tokens[pos]), p=r.p_original, rank=r.rank + 1)
+            if kind != "bidirectional":
+                bi = runs["bidirectional"]
+                d = fam.unilm_direction(r, bi)
+                words += " " + t("family.unilm_lower" if d == "lower" else "family.unilm_same" if d == "same"
+                                 else "family.unilm_higher", piece=md_escape(enc.tokens[pos]),
+                                 p_bi=bi.p_original)
+            col.caption(words)
     if show("unilm-guesses"):
         st.caption(t("family.unilm_caption"))
 
@@ -382,7 +407,12 @@ def mass(lm, enc, special: set[str]) -> None:
         chart(matrix_figure([[int(x) for x in row] for row in f.cross], f.decoder, t("family.cross"), True, f.encoder),
               key="fam_mass_cross", file="family-mass-cross-attention", where=c2, present_height=440)
     if show("mass-bars"):
-        st.caption(t("family.mass_caption", k=k, m=m, all=sum(f.all_masked) / k, earlier=sum(f.earlier_shown) / k))
+        o = fam.fragment_outcome(f)
+        d = o.direction
+        words = (t("family.mass_lower" if d == "lower" else "family.mass_same" if d == "same" else "family.mass_higher",
+                   all=o.all_masked, earlier=o.earlier_shown, rises=o.rises,
+                   pieces=o.pieces) if o.pieces else t("family.mass_single"))
+        st.caption(words + " " + t("family.mass_caption", k=k, m=m, all=o.all_masked, earlier=o.earlier_shown))
 
 
 # ------------------------------------------------------------------------------------------------ the lens
@@ -399,13 +429,35 @@ def lens(lm, enc, special: set[str]) -> None:
         label, where = st.columns([1, 4], vertical_alignment="center")
         label.markdown(t("family.hide"))
         visibility = "collapsed"
-    pos = where.selectbox(t("family.hide"), maskable, index=len(maskable) // 2, key="fam_lens_pos",
+    opening = fam.lens_opening(*args)  # measured: a word whose guess is seen forming into the hidden piece
+    pos = where.selectbox(t("family.hide"), maskable, index=maskable.index(opening), key="fam_lens_pos",
                           format_func=lambda i: f"{i} · {enc.tokens[i]}", label_visibility=visibility)
-    pos = pos if pos in maskable else maskable[len(maskable) // 2]
+    pos = pos if pos in maskable else opening
     lens_columns(ctx.model_name, lambda student: fam.lens_hiding(*args, int(pos), student), "fam_lens",
                  "family-logit-lens")
+    lens_outcomes(int(pos))
     if not present.on():
         st.page_link("pages/masking.py", label=t("family.lens_link"), icon=":material/layers:")
+
+
+def lens_outcomes(pos: int) -> None:
+    """Under each lens, in words from its numbers: from which layer the top guess is the hidden piece, if ever."""
+    from explainers.model import BUILTIN_NAME, ModelLoadError
+
+    readers = (False, True) if ctx.model_name == BUILTIN_NAME else (False,)
+    for col, student in zip(st.columns(2), readers):
+        try:
+            o = fam.lens_outcome(*args, pos, student)
+        except ModelLoadError:
+            continue  # lens_columns said why
+        hidden, final = md_escape(o.hidden), md_escape(o.final)
+        if o.settles_at is not None:
+            col.caption(t("family.lens_settles", hidden=hidden, layer=o.settles_at, layers=o.layers, p=o.p_final))
+        elif o.hidden_layers:
+            col.caption(t("family.lens_passes", hidden=hidden, at=", ".join(map(str, o.hidden_layers)), final=final,
+                          p=o.p_final))
+        else:
+            col.caption(t("family.lens_never", hidden=hidden, final=final, p=o.p_final))
 
 
 if show("map"):

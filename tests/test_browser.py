@@ -471,7 +471,7 @@ def test_the_family_chapter_draws_every_demo_and_its_controls_answer(base_url, p
     wait_idle(page)
     page.get_by_role("button", name="Put the example in the sidebar").click()
     sidebar_a = page.locator('[data-testid="stSidebar"] textarea').first
-    expect(sidebar_a).to_have_value(re.compile("^After high school"), timeout=TIMEOUT_MS)
+    expect(sidebar_a).to_have_value(re.compile("^My sister moved from New York"), timeout=TIMEOUT_MS)
     wait_idle(page)
     expect(page.get_by_text("Your sentence A has no phrase")).to_have_count(0)
     shot(page, "family")

@@ -207,9 +207,47 @@ def unilm_position_default(targets: list[int], source: int) -> int:
     return targets[(targets.index(default) + len(targets) - 1) // 2] if default < targets[-1] else default
 
 
-def ernie_opening_unit(units: list[family.Unit]) -> int:
-    """Presenter mode opens the probe on the first name of several pieces ("New York" in the example)."""
-    return next((i for i, x in enumerate(units) if x.kind == "entity" and x.end - x.start > 1), 0)
+def ernie_opening_unit(name: str, device: str, text: str, u: "Units") -> int:
+    """The probe opens on the unit that masking whole makes hardest: of the units the summary counts, the one whose
+    mean P(original) falls most from piece-alone to whole-unit (on the example, "New York": 0.90 → 0.03)."""
+    counted = summary_units(u.units, len(u.tokens))
+    drops = [_mean(p.alone_p) - _mean(p.whole_p) for p in (probe(name, device, text, u) for u in counted)]
+    return max(range(len(drops)), key=lambda i: (drops[i], -i)) if drops else 0
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / max(1, len(xs))
+
+
+# how far apart two means of P(original) must be for a caption to call one lower or higher: 0.01, or a fifth of the
+# larger (P is often a few hundredths here)
+def p_tolerance(a: float, b: float) -> float:
+    return max(0.01, 0.2 * max(a, b))
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    """The probes of the units counted (`summary_units`), pooled: mean P(original) over their pieces both ways."""
+
+    units: int
+    pieces: int
+    alone: float
+    whole: float
+    direction: str  # the whole unit's mean against the piece-alone one: "lower" / "same" / "higher"
+
+
+def unit_summary(name: str, device: str, text: str, u: "Units") -> UnitSummary:
+    probes = [probe(name, device, text, unit) for unit in summary_units(u.units, len(u.tokens))]
+    a = [x for p in probes for x in p.alone_p]
+    w = [x for p in probes for x in p.whole_p]
+    return UnitSummary(len(probes), len(a), _mean(a), _mean(w),
+                       family.direction(_mean(w), _mean(a), p_tolerance(_mean(a), _mean(w))))
+
+
+def probe_direction(p: "Probe") -> str:
+    """One unit's whole-unit mean P(original) against its piece-alone one."""
+    a, w = _mean(p.alone_p), _mean(p.whole_p)
+    return family.direction(w, a, p_tolerance(a, w))
 
 
 def warm_defaults(name: str, device: str, text_a: str, text_b: str, example: str) -> None:
@@ -223,19 +261,19 @@ def warm_defaults(name: str, device: str, text_a: str, text_b: str, example: str
         text = example
         u = units(name, device, text, 0)
     if u.units:
-        probe(name, device, text, u.units[ernie_opening_unit(u.units)])
         for unit in summary_units(u.units, len(u.tokens)):
             probe(name, device, text, unit)
+        probe(name, device, text, u.units[ernie_opening_unit(name, device, text, u)])
     tokens, sep = enc.tokens, lm.tokenizer.sep_token
     if 4 <= len(tokens) <= UNILM_MAX_PIECES and lm.config.model_type in ("bert", "electra"):
         source = unilm_source_default(tokens, sep)
         position = unilm_position_default(unilm_targets(tokens, sep), source)
         for kind in family.UNILM_KINDS:
             under_mask(name, device, text_a, text_b, kind, source, position, lm.config.num_hidden_layers - 1)
-    maskable = [i for i, tok in enumerate(tokens) if tok not in set(lm.tokenizer.all_special_tokens)]
-    if maskable:
+    position = lens_opening(name, device, text_a, text_b)
+    if position is not None:
         for student in (False, True):
-            lens_hiding(name, device, text_a, text_b, maskable[len(maskable) // 2], student)
+            lens_hiding(name, device, text_a, text_b, position, student)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -295,3 +333,104 @@ def lens_hiding(name: str, device: str, text_a: str, text_b: str, position: int,
     ids = ids.clone()
     ids[0, position] = lm.tokenizer.mask_token_id
     return lens_view(logit_lens(lm.model, ids, att, position, k=k, token_type_ids=types), lm.tokenizer)
+
+
+LENS_SEARCH_PIECES = 64  # the opening position is measured on inputs up to this long (a copy of it per piece)
+
+
+def lens_positions(tokens: list[str], special: set[str]) -> list[int]:
+    """The positions the lens may hide: every piece but the special ones."""
+    return [i for i, tok in enumerate(tokens) if tok not in special]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def lens_opening(name: str, device: str, text_a: str, text_b: str) -> int | None:
+    """The position the lens step opens on, measured (`explainers.lens.opening_position`): a word whose guess forms
+    into the hidden piece, as late in the layers as such a word does. On the default sentence the nouns end on other
+    words ("board" → "table", 13 %), and "the" before "board" is the top guess from layer 4 of 6 on, at 94 %. None:
+    nothing to hide. Inputs over LENS_SEARCH_PIECES open on the middle piece."""
+    from explainers.lens import opening_position, top1_when_hidden
+
+    lm, enc, _ = _setup(name, device, text_a, text_b)
+    positions = lens_positions(enc.tokens, set(lm.tokenizer.all_special_tokens))
+    if not positions:
+        return None
+    if len(enc.tokens) > LENS_SEARCH_PIECES:
+        return positions[len(positions) // 2]
+    ids, att, types = _on(device, enc)
+    top1, final_p = top1_when_hidden(lm.model, ids, att, positions, mask_token_id=lm.tokenizer.mask_token_id,
+                                     token_type_ids=types)
+    hidden = enc.input_ids[0, positions].tolist()
+    words = [any(c.isalpha() for c in enc.tokens[i]) for i in positions]
+    return positions[opening_position(top1, final_p, hidden, words)]
+
+
+@dataclass(frozen=True)
+class LensOutcome:
+    """What one lens at a hidden piece shows, for its caption: where (if anywhere) the top guess is the hidden piece."""
+
+    hidden: str
+    final: str  # the last layer's top guess
+    p_final: float
+    layers: int  # L
+    hidden_layers: list[int]  # the layers whose top guess is the hidden piece
+    settles_at: int | None  # from this layer on the top guess is the hidden piece; None: it ends on another
+
+
+def lens_outcome(name: str, device: str, text_a: str, text_b: str, position: int, student: bool = False
+                 ) -> LensOutcome:
+    from explainers.lens import settling
+
+    view = lens_hiding(name, device, text_a, text_b, position, student)
+    hidden = encoded(name, device, text_a, text_b).tokens[position]
+    s = settling([row[0] for row in view.top_tokens], hidden)
+    return LensOutcome(hidden, view.final_token, view.final_probs[-1], view.layers[-1], s.hidden_layers, s.settles_at)
+
+
+# ------------------------------------------------------------------------------------------------ outcomes in words
+# what a caption says is read from the numbers beside it (issue 27): each function gives the words' choice
+
+SPAN_TOLERANCE = 0.05  # spans' and scattered pieces' top-1 rates within 5 points read "about the same"
+
+
+def span_direction(m: family.SpanComparison) -> str:
+    """Spans' top-1 rate over the draws against the scattered pieces': "lower" / "same" / "higher"."""
+    return family.direction(m.span_top1, m.scattered_top1, SPAN_TOLERANCE)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The coverage chart's last epoch in numbers: static and dynamic, and when dynamic first asked about all."""
+
+    epochs: int
+    static: float
+    dynamic: float
+    dynamic_full: int | None  # the first epoch (1-based) after which every piece was asked about; None: never
+    direction: str  # dynamic against static: "higher" or "same" (static's first copies are dynamic's first masks)
+
+
+def coverage_outcome(static: Epochs, dynamic: Epochs) -> Coverage:
+    full = next((e + 1 for e, c in enumerate(dynamic.coverage) if c >= 1.0), None)
+    return Coverage(len(dynamic.coverage), static.coverage[-1], dynamic.coverage[-1], full,
+                    family.direction(dynamic.coverage[-1], static.coverage[-1], 1e-9))
+
+
+def unilm_direction(narrow: UnderMask, bidirectional: UnderMask) -> str:
+    """P(original) under a narrower mask against the bidirectional one's."""
+    return family.direction(narrow.p_original, bidirectional.p_original,
+                            p_tolerance(narrow.p_original, bidirectional.p_original))
+
+
+@dataclass(frozen=True)
+class FragmentOutcome:
+    all_masked: float  # mean P(piece), whole fragment masked
+    earlier_shown: float  # mean P(piece), the earlier pieces given
+    rises: int  # pieces whose P is higher with the earlier pieces given
+    pieces: int  # the fragment's pieces after the first (the first has no earlier piece: its two bars are one)
+    direction: str  # earlier_shown against all_masked
+
+
+def fragment_outcome(f: Fragment) -> FragmentOutcome:
+    a, e = _mean(f.all_masked), _mean(f.earlier_shown)
+    rises = sum(x > y for x, y in zip(f.earlier_shown[1:], f.all_masked[1:]))
+    return FragmentOutcome(a, e, rises, len(f.targets) - 1, family.direction(e, a, p_tolerance(a, e)))
