@@ -178,6 +178,68 @@ def train_probe(train_x, train_y, test_x, test_y, n_classes: int = 2, steps: int
     return ProbeResult(probe, *curve)
 
 
+# ------------------------------------------------------------------------------ how sure a measured share is
+def wilson_interval(correct: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson's score interval for a share `correct / n` (95 %): unlike p ± z·sqrt(p(1-p)/n) it stays
+    inside [0, 1] and is not empty at 0 or n correct (z: the normal distribution's 97.5 % quantile),
+
+    $$\\frac{p + z^2/2n \\pm z\\sqrt{p(1-p)/n + z^2/4n^2}}{1 + z^2/n}.$$"""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5 / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class CrossValidated:
+    """A probe measured by k-fold cross-validation over documents: every pair is tested once, by a probe trained
+    on the other folds' documents (never on its own document's pairs)."""
+
+    correct: int  # test pairs predicted right, over all folds
+    n: int  # test pairs, all folds together (= every pair once)
+    folds: int
+    n_docs: int
+    train_pairs: int  # the smallest fold's training set
+    train_accuracy: float  # mean over folds
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.n if self.n else float("nan")
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson_interval(self.correct, self.n)
+
+
+def document_folds(docs: list[int], folds: int, seed: int = 0) -> torch.Tensor:
+    """Fold index `[N]` per pair: documents shuffled (seeded) and dealt round-robin, so a document's pairs share
+    a fold."""
+    order = sorted(set(docs))
+    random.Random(seed).shuffle(order)
+    fold_of = {d: i % folds for i, d in enumerate(order)}
+    return torch.tensor([fold_of[d] for d in docs])
+
+
+def cross_validate_probe(x: torch.Tensor, y: torch.Tensor, docs: list[int], folds: int = 5, steps: int = 200,
+                         seed: int = 0) -> CrossValidated:
+    """`train_probe` on features `x [N, F]` in `folds` document folds; every pair is tested once."""
+    assert x.shape[:1] == y.shape and len(docs) == len(y), f"{tuple(x.shape)}, {tuple(y.shape)}, {len(docs)} docs"
+    fold = document_folds(docs, folds, seed)
+    correct, train_sizes, train_acc = 0, [], []
+    for f in range(folds):
+        test = fold == f
+        if not test.any() or test.all():
+            continue
+        r = train_probe(x[~test], y[~test], x[test], y[test], steps=steps, seed=seed, eval_every=steps)
+        correct += round(r.final_test_accuracy * int(test.sum()))
+        train_sizes.append(int((~test).sum()))
+        train_acc.append(r.train_accuracy[-1])
+    return CrossValidated(correct, len(y), len(train_sizes), len(set(docs)), min(train_sizes),
+                          sum(train_acc) / len(train_acc))
+
+
 # ------------------------------------------------------------------------------------------- fine-tuning
 def cls_head_logits(model, input_ids, attention_mask, token_type_ids) -> torch.Tensor:
     """Logits `[B, classes]` of a BertForSequenceClassification, step by step; dropout follows model.training."""
@@ -287,6 +349,25 @@ def next_sentence_pairs(documents: list[str], seed: int = 0, max_pairs: int | No
             pairs.append(SentencePair(a, rng.choice(sentences[other]), 0, d))
     if max_pairs is not None and max_pairs < len(pairs):
         pairs = [pairs[i] for i in sorted(rng.sample(range(len(pairs)), max_pairs))]
+    return pairs
+
+
+def both_label_pairs(documents: list[str], seed: int = 0) -> list[SentencePair]:
+    """Every consecutive (A, B) of a document twice: as it is (IsNext) and with B a random sentence of a random
+    other document (NotNext). Half and half like `next_sentence_pairs`, but from a small sample of documents it
+    makes twice as many pairs, and every A is seen with both labels (a probe cannot learn A alone)."""
+    sentences = [split_sentences(d) for d in documents]
+    others = [i for i, s in enumerate(sentences) if s]
+    if len(others) < 2:
+        raise ExplainerError("too_few_documents", n_documents=len(others))
+    rng = random.Random(seed)
+    pairs = []
+    for d, sents in enumerate(sentences):
+        for a, b in zip(sents, sents[1:]):
+            other = d
+            while other == d:
+                other = rng.choice(others)
+            pairs += [SentencePair(a, b, 1, d), SentencePair(a, rng.choice(sentences[other]), 0, d)]
     return pairs
 
 

@@ -141,6 +141,21 @@ def weights_figure(c: F.Classifier) -> go.Figure:
     return fig
 
 
+def step_sentence(s: F.OneStep, label: int) -> str:
+    """What this step did, in words chosen by its numbers: which way P(IsNext) moved, and which part moved most."""
+    name = t("finetuning.is_next") if label else t("finetuning.not_next")
+    direction = F.step_direction(s, label)
+    pp = 100 * (s.after - s.before)
+    if direction == "still":
+        moved = t("finetuning.step_still")
+    else:
+        moved = t("finetuning.step_towards" if direction == "towards" else "finetuning.step_away", pp=pp, label=name)
+    first, x, second, y = F.moved_most(s)
+    if y > 0:
+        moved += " " + t("finetuning.step_most", part=first, x=x, second=second, ratio=x / y)
+    return moved
+
+
 @st.fragment
 def one_step() -> None:
     a, b = the_pair()
@@ -148,10 +163,12 @@ def one_step() -> None:
     if present.on():  # the step shows no verdict above it: name the pair it trains on
         st.markdown(t("finetuning.pair_line", a=md_escape(a), b=md_escape(b)))
     c1, c2 = st.columns(2)
-    label = c1.radio(t("finetuning.step_label"), [1, 0], key="f_label", horizontal=True,
+    label = c1.radio(t("finetuning.step_label"), [1, 0], key="f_label", horizontal=True, bind="query-params",
                      format_func=lambda v: t("finetuning.is_next") if v else t("finetuning.not_next"))
     lr = c2.select_slider(t("finetuning.step_lr"), options=LEARNING_RATES, value=F.STEP_LR, key="f_lr",
-                          format_func=lambda v: f"{v:g}")
+                          bind="query-params", format_func=lambda v: f"{v:g}")
+    label = label if label in (0, 1) else 1
+    lr = lr if lr in LEARNING_RATES else F.STEP_LR
     s = F.one_step(ctx.device, a, b, int(label), float(lr))
     if present.on():  # the numbers stacked beside the figure: one screen
         numbers, where = st.columns([1, 3])
@@ -162,6 +179,7 @@ def one_step() -> None:
     m1.metric(t("finetuning.step_before"), f"{s.before:.1%}")
     m2.metric(t("finetuning.step_after"), f"{s.after:.1%}", t("finetuning.step_change", pp=100 * (s.after - s.before)))
     m3.metric(t("finetuning.step_loss"), f"{s.loss:.3f}")
+    (numbers if where is not None else st).markdown(step_sentence(s, int(label)))
     parts = list(s.moved)
     fig = go.Figure(go.Bar(x=parts, y=[s.moved[k] for k in parts], marker_color=TUNED_COLOUR,
                            hovertemplate="%{x}: %{y:.2e}<extra></extra>"))
@@ -179,6 +197,19 @@ def weights_section(c: F.Classifier) -> None:
     left, right = st.columns([2, 3])
     chart(weights_figure(c), key="f_weights", file="finetuning-trained-weights", where=left)
     right.markdown(T["weights_legend"])
+
+
+def comparison_sentence(cmp: dict, layer: str) -> str:
+    """The build's fine-tuned classifier against its best probe, in words chosen by their numbers."""
+    if cmp["winner"] == "tie":
+        said = t("finetuning.compare_tie", tuned=cmp["tuned"], n=cmp["n"], layer=layer)
+    else:
+        said = t("finetuning.compare_tuned" if cmp["winner"] == "tuned" else "finetuning.compare_probe",
+                 tuned=cmp["tuned"], probe=cmp["probe"], n=cmp["n"], pp=100 * abs(cmp["tuned"] - cmp["probe"]),
+                 layer=layer)
+    (t_low, t_high), (p_low, p_high) = cmp["tuned_ci"], cmp["probe_ci"]
+    return said + " " + t("finetuning.compare_overlap" if cmp["overlap"] else "finetuning.compare_apart",
+                          t_low=t_low, t_high=t_high, p_low=p_low, p_high=p_high)
 
 
 def measured_section(c: F.Classifier) -> None:
@@ -214,6 +245,8 @@ def measured_section(c: F.Classifier) -> None:
     a, b = st.columns(2)
     chart(bars, key="f_layers", file="finetuning-probe-per-layer", where=a, present_height=400)
     chart(lines, key="f_curves", file="finetuning-learning-curves", where=b, present_height=400)
+    st.markdown(comparison_sentence(F.build_comparison(facts), labels[names.index(facts["best_probe"])]
+                                    if facts["best_probe"] in names else facts["best_probe"]))
     if present.on():  # the build's facts and the paper's table: for the page, not the projector
         return
     cfg = facts["config"]
@@ -227,46 +260,69 @@ def measured_section(c: F.Classifier) -> None:
 
 
 # --------------------------------------------------------------------------------------------- 2 · live probe
+def probe_figure(results: dict, layer: int, build: dict) -> go.Figure:
+    """Each layer's cross-validated accuracy with its 95 % interval; the build's per-layer accuracy beside it."""
+    done = sorted(results)
+    acc = [results[k].accuracy for k in done]
+    fig = go.Figure(go.Bar(
+        x=[_layer_label(k) for k in done], y=acc, name=t("finetuning.probe_live_legend", n=results[done[0]].n),
+        marker_color=[TUNED_COLOUR if k == layer else PROBE_COLOUR for k in done],
+        error_y=dict(type="data", array=[results[k].interval[1] - a for k, a in zip(done, acc)],
+                     arrayminus=[a - results[k].interval[0] for k, a in zip(done, acc)], color="#495057"),
+        hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    if build:
+        first = next(iter(build.values()))
+        fig.add_scatter(x=[_layer_label(k) for k in done if k in build], y=[build[k][0] for k in done if k in build],
+                        mode="markers", marker=dict(symbol="diamond", size=11, color="#212529"),
+                        name=t("finetuning.probe_build_legend", test=first[1], train=first[2]),
+                        hovertemplate="%{x}: %{y:.1%}<extra></extra>")
+    fig.add_hline(y=0.5, line_dash="dot", line_color="#868e96")
+    low = min(r.interval[0] for r in results.values())
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
+                      yaxis=dict(range=[min(0.4, low - 0.05), 1.0], tickformat=".0%"), font=dict(size=14),
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def probe_sentences(r, layer: int, build) -> list[str]:
+    """What the numbers say, chosen by them: the interval against chance, and against the build's accuracy."""
+    low, high = r.interval
+    verdict = F.probe_verdict(r)
+    said = [t("finetuning.probe_above" if verdict == "above" else
+              "finetuning.probe_below" if verdict == "below" else "finetuning.probe_chance",
+              layer=layer, n=r.n, low=low, high=high)]
+    if build is not None:
+        where = F.build_verdict(r, build[0])
+        said.append(t("finetuning.build_inside" if where == "inside" else
+                      "finetuning.build_higher" if where == "higher" else "finetuning.build_lower",
+                      build=build[0], test=build[1], train=build[2], live=r.train_pairs))
+    return said
+
+
 @st.fragment
 def live_probe() -> None:
     st.markdown(T["probe"])
     lm = state.get_model(ctx.model_name, ctx.device)
     n_layers = lm.config.num_hidden_layers
-    c1, c2 = st.columns([3, 2])
-    layer = c1.slider(t("finetuning.probe_layer"), 0, n_layers, value=n_layers, key="f_layer",
+    layer = st.slider(t("finetuning.probe_layer"), 0, n_layers, value=min(F.PROBE_LAYER, n_layers), key="f_layer",
                       bind="query-params", help=t("finetuning.probe_layer_help"))
-    run = c2.button(t("finetuning.train_probe"), icon=":material/play_arrow:", type="primary")
-    history = st.session_state.setdefault("f_probes", {})
-    key = (ctx.model_name, layer)
-    if run:
-        bar = st.progress(0.0, text=t("finetuning.reading_features"))
-        history[key] = F.train_live_probe(
-            ctx.model_name, ctx.device, layer,
-            progress=lambda i, n: bar.progress(i / n, text=t("finetuning.training_probe", step=i, steps=n)))
-        bar.empty()
-    elif present.on() and not any(k[0] == ctx.model_name for k in history):
-        # presenter mode opens with a result: the slider's layer (the last by default, warmed at server start)
-        with st.spinner(t("finetuning.reading_features")):
-            history[key] = F.live_probe(ctx.model_name, ctx.device, layer)
-    mine = {k: v for k, v in history.items() if k[0] == ctx.model_name}
-    if not mine:
-        st.caption(t("finetuning.probe_hint"))
-        return
-    # presenter mode: the result beside the chart, one screen
-    result, where = st.columns([2, 3]) if present.on() else (st.container(), None)
-    if key in mine:
-        acc, train_acc, n_train, n_test, n_docs = mine[key]
-        result.metric(t("finetuning.probe_result", layer=layer), f"{acc:.1%}",
-                      t("finetuning.probe_train_acc", acc=train_acc), delta_color="off")
-        result.caption(t("finetuning.probe_caption", train=n_train, test=n_test, docs=n_docs))
-    done = sorted(k[1] for k in mine)
-    accuracy = [mine[(ctx.model_name, k)][0] for k in done]
-    fig = go.Figure(go.Bar(x=[_layer_label(k) for k in done], y=accuracy,
-                           marker_color=[TUNED_COLOUR if k == layer else PROBE_COLOUR for k in done]))
-    fig.add_hline(y=0.5, line_dash="dot", line_color="#868e96")
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
-                      yaxis=dict(range=[min(0.4, min(accuracy) - 0.05), 1.0], tickformat=".0%"), font=dict(size=14))
-    chart(fig, key="f_live", file="finetuning-live-probe", where=where, present_height=300)
+    bar = st.empty()  # the first visit of a model: features once, then one probe a layer (about half a second each)
+    results = F.probe_by_layer(ctx.model_name, ctx.device, progress=lambda k, n: bar.progress(
+        k / n, text=t("finetuning.training_probe", layer=k, layers=n - 1)))
+    bar.empty()
+    r = results[layer]
+    build = {k: b for k in results if (b := F.build_probe_accuracy(ctx.model_name, k)) is not None}
+    low, high = r.interval
+    result, where = st.columns([2, 3])
+    result.metric(t("finetuning.probe_result", layer=layer), f"{r.accuracy:.1%}",
+                  t("finetuning.probe_interval", low=low, high=high, n=r.n), delta_color="off", delta_arrow="off")
+    for line in probe_sentences(r, layer, build.get(layer)):
+        result.markdown(line)
+    chart(probe_figure(results, layer, build), key="f_live", file="finetuning-live-probe", where=where,
+          present_height=320)
+    if not present.on():
+        st.caption(t("finetuning.probe_caption", n=r.n, docs=r.n_docs, folds=r.folds, train=r.train_pairs,
+                     steps=F.PROBE_STEPS))
 
 
 # ----------------------------------------------------------------------------------- 3 · question answering
@@ -290,10 +346,13 @@ def qa_model() -> str:
 
 
 def _load_qa_example() -> None:
+    """Load the chosen example into the passage and question boxes, then show the placeholder again: the
+    selector is an action like the pair buttons, so it never names an example the boxes no longer hold."""
     rows = {r[0]: r for r in table("qa_examples")[1:]}
     choice = st.session_state.get("qa_example")
     if choice in rows:
         st.session_state["qa_p"], st.session_state["qa_q"] = rows[choice][1], rows[choice][2]
+    st.session_state["qa_example"] = None
 
 
 def highlighted(r: qa.QAResult) -> str:

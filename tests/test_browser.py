@@ -277,7 +277,7 @@ def test_distillation_temperature_slider_updates_url_and_entropy(base_url, page)
 
 def test_finetuning_question_and_live_probe(base_url, page):
     """A typed question is answered with the span `explainers.qa.answer` finds, the passage shown as text; the
-    live probe trains on a click (AppTest loses such a click on a cold page: see test_finetuning_page.py)."""
+    live probe shows the default layer's cross-validated accuracy."""
     from explainers.model import load_role
     from explainers.qa import answer
     from ui.finetune import QA_DIR
@@ -296,8 +296,7 @@ def test_finetuning_question_and_live_probe(base_url, page):
     expect(page).to_have_url(re.compile(r"[?&]qa_q=Who\+teaches\+music"), timeout=TIMEOUT_MS)
     expect(page.locator("mark").first).to_have_text(expected, timeout=TIMEOUT_MS)
     wait_idle(page)
-    page.get_by_role("button", name="Train a probe").click()
-    expect(page.get_by_text("test accuracy").first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text("Probe on layer 4: accuracy").first).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page)
     shot(page, "finetuning-answered")
     assert_no_exception(page)

@@ -4,9 +4,10 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertModel
 
-from explainers.finetune import (FEATURES, SentencePair, accuracy, classification_loss, cls_head_logits,
-                                 encode_pairs, feature_combine, feature_layers, finetune_step, next_sentence_pairs,
-                                 pair_features, split_sentences, train_probe, trainable_share)
+from explainers.finetune import (FEATURES, SentencePair, accuracy, both_label_pairs, classification_loss,
+                                 cls_head_logits, cross_validate_probe, document_folds, encode_pairs,
+                                 feature_combine, feature_layers, finetune_step, next_sentence_pairs, pair_features,
+                                 split_sentences, train_probe, trainable_share, wilson_interval)
 from explainers.model import ExplainerError
 
 CFG = dict(vocab_size=30, hidden_size=16, num_hidden_layers=3, num_attention_heads=2, intermediate_size=32,
@@ -259,3 +260,54 @@ def test_encode_pairs_marks_sentence_b_as_segment_1(tiny_bert_dir):
     assert tokens == ["[CLS]", "the", "cat", "sat", ".", "[SEP]", "a", "big", "dog", "ran", ".", "[SEP]"]
     assert enc["token_type_ids"][0].tolist() == [0] * 6 + [1] * 6
     assert enc["labels"].tolist() == [1, 0] and enc["attention_mask"][1].sum() == 9
+
+
+# -------------------------------------------------------------------------------- the live probe's measurement
+@pytest.mark.parametrize("correct,n", [(0, 10), (3, 6), (69, 102), (102, 102), (640, 736)])
+def test_wilson_interval_matches_scipy(correct, n):
+    from scipy.stats import binomtest
+
+    low, high = wilson_interval(correct, n)
+    ref = binomtest(correct, n).proportion_ci(method="wilson")
+    assert low == pytest.approx(ref.low, abs=1e-6) and high == pytest.approx(ref.high, abs=1e-6)
+    assert 0 <= low <= correct / n <= high <= 1
+
+
+def test_both_label_pairs_give_every_consecutive_pair_both_labels():
+    docs = _documents(30)
+    sentences = [split_sentences(d) for d in docs]
+    pairs = both_label_pairs(docs, seed=1)
+    consecutive = [(a, b) for s in sentences for a, b in zip(s, s[1:])]
+    assert len(pairs) == 2 * len(consecutive) and sum(p.label for p in pairs) == len(consecutive)
+    assert [(p.a, p.b) for p in pairs if p.label == 1] == consecutive
+    for is_next, not_next in zip(pairs[::2], pairs[1::2]):
+        assert is_next.a == not_next.a and is_next.doc == not_next.doc and not_next.label == 0
+        assert not_next.b not in sentences[not_next.doc]
+    assert both_label_pairs(docs, seed=1) == pairs
+
+
+def test_cross_validation_tests_every_pair_once_by_a_probe_that_never_saw_its_document():
+    g = torch.Generator().manual_seed(0)
+    docs = [i // 4 for i in range(60)]  # 15 documents of 4 pairs
+    y = torch.tensor([i % 2 for i in range(60)])
+    x = torch.randn(60, 8, generator=g) + 1.5 * y[:, None]  # separable enough for a probe
+    folds = document_folds(docs, 5)
+    for d in set(docs):  # a document's pairs share one fold
+        assert len({int(folds[i]) for i in range(60) if docs[i] == d}) == 1
+    r = cross_validate_probe(x, y, docs, folds=5, steps=100)
+    # by hand: each fold's probe trained on the other folds, its test pairs counted once
+    correct = 0
+    for f in range(5):
+        test = folds == f
+        p = train_probe(x[~test], y[~test], x[test], y[test], steps=100, seed=0, eval_every=100)
+        correct += int((p.probe.logits(x[test]).argmax(-1) == y[test]).sum())
+    assert (r.correct, r.n, r.folds, r.n_docs, r.train_pairs) == (correct, 60, 5, 15, 48)
+    assert r.accuracy == correct / 60 and r.interval == wilson_interval(correct, 60)
+    assert r.accuracy > 0.8
+
+
+def test_a_probe_on_features_that_are_one_constant_vector_is_exactly_at_chance():
+    docs = [i // 2 for i in range(40)]
+    y = torch.tensor([i % 2 for i in range(40)])  # every document holds one pair of each label
+    r = cross_validate_probe(torch.ones(40, 6), y, docs, folds=5, steps=50)
+    assert r.correct == 20 and r.interval[0] < 0.5 < r.interval[1]

@@ -71,23 +71,6 @@ def tiny_probe_dir(tmp_path_factory):
     return _tiny_mlm(tmp_path_factory.mktemp("tiny-probe"), positions=64)  # the live probe reads 64 pieces
 
 
-@pytest.fixture
-def warm_server(monkeypatch):
-    """AppTest starts every run as a freshly started server: the run first goes through Streamlit's old `pages/`
-    discovery, which runs the page alone until `ui.boot.require_app` reruns it through `app.py`, and that rerun
-    drops a button's click (a callback survives it, a button's return value does not). A server that has served
-    one request has `st.navigation` declared and never does this; make each run such a server's."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    init = PagesManager.__init__
-
-    def warm(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False  # what st.navigation sets for the whole server
-
-    monkeypatch.setattr(PagesManager, "__init__", warm)
-
-
 def _button(at, label: str):
     matches = [b for b in at.button if b.label == label]
     assert len(matches) == 1, [b.label for b in at.button]
@@ -243,39 +226,49 @@ def test_a_local_qa_folder_chosen_in_the_box_answers(tiny_qa_dir):
 
 
 # ------------------------------------------------------------------------------------------- 2 · live probe
-def test_the_live_probe_is_train_probe_on_the_chosen_layers_features(warm_server, tiny_probe_dir):
+def _probe_expected(name: str, layer: int) -> ft.CrossValidated:
+    """The live probe computed here again: every layer's [CLS] of the held-out pairs, cross-validated by document."""
+    from ui import finetune as F
+
+    data = F.probe_data(name, "cpu")
+    return ft.cross_validate_probe(data.hidden[:, layer], data.labels, data.docs, folds=F.PROBE_FOLDS,
+                                   steps=F.PROBE_STEPS, seed=0)
+
+
+def _probe_metric(at, layer: int) -> list:
+    return [m for m in at.metric if m.label == t("finetuning.probe_result", layer=layer)]
+
+
+def test_the_live_probe_is_a_cross_validated_probe_on_the_chosen_layers_features(tiny_probe_dir):
     from ui import finetune as F
 
     name = str(tiny_probe_dir)
     at = _app(PAGE, model=name)
-    assert at.slider(key="f_layer").max == 2 and at.caption.values.count(t("finetuning.probe_hint")) == 1
-    at.slider(key="f_layer").set_value(1)
-    _button(at, t("finetuning.train_probe")).click().run()
+    assert at.slider(key="f_layer").max == 2 and at.slider(key="f_layer").value == 2  # min(PROBE_LAYER, layers)
+    at.slider(key="f_layer").set_value(1).run()
     assert not at.exception
-
-    data = F.probe_data(name, "cpu")
-    x, y, train = data.hidden[:, 1], data.labels, data.train
-    r = ft.train_probe(x[train], y[train], x[~train], y[~train], steps=200, seed=0)
-    shown = [m for m in at.metric if m.label == t("finetuning.probe_result", layer=1)]
-    assert [m.value for m in shown] == [f"{r.final_test_accuracy:.1%}"]
-    assert shown[0].delta == t("finetuning.probe_train_acc", acc=r.train_accuracy[-1])
-    assert t("finetuning.probe_caption", train=int(train.sum()), test=int((~train).sum()), docs=data.n_docs) \
-        in at.caption.values
+    r = _probe_expected(name, 1)
+    low, high = r.interval
+    shown = _probe_metric(at, 1)
+    assert [m.value for m in shown] == [f"{r.accuracy:.1%}"]
+    assert shown[0].delta == t("finetuning.probe_interval", low=low, high=high, n=r.n)
+    assert t("finetuning.probe_caption", n=r.n, docs=r.n_docs, folds=r.folds, train=r.train_pairs,
+             steps=F.PROBE_STEPS) in at.caption.values
+    assert r.n == len(F.heldout_pairs()) >= 100 and r.n_docs >= 15  # enough pairs to mean something
 
     # the features are layer 1's [CLS] rows of the held-out pairs
     lm = load_role(name, tiny_probe_dir, BertForMaskedLM)
-    enc = ft.encode_pairs(lm.tokenizer, F.heldout_pairs()[:8], 64)
+    enc = ft.encode_pairs(lm.tokenizer, F.heldout_pairs(), 64)
     own = ft.pair_features(lm.model, enc["input_ids"], enc["attention_mask"], enc["token_type_ids"], (1,))
-    torch.testing.assert_close(x[:8], own, atol=1e-5, rtol=1e-4)
-    assert torch.equal(y[:8], enc["labels"])
+    torch.testing.assert_close(F.probe_data(name, "cpu").hidden[:, 1], own, atol=1e-5, rtol=1e-4)
+    assert torch.equal(F.probe_data(name, "cpu").labels, enc["labels"])
 
 
-def test_the_live_probe_works_on_a_model_with_fewer_positions_than_its_pairs(warm_server, tmp_path):
+def test_the_live_probe_works_on_a_model_with_fewer_positions_than_its_pairs(tmp_path):
     name = str(_tiny_mlm(tmp_path, positions=32))
     at = _app(PAGE, model=name)
-    _button(at, t("finetuning.train_probe")).click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [m.label for m in at.metric if m.label == t("finetuning.probe_result", layer=2)]
+    assert _probe_metric(at, 2)
 
 
 # ------------------------------------------------------------------------------------------ unusual input
@@ -323,17 +316,11 @@ def test_presenter_one_step_step_trains_on_the_default_pair():
     assert t("finetuning.pair_line", a=md_escape(a), b=md_escape(b)) in [m.value for m in at.markdown]
 
 
-def test_presenter_probe_step_opens_with_the_last_layers_probe_without_a_click(tiny_probe_dir):
-    from ui import finetune as F
-
+def test_presenter_probe_step_opens_with_the_default_layers_probe(tiny_probe_dir):
     name = str(tiny_probe_dir)
     at = _step("probe")(model=name)
-    assert t("finetuning.probe_hint") not in at.caption.values
-    data = F.probe_data(name, "cpu")
-    x, y, train = data.hidden[:, 2], data.labels, data.train
-    r = ft.train_probe(x[train], y[train], x[~train], y[~train], steps=200, seed=0)
-    shown = [m for m in at.metric if m.label == t("finetuning.probe_result", layer=2)]
-    assert [m.value for m in shown] == [f"{r.final_test_accuracy:.1%}"]
+    r = _probe_expected(name, 2)
+    assert [m.value for m in _probe_metric(at, 2)] == [f"{r.accuracy:.1%}"]
 
 
 def test_presenter_qa_steps_show_the_answer_then_every_spans_score(builtin_qa):
