@@ -1,4 +1,5 @@
-"""The loop the three training scripts share: AdamW, warm-up and linear decay, clipping, resume, checkpoints, logs.
+"""The loop the five training scripts share (pretrain_mlm, pretrain_electra, distill, finetune_classifier,
+finetune_qa): AdamW, warm-up and linear decay, clipping, resume, checkpoints, logs.
 
 A script builds its models and says only what differs: the loss of one batch (`loss(batch, generator) -> Step`),
 its held-out evaluation, and what else its checkpoint keeps. The loop does the rest:
