@@ -97,3 +97,50 @@ def pca_2d(x: np.ndarray) -> Projection:
         if points[np.abs(points[:, j]).argmax(), j] < 0:
             points[:, j] *= -1
     return Projection(points, explained)
+
+
+def similarity_by_distance(cos: np.ndarray) -> np.ndarray:
+    """`[n]`: the mean of `cos` `[n, n]` over pairs of positions `d` apart, `d = 0..n-1` (1 at `d = 0`): how the
+    similarity of two position vectors changes with their distance, the band the heatmap shows."""
+    assert cos.ndim == 2 and cos.shape[0] == cos.shape[1], f"need a square [n, n], got {cos.shape}"
+    return np.array([np.diagonal(cos, offset=d).mean() for d in range(cos.shape[0])])
+
+
+@dataclass(frozen=True)
+class RowSteps:
+    """How much consecutive rows of `[T, d]` arrays differ: mean cosine of rows i and i+1, against rows at least
+    `far` apart. The words under the "every token" heatmaps read these numbers."""
+
+    position_next: float  # mean cos(E_pos[i], E_pos[i+1])
+    position_far: float  # mean cos(E_pos[i], E_pos[j]), j - i >= far
+    token_next: float  # mean cos(E_tok[x_i], E_tok[x_i+1])
+    far: int
+
+
+def _cos_rows(a: np.ndarray) -> np.ndarray:
+    unit = a / np.clip(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12, None)
+    return unit @ unit.T
+
+
+def row_steps(parts: EmbeddingParts, far: int = 3) -> RowSteps | None:
+    """`RowSteps` of an input's token and position rows; None below `far + 1` tokens (no pair that far apart)."""
+    T = parts.token.shape[0]
+    if T < far + 1:
+        return None
+    pos, tok = _cos_rows(parts.position), _cos_rows(parts.token)
+    far_pairs = np.concatenate([np.diagonal(pos, offset=d) for d in range(far, T)])
+    return RowSteps(float(np.diagonal(pos, 1).mean()), float(far_pairs.mean()), float(np.diagonal(tok, 1).mean()),
+                    far)
+
+
+def map_neighbours(x: np.ndarray, points: np.ndarray) -> int:
+    """How many rows of `x` `[T, d]` have the same nearest other row in `x` as on the map `points` `[T, 2]`: the
+    share of neighbours a 2-D picture keeps."""
+    assert len(x) == len(points) >= 2, f"need the same rows, at least two: {x.shape} vs {points.shape}"
+
+    def nearest(a):
+        dist = np.linalg.norm(a[:, None] - a[None], axis=-1)
+        np.fill_diagonal(dist, np.inf)
+        return dist.argmin(1)
+
+    return int((nearest(x.astype(np.float64)) == nearest(points)).sum())

@@ -150,3 +150,12 @@ def rate_curve(model, input_ids, attention_mask, special, *, mask_token_id: int,
                      [[p.loss for p in run] for run in runs],
                      [sum(run[i].targets_per_sequence for run in runs) / len(runs) for i in range(len(rates))],
                      int(input_ids.shape[0]))
+
+
+def trend(values: list[float]) -> str:
+    """How a measured curve goes from its first point to its last: "falls_steadily" (every step down), "falls"
+    (lower at the end, not at every step), or "does_not_fall". The words under the rate curve follow it."""
+    assert len(values) >= 2, "a trend needs two points"
+    if values[-1] >= values[0]:
+        return "does_not_fall"
+    return "falls_steadily" if all(b < a for a, b in zip(values, values[1:])) else "falls"

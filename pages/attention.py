@@ -28,7 +28,7 @@ STAT = {k: t(f"attention.stat_{k}") for k in att.STATS}  # each statistic's name
 
 # The chapter opens on the head with the clearest pattern for this input (a diagonal next to the main one), not
 # on layer 0, head 0; it is each slider's `value=`, so a shared link keeps any other choice, layer 0 included.
-OPEN_LAYER, OPEN_HEAD, _, _ = att.clearest_head(stats)
+OPEN_LAYER, OPEN_HEAD, OPEN_PATTERN, OPEN_SHARE = att.clearest_head(stats)
 
 
 def _valid(key: str, upper: int) -> None:
@@ -48,6 +48,21 @@ def _open_clicked_head() -> None:
 
 _valid("layer", L)
 _valid("head", H)
+# a new sentence (or model): sliders left on the old input's opening head move to the new one's; a head the
+# reader chose stays
+_chosen = (st.session_state.get("layer"), st.session_state.get("head")) != st.session_state.get("_att_open")
+for _key, _open in (("layer", OPEN_LAYER), ("head", OPEN_HEAD)):
+    state.follow_input(_key, (ctx.model_name, tuple(enc.tokens)), _open, keep=lambda _: _chosen)
+st.session_state["_att_open"] = (OPEN_LAYER, OPEN_HEAD)
+
+
+def _fragment_rerun() -> bool:
+    """Is this a rerun of a fragment alone (a slider in it moved), not of the whole page?"""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    return bool(run and run.fragment_ids_this_run)
+
 
 @st.fragment
 def one_head() -> None:
@@ -56,6 +71,8 @@ def one_head() -> None:
     layer = c1.slider(t("attention.layer"), 0, L - 1, value=OPEN_LAYER, key="layer", bind="query-params",
                       help=t("attention.layer_help"))
     head = c2.slider(t("attention.head"), 0, H - 1, value=OPEN_HEAD, key="head", bind="query-params")
+    if _fragment_rerun() and st.session_state.get("_att_head_view", (layer, head)) != (layer, head):
+        st.rerun(scope="app")  # the bertviz head view below shows the chosen head: redraw the page with it
     left, right = st.columns([3, 2])
     with left:
         # one go.Figure(data, layout) call: plotly's update_layout path parsing costs more than the numbers.
@@ -78,6 +95,8 @@ def one_head() -> None:
         reading = t("attention.broad") if pattern is None else \
             t("attention.mostly", pattern=STAT[pattern[0]].lstrip("→ "), share=pattern[1])
         st.markdown(t("attention.what_it_does", pattern=reading))
+        if (layer, head) == (OPEN_LAYER, OPEN_HEAD) and not np.isnan(OPEN_SHARE):
+            st.caption(t("attention.opened_on", n=L * H, pattern=STAT[OPEN_PATTERN].lstrip("→ "), share=OPEN_SHARE))
         st.table({t("attention.statistic"): [STAT[k] for k in att.STATS],
                   t("attention.this_head"): [f"{stats.get(k)[layer, head]:.3f}" for k in att.STATS],
                   t("attention.average_head"): [f"{np.nanmean(stats.get(k)):.3f}" for k in att.STATS]},
@@ -142,6 +161,8 @@ def head_view() -> None:
     # the head chosen above, alone: twelve heads overlaid are a tangle
     layer, head = st.session_state.get("layer", OPEN_LAYER), st.session_state.get("head", OPEN_HEAD)
     st.caption(t("attention.head_view_one", layer=layer, head=head))
+    if show.everything:  # the page: the layer/head sliders above rerun the page when they leave this head
+        st.session_state["_att_head_view"] = (layer, head)
     view = state.head_view_html(*args, layer, head)
     if present.on():
         st.iframe(_fitted(view, 0.8), height=HEAD_VIEW_HEIGHT, alt=t("attention.head_view_alt"))

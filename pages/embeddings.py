@@ -46,6 +46,7 @@ if show("sum"):
     st.markdown(T["sum"])
     # presenter mode: the token box and the three norms share one row above the figure, so the step fits a screen
     top = st.columns([2, 1, 1, 1], vertical_alignment="bottom") if present.on() else None
+    state.follow_input("emb_token", (ctx.model_name, tuple(enc.tokens)), min(1, len(enc.tokens) - 1))
     i = (top[0] if top else st).selectbox(t("embeddings.token"), range(len(enc.tokens)),
                                           format_func=lambda k: f"{k} · {enc.tokens[k]}",
                                           index=min(1, len(enc.tokens) - 1), key="emb_token", bind="query-params")
@@ -76,7 +77,12 @@ if show("rows"):
                                        hovertemplate=HOVER))
             fig.update_layout(height=min(120 + 18 * len(labels), 900), margin=dict(l=10, r=10, t=10, b=30),
                               xaxis_title=t("embeddings.dimension"), yaxis=dict(autorange="reversed", type="category"))
-            chart(fig, key=f"emb_rows_{key}", file=f"embeddings-every-token-{key}", present_height=400)
+            chart(fig, key=f"emb_rows_{key}", file=f"embeddings-every-token-{key}", present_height=370)
+    steps = emb.row_steps(parts)
+    if steps is not None:  # the words follow the numbers: smooth only where neighbours are the more alike
+        fields = dict(next=steps.position_next, far=steps.far, far_cos=steps.position_far, token=steps.token_next)
+        st.caption(t("embeddings.rows_smooth", **fields) if steps.position_next > steps.position_far
+                   else t("embeddings.rows_not_smooth", **fields))
 
 # -- position similarity
 if show("positions"):
@@ -91,6 +97,15 @@ if show("positions"):
                       yaxis=dict(title=dict(text=t("common.position")), autorange="reversed", scaleanchor="x",
                                  constrain="domain"))
     chart(fig, key="emb_pos_fig", file="embeddings-position-similarity", present_height=370)
+    by = emb.similarity_by_distance(cos)
+    a, b = max(2, len(by) // 8), len(by) // 2  # 8 and 32 apart at N = 64
+    fields = dict(last=len(by) - 1, d1=by[1], a=a, da=by[a], b=b, db=by[b])
+    if by[1] > by[a] > by[b]:
+        st.caption(t("embeddings.positions_fade", **fields))
+    elif by[1] > max(by[a], by[b]):
+        st.caption(t("embeddings.positions_near_only", **fields))
+    else:
+        st.caption(t("embeddings.positions_not_near", **fields))
 
 # -- PCA of the input's token embeddings
 if show("pca"):
@@ -108,7 +123,11 @@ if show("pca"):
         fig.update_layout(height=480, margin=dict(l=10, r=10, t=10, b=30),
                           xaxis_title=t("embeddings.pc", n=1, share=proj.explained[0]),
                           yaxis_title=t("embeddings.pc", n=2, share=proj.explained[1]))
-        chart(fig, key="emb_pca_fig", file="embeddings-pca")
+        chart(fig, key="emb_pca_fig", file="embeddings-pca", present_height=360)
+        kept = emb.map_neighbours(parts.token, proj.points)
+        fields = dict(share=float(proj.explained.sum()), n=len(enc.tokens), k=kept, d=parts.token.shape[1])
+        st.caption(t("embeddings.pca_keeps", **fields) if 2 * kept >= len(enc.tokens)
+                   else t("embeddings.pca_rough", **fields))
 
 if show.everything:
     with st.expander(t("common.math", file="explainers/embeddings.py")):

@@ -6,6 +6,7 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import masking  # noqa: E402
+from explainers import mlm  # noqa: E402
 from explainers.mlm import RateCurve  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui.lens import lens_columns  # noqa: E402
@@ -139,6 +140,7 @@ def guess_table(ms: state.MaskedSentence, settings: tuple) -> None:
 def logit_lens(ms: state.MaskedSentence, settings: tuple) -> None:
     """The logit lens at one masked position: the sidebar's model, and beside the built-in teacher its student."""
     st.caption(t("masking.lens_explain"))
+    state.follow_input("lens_pos", (ctx.model_name, tuple(ms.tokens), tuple(ms.positions)), ms.positions[0])
     pos = st.selectbox(t("masking.lens_position"), ms.positions, key="lens_pos", bind="query-params",
                        format_func=lambda i: f"{i} · {ms.tokens[i]} → {ms.shown[i]}")
     pos = pos if pos in ms.positions else ms.positions[0]  # a shared link made for another masking
@@ -156,6 +158,7 @@ def why_80_10_10() -> None:
         st.info(t("masking.nothing_to_compare"), icon=":material/info:")
         return
     c1, c2 = st.columns([3, 1])
+    state.follow_input("why_pos", (ctx.model_name, tuple(enc.tokens)), maskable[len(maskable) // 2])
     pos = c1.selectbox(t("masking.position"), maskable, index=len(maskable) // 2, key="why_pos", bind="query-params",
                        format_func=lambda i: f"{i} · {enc.tokens[i]}")
     pos = pos if pos in maskable else maskable[len(maskable) // 2]  # a shared link made for another sentence
@@ -174,10 +177,12 @@ def why_80_10_10() -> None:
 
 @st.fragment
 def compare_rates() -> None:
-    st.markdown(T["compare"])
+    st.markdown(heading("compare") if present.on() else T["compare"])
+    rates = []
     for col, key in zip(st.columns(2), ("rate_a", "rate_b")):
         with col:
             r = st.slider(t("masking.rate_short"), 1, 60, value=DEFAULTS[key], key=key, bind="query-params")
+            rates.append(int(r))
             m = state.masked_sentence(*args, r / 100, 0.8, 0.1, 0, False, K)
             st.html(masked_chips(m.tokens, m.shown, m.action, special))
             if m.positions:
@@ -186,6 +191,18 @@ def compare_rates() -> None:
                              p=sum(m.target_probs) / len(m.positions)))
             else:
                 st.caption(t("masking.nothing_chosen"))
+    # what the narration argues, measured on this sentence over many draws (one draw hides two or three pieces)
+    lo, hi = min(rates), max(rates)
+    if lo == hi:
+        return
+    (h_lo, n_lo), (h_hi, n_hi) = (state.rate_comparison(*args, r / 100, K) for r in (lo, hi))
+    if not n_lo or not n_hi:
+        return
+    fields = dict(draws=state.COMPARE_DRAWS, lo=lo, hi=hi, s_lo=h_lo / n_lo, s_hi=h_hi / n_hi, n_lo=n_lo, n_hi=n_hi)
+    if h_hi / n_hi < h_lo / n_lo:
+        st.markdown(t("masking.compare_fewer", **fields))
+    else:
+        st.markdown(t("masking.compare_not_fewer", **fields))
 
 
 def _measure_live() -> None:
@@ -232,7 +249,16 @@ def rate_curve() -> None:
                       yaxis=dict(title=t("masking.axis_top1"), tickformat=".0%"),
                       yaxis2=dict(title=t("masking.axis_loss"), overlaying="y", side="right", tickformat=".1f"),
                       yaxis3=dict(overlaying="y", visible=False), legend=dict(orientation="h", y=-0.2))
-    chart(fig, key="rate_curve", file="masking-why-15-percent")
+    chart(fig, key="rate_curve", file="masking-why-15-percent", present_height=400)
+    top1, n = curve.mean("top1"), curve.targets_per_sequence
+    fields = dict(first=top1[0], r0=x[0], last=top1[-1], r1=x[-1], n0=n[0], n1=n[-1])
+    trend = mlm.trend(top1)  # the words follow the measured points
+    if trend == "falls_steadily":
+        st.markdown(t("masking.curve_falls_steadily", **fields))
+    elif trend == "falls":
+        st.markdown(t("masking.curve_falls", **fields))
+    else:
+        st.markdown(t("masking.curve_does_not_fall", **fields))
     if present.on():  # what was measured, and how, is for the reader of the page
         return
     facts = dict(sequences=curve.sequences, length=batch["input_ids"].shape[1],

@@ -62,6 +62,20 @@ def prepare() -> tuple[LoadedModel, EncodedInput]:
     return lm, encode_or_stop(lambda: encoded(ctx.model_name, ctx.device, ctx.text_a, ctx.text_b))
 
 
+def follow_input(key: str, derived_from, default, keep=None) -> None:
+    """A picker whose options come from the input (a position, a token, a head) re-derives when the input
+    changes: when `derived_from` (e.g. the tokens) differs from what the picker was last drawn for, its value is
+    set to `default`, the new input's opening choice, so that it never names a piece of the old input ("8 ·
+    board" beside charts of another sentence). `keep(value)`: a value still meaningful for the new input stays
+    (a layer the user chose). The first run of a session (a link opened) keeps the address's value. Call it
+    before the widget is drawn."""
+    seen = st.session_state.get(f"_from_{key}")
+    if seen is not None and seen != derived_from and key in st.session_state:
+        if keep is None or not keep(st.session_state[key]):
+            st.session_state[key] = default
+    st.session_state[f"_from_{key}"] = derived_from
+
+
 def _to_device(enc: EncodedInput, device: str):
     return (enc.input_ids.to(device), enc.attention_mask.to(device), enc.token_type_ids.to(device))
 
@@ -164,6 +178,21 @@ def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: floa
                           p.top_probs.tolist(), p.target_probs.tolist(), p.target_ranks.tolist(), base.maskable)
 
 
+COMPARE_DRAWS = 16  # maskings of the sentence pooled per rate: at 15 % one draw hides 2 or 3 pieces of a sentence
+
+
+def rate_comparison(name: str, device: str, text_a: str, text_b: str, rate: float, k: int,
+                    draws: int = COMPARE_DRAWS) -> tuple[int, int]:
+    """(pieces recovered top-1, pieces hidden) over `draws` maskings (seeds 0..draws-1) of the sentence at
+    `rate`, BERT's 80/10/10: the words under the rate comparison read these, not one draw's two or three pieces."""
+    hits = hidden = 0
+    for seed in range(draws):
+        m = masked_sentence(name, device, text_a, text_b, rate, 0.8, 0.1, seed, False, k)
+        hits += sum(r == 0 for r in m.target_ranks)
+        hidden += len(m.positions)
+    return hits, hidden
+
+
 def random_piece(vocab_size: int, seed: int, position: int) -> int:
     """A random vocabulary id for the "random piece" case, drawn like `mask_tokens` draws (uniform ids)."""
     return int(torch.randint(vocab_size, (1,), generator=torch.Generator().manual_seed(seed * 4099 + position)))
@@ -213,11 +242,12 @@ def shipped_rate_curve(name: str):
 def shipped_teacher_top1(name: str) -> dict | None:
     """The built-in teacher's held-out masked top-1 from the one measurement the README, the model cards and the
     distillation chapter quote (`training/cards.py`, written beside the student), or None for another model."""
-    from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, measured_facts
+    from explainers import builtin
+    from explainers.model import BUILTIN_DIR, BUILTIN_NAME, measured_facts
 
     if name != BUILTIN_NAME:
         return None
-    return measured_facts(ROOT / "assets/models/student", teacher=BUILTIN_DIR / "model.safetensors")
+    return measured_facts(builtin.folder("student"), teacher=BUILTIN_DIR / "model.safetensors")
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
