@@ -316,3 +316,38 @@ def word_swap_scores(discriminator_model, packed: dict, words: list[int], *, see
         untouched.append(float(p[j]))
         edits.append((k, i, new, j))
     return WordSwaps(torch.tensor(swapped), torch.tensor(untouched), edits)
+
+
+@dataclass(frozen=True)
+class Separation:
+    """How the discriminator's scores fall on one sequence: the mean P(replaced) of the pieces that were replaced
+    and of those that were not (special tokens left out), the numbers the verdict's sentence states."""
+
+    replaced: float | None  # mean P(replaced) over the replaced pieces; None when nothing was replaced
+    original: float | None  # mean over the original pieces; None when every piece was replaced
+    n_replaced: int
+    n_original: int
+
+    @property
+    def apart(self) -> bool:
+        """True when the replaced pieces score higher on average: "the redder, the surer it was replaced"."""
+        return self.replaced is not None and self.original is not None and self.replaced > self.original
+
+
+def separation(p_replaced: list[float], replaced: list[int], real: list[bool]) -> Separation:
+    """Mean P(replaced) of replaced and of original pieces among the `real` (not special) positions."""
+    rep = [p for p, y, r in zip(p_replaced, replaced, real) if r and y]
+    orig = [p for p, y, r in zip(p_replaced, replaced, real) if r and not y]
+    return Separation(sum(rep) / len(rep) if rep else None, sum(orig) / len(orig) if orig else None,
+                      len(rep), len(orig))
+
+
+def outranked_by(p_word: float, p_originals: list[float]) -> int:
+    """How many original pieces score at least as high as the typed word: 0 means it stands out above them all."""
+    return sum(p >= p_word for p in p_originals)
+
+
+def counts_at(r: Roc, threshold: float) -> tuple[int, int]:
+    """(replaced pieces caught, originals wrongly flagged) at `threshold`: the curve's rates times its counts."""
+    tpr, fpr = r.at(threshold)
+    return round(tpr * r.positives), round(fpr * r.negatives)

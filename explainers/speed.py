@@ -38,3 +38,14 @@ def encoder_latency(models: dict, input_ids: torch.Tensor, attention_mask: torch
             if i >= warmup:
                 runs[name].append((time.perf_counter() - t) * 1e3)
     return {name: Latency(name, statistics.median(xs), xs) for name, xs in runs.items()}
+
+
+def against_layers(speedup: float, layer_ratio: float, tolerance: float = 0.15) -> str:
+    """How a measured speed-up compares with the ratio of the layers (what "half the layers, twice the speed"
+    predicts): "slower" (the student took as long or longer: under 1.05×), "about" (within `tolerance` of the
+    layer ratio, relative), "less" or "more"."""
+    if speedup < 1.05:
+        return "slower"
+    if abs(speedup / layer_ratio - 1) <= tolerance:
+        return "about"
+    return "less" if speedup < layer_ratio else "more"

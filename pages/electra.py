@@ -151,6 +151,12 @@ def verdict(r: E.Round) -> None:
     n = sum(d.replaced)
     st.caption(t("electra.really_replaced_one" if n == 1 else "electra.really_replaced_other", n=n,
                  masked=len(d.positions)))
+    sep = electra.separation(d.p_replaced, d.replaced, [tok not in special for tok in r.corrupted])
+    if sep.replaced is None and sep.original is not None:
+        st.caption(t("electra.scores_none_replaced", original=sep.original))
+    elif sep.original is not None:
+        st.caption(t("electra.scores_apart" if sep.apart else "electra.scores_not_apart", replaced=sep.replaced,
+                     original=sep.original))
 
 
 def loss_figure(loss: electra.ElectraLoss, n_tokens: int, n_masked: int) -> None:
@@ -173,6 +179,10 @@ def loss_figure(loss: electra.ElectraLoss, n_tokens: int, n_masked: int) -> None
     sig.update_layout(height=260, margin=dict(l=10, r=10, t=40, b=10), title=t("electra.signal_title"),
                       yaxis=dict(title=t("electra.signal_axis"), range=[0, n_tokens * 1.25]))
     chart(sig, key="e_signal", file="electra-training-signal", where=c2, present_height=300)
+    if n_masked:
+        c2.caption(t("electra.signal_counts", tokens=n_tokens, masked=n_masked, ratio=n_tokens / n_masked))
+    else:
+        c2.caption(t("electra.signal_none", tokens=n_tokens))
 
 
 def fool_it() -> None:
@@ -183,6 +193,7 @@ def fool_it() -> None:
         return
     c1, c2 = st.columns([1, 1])
     middle = positions[min(len(positions) - 1, len(positions) // 2)]
+    state.follow_input("e_pos", (gen_name, disc_name, tuple(enc.tokens)), middle)  # a new sentence: its middle
     pos = c1.selectbox(t("electra.replace_at"), positions, index=positions.index(middle), key="e_pos",
                        bind="query-params", format_func=lambda i: f"{i} · {enc.tokens[i]}")
     pos = pos if pos in positions else middle  # a shared link made for another sentence
@@ -201,6 +212,11 @@ def fool_it() -> None:
     p = max(ed.p_replaced[i] for i in ed.new_positions)
     verdict = t("electra.verdict_caught" if p >= thr else "electra.verdict_fooled")
     st.markdown(t("electra.verdict", verdict=verdict, word=md_escape(word), p=p, threshold=thr))
+    originals = [q for q, tok, y in zip(ed.p_replaced, ed.tokens, ed.changed) if not y and tok not in special]
+    if originals:
+        higher = electra.outranked_by(p, originals)
+        st.caption(t("electra.fool_above_all", n=len(originals), top=max(originals)) if higher == 0 else
+                   t("electra.fool_outranked", higher=higher, n=len(originals), top=max(originals)))
 
 
 def roc_section() -> None:
@@ -242,6 +258,9 @@ def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
     c2.metric(t("electra.auc"), f"{r.auc:.3f}")
     c2.metric(t("electra.caught_at", threshold=thr), f"{tpr:.1%}", help=t("electra.tpr"))
     c2.metric(t("electra.false_alarms_at", threshold=thr), f"{fpr:.1%}", help=t("electra.fpr"))
+    caught, flagged = electra.counts_at(r, thr)
+    c2.caption(t("electra.roc_counts_better" if r.auc > 0.5 else "electra.roc_counts_worse", threshold=thr,
+                 caught=caught, positives=r.positives, flagged=flagged, negatives=r.negatives, auc=r.auc))
     c2.caption(t("electra.heldout", sequences=h.sequences, positives=r.positives, negatives=r.negatives,
                  top1=h.generator_top1, masked=h.masked))
 

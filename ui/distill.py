@@ -16,14 +16,15 @@ import streamlit as st
 import torch
 from transformers import AutoModelForMaskedLM
 
+from explainers import builtin
 from explainers import distillation as dist
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, EncodedInput, LoadedModel, ModelLoadError
+from explainers.model import BUILTIN_DIR, BUILTIN_NAME, EncodedInput, LoadedModel, ModelLoadError
 from ui import models
 from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
 
-STUDENT_DIR = ROOT / "assets/models/student"
+STUDENT_DIR = builtin.folder("student")
 SPEED_KEPT = 64  # speed measurements kept (pairs × texts), the oldest dropped first
 
 
@@ -196,3 +197,8 @@ def speed(teacher_name: str, student_name: str, device: str, text_a: str, text_b
         while len(latest) > SPEED_KEPT:
             latest.popitem(last=False)
         return latest[key]
+
+
+def teacher_entropy_at_1(mp: MaskedPair, j: int) -> float:
+    """The teacher's entropy (nats) at masked position `j` at T = 1: what a higher T spreads out from."""
+    return dist.entropy_by_temperature(mp.teacher_logits[j], [1.0])[0]
