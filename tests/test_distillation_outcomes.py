@@ -148,3 +148,34 @@ def test_nearly_as_good_is_worded_from_the_measured_share_against_the_papers_97(
     assert f"{share:.0%} of the teacher's held-out top-1" in said and f"at {h['agreement']:.0%} of positions" in said
     words = {"paper": "or closer", "near": "nearly as good", "short": "further from its teacher"}
     assert [w for w in words.values() if w in said] == [words[dist.quality_vs_paper(share)]]
+
+
+def test_the_position_picker_follows_a_new_sentence_and_masking_and_the_views_follow_it():
+    at = _app("pages/distillation.py")
+    at.selectbox(key="d_pos").set_value(0).run()
+
+    def agrees_with(text: str, seed: int, j: int) -> None:
+        mp = D.masked_pair(*PAIR, text, "", RATE, seed)
+        assert 0 <= j < len(mp.positions)
+        cmp = dist.compare_soft(mp.teacher_logits[j], mp.student_logits[j], 1.0, 10)
+        entropy = {m.label: m.value for m in at.metric}["Teacher entropy"]
+        assert f"{cmp.teacher_entropy:.2f}" in entropy
+        label = at.selectbox(key="d_pos").format_func(j)
+        assert label.startswith(f"{mp.positions[j]} · {mp.tokens[mp.positions[j]]}")
+
+    other = next(s for s in range(4, 100) if all(len(D.masked_pair(*PAIR, x, "", RATE, s).positions) >= 2
+                                                  for x in SENTENCES[1::2]))  # a draw that masks both
+    for text, seed in ((SENTENCES[1], SEED), (SENTENCES[1], other), (SENTENCES[3], other)):
+        if at.sidebar.text_area(key="a").value != text:
+            at.sidebar.text_area(key="a").set_value(text).run()
+        else:
+            at.number_input(key="d_seed").set_value(seed).run()
+        assert not at.exception
+        mp = D.masked_pair(*PAIR, text, "", RATE, seed)
+        surest = int(mp.teacher_logits.float().softmax(-1).amax(-1).argmax())
+        assert at.selectbox(key="d_pos").value == surest  # re-derived for the new masking
+        agrees_with(text, seed, surest)
+        last = len(mp.positions) - 1
+        at.selectbox(key="d_pos").set_value(last).run()
+        agrees_with(text, seed, last)
+    assert not at.warning

@@ -105,3 +105,28 @@ def test_the_roc_step_counts_the_replaced_pieces_caught_at_the_chosen_threshold(
     assert f"catches {caught:,} of the {r.positives:,} replaced pieces" in said[0]
     assert f"wrongly flags {wrong:,} of the {r.negatives:,} originals" in said[0]
     assert ("is above guessing" in said[0]) == (r.auc > 0.5)
+
+
+def test_the_fool_it_picker_follows_a_new_sentence_and_the_verdict_follows_the_picker():
+    at = _app("pages/electra.py")
+    at.selectbox(key="e_pos").set_value(2).run()
+    assert at.selectbox(key="e_pos").value == 2
+    text = SENTENCES[2]
+    at.sidebar.text_area(key="a").set_value(text).run()
+    assert not at.exception
+    enc = E.encoded(*PAIR, text, "")
+    positions = list(range(1, len(enc.tokens) - 1))
+    middle = positions[len(positions) // 2]
+    assert at.selectbox(key="e_pos").value == middle  # re-derived, not the old sentence's 2
+    assert at.selectbox(key="e_pos").format_func(middle) == f"{middle} · {enc.tokens[middle]}"
+
+    def shown_p() -> str:
+        return next(m.value for m in at.markdown if "P(replaced) = **" in m.value)
+
+    ed = E.edit(*PAIR, text, "", middle, "banana")
+    assert f"**{max(ed.p_replaced[i] for i in ed.new_positions):.2f}**" in shown_p()
+    at.selectbox(key="e_pos").set_value(positions[0]).run()
+    ed = E.edit(*PAIR, text, "", positions[0], "banana")
+    assert f"**{max(ed.p_replaced[i] for i in ed.new_positions):.2f}**" in shown_p()
+    at.number_input(key="e_seed").set_value(3).run()  # another draw of the game leaves the picker alone
+    assert at.selectbox(key="e_pos").value == positions[0] and not at.warning
