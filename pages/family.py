@@ -251,7 +251,8 @@ def ernie_probe(text: str, u: fam.Units) -> None:
     if not present.on():
         st.markdown(T["ernie-probe"])
     first = fam.ernie_opening_unit(ctx.model_name, ctx.device, text, u)  # the unit masking whole makes hardest
-    pick = st.selectbox(t("family.unit"), range(len(u.units)), index=first, key="fam_unit",
+    fam.follow_input("fam_unit", (ctx.model_name, text, tuple(x.text for x in u.units)), first)
+    pick = st.selectbox(t("family.unit"), range(len(u.units)), index=first, key="fam_unit", bind="query-params",
                         format_func=lambda i: f"{u.units[i].text} · {t(f'family.kind_{u.units[i].kind}')}")
     pick = pick if pick is not None and pick < len(u.units) else 0
     p = fam.probe(ctx.model_name, ctx.device, text, u.units[pick])
@@ -317,19 +318,21 @@ def unilm(lm, enc) -> None:
     if n < 4:
         st.info(t("common.no_maskable"), icon=":material/info:")
         return
-    first_sep = enc.tokens.index(lm.tokenizer.sep_token) if lm.tokenizer.sep_token in enc.tokens else n - 1
-    default_source = first_sep + 1 if first_sep + 1 < n - 1 else n // 2
+    default_source = fam.unilm_source_default(enc.tokens, lm.tokenizer.sep_token)
     c1, c2, c3 = st.columns([3, 3, 2])
-    source = c1.slider(t("family.source"), 1, n - 1, default_source, key="fam_source",
+    derived = (ctx.model_name, tuple(enc.tokens))
+    fam.follow_input("fam_source", derived, default_source)
+    source = c1.slider(t("family.source"), 1, n - 1, default_source, key="fam_source", bind="query-params",
                        help=t("family.source_help"))
-    targets = [i for i in range(1, n - 1) if enc.tokens[i] != lm.tokenizer.sep_token]
-    default = next((i for i in targets if i >= source), targets[-1])
-    default = targets[(targets.index(default) + len(targets) - 1) // 2] if default < targets[-1] else default
+    targets = fam.unilm_targets(enc.tokens, lm.tokenizer.sep_token)
+    default = fam.unilm_position_default(targets, int(source))
+    fam.follow_input("fam_unilm_pos", (derived, int(source)), default)  # a new source: a new hidden piece too
     pos = c2.selectbox(t("family.predict_at"), targets, index=targets.index(default), key="fam_unilm_pos",
-                       format_func=lambda i: f"{i} · {enc.tokens[i]}")
+                       bind="query-params", format_func=lambda i: f"{i} · {enc.tokens[i]}")
     pos = pos if pos in targets else default
+    fam.follow_input("fam_unilm_layer", ctx.model_name, lm.config.num_hidden_layers)
     layer = c3.slider(t("family.layer"), 1, lm.config.num_hidden_layers, lm.config.num_hidden_layers,
-                      key="fam_unilm_layer")
+                      key="fam_unilm_layer", bind="query-params")
     runs = {kind: fam.under_mask(*args, kind, int(source), int(pos), int(layer) - 1) for kind in family.UNILM_KINDS}
     shown = list(enc.tokens)
     shown[pos] = lm.tokenizer.mask_token
@@ -385,8 +388,12 @@ def mass(lm, enc, special: set[str]) -> None:
         return
     first, m = sentence[0], len(sentence)
     c1, c2 = st.columns(2)
-    k = c1.slider(t("family.fragment_length"), 1, m, max(1, m // 2), key="fam_mass_k", help=t("family.k_help"))
-    start = c2.slider(t("family.fragment_start"), first, first + m - k, first + (m - k) // 2, key="fam_mass_start")
+    derived = (ctx.model_name, tuple(enc.tokens))
+    fam.follow_input("fam_mass_k", derived, max(1, m // 2))
+    k = c1.slider(t("family.fragment_length"), 1, m, max(1, m // 2), key="fam_mass_k", bind="query-params", help=t("family.k_help"))
+    fam.follow_input("fam_mass_start", (derived, int(k)), first + (m - k) // 2)
+    start = c2.slider(t("family.fragment_start"), first, first + m - k, first + (m - k) // 2, key="fam_mass_start",
+                      bind="query-params")
     start = min(max(start, first), first + m - k)
     f = fam.fragment(*args, int(start), int(start) + int(k))
     action = [1 if start <= i < start + k else 0 for i in range(len(f.tokens))]
@@ -430,7 +437,8 @@ def lens(lm, enc, special: set[str]) -> None:
         label.markdown(t("family.hide"))
         visibility = "collapsed"
     opening = fam.lens_opening(*args)  # measured: a word whose guess is seen forming into the hidden piece
-    pos = where.selectbox(t("family.hide"), maskable, index=maskable.index(opening), key="fam_lens_pos",
+    fam.follow_input("fam_lens_pos", (ctx.model_name, tuple(enc.tokens)), opening)
+    pos = where.selectbox(t("family.hide"), maskable, index=maskable.index(opening), key="fam_lens_pos", bind="query-params",
                           format_func=lambda i: f"{i} · {enc.tokens[i]}", label_visibility=visibility)
     pos = pos if pos in maskable else opening
     lens_columns(ctx.model_name, lambda student: fam.lens_hiding(*args, int(pos), student), "fam_lens",

@@ -38,6 +38,18 @@ def summary_units(units: list, pieces: int) -> list:
     return out
 
 
+def follow_input(key: str, derived_from, default) -> None:
+    """A picker whose options or default come from the input (a unit, a position, a slider's range) re-derives when
+    the input changes: when `derived_from` (the model and the pieces) differs from what the picker was last drawn
+    for in this session, its value becomes `default`, the new input's opening choice (and the address follows), so
+    that it never names a piece of the old input ("8 · board" beside another sentence). A session's first run (a
+    link opened) keeps the address's value. Call it just before the widget is drawn."""
+    seen = st.session_state.get(f"_fam_from_{key}")
+    if seen is not None and seen != derived_from and key in st.session_state:
+        st.session_state[key] = default
+    st.session_state[f"_fam_from_{key}"] = derived_from
+
+
 def _setup(name: str, device: str, text_a: str, text_b: str):
     lm, enc = get_model(name, device), encoded(name, device, text_a, text_b)
     return lm, enc, special_mask(enc, lm.tokenizer)
