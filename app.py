@@ -15,6 +15,10 @@ from ui.text import t
 boot.page_config()
 ALL_PAGES, PAGE = chapters.pages()
 page = st.navigation(ALL_PAGES, position="hidden")
+if page.url_path == chapters.JOIN:  # a student's phone: the question alone, nothing of the lecture's frame
+    boot.frame_ran()
+    page.run()
+    st.stop()
 with st.sidebar:
     lang.switch()  # English / 中文, first: every string below is in the language it chooses
     st.title(t("sidebar.app_title"))

@@ -41,7 +41,8 @@ TTL_S = 2 * 3600
 MAX_ANSWER_CHARS = 200
 MAX_VOTERS = 1000
 MAX_PAYLOAD_CHARS = 20_000
-GUESSES, GUESS_WINDOW_S = 10, 60
+GUESSES, GUESS_WINDOW_S = 10, 60  # wrong codes a session may try a minute
+ADDRESS_GUESSES = 100  # … and one address, which a classroom behind one router shares
 STATES = ("open", "closed", "revealed")
 
 
@@ -97,7 +98,7 @@ class Store(Protocol):
     """What the app needs of the shared state (`SQLiteStore`, `RedisStore`)."""
 
     def open(self, kind: str, payload: dict) -> tuple[str, str]: ...
-    def join(self, typed_code: str, client: str) -> Question: ...
+    def join(self, typed_code: str, client: str | list[tuple[str, int]]) -> Question: ...
     def question(self, code: str) -> Question | None: ...
     def answer(self, code: str, voter: str, answer: str) -> None: ...
     def my_answer(self, code: str, voter: str) -> str | None: ...
@@ -127,15 +128,19 @@ class _Rules:
                 return code, secret
         raise RuntimeError("no free join code")
 
-    def join(self, typed_code: str, client: str) -> Question:
+    def join(self, typed_code: str, client: str | list[tuple[str, int]]) -> Question:
         """The question behind a typed code, for a student's page. A wrong code (unknown, expired, mistyped)
-        raises KeyError and counts against `client`; too many raise `TooManyGuesses` before the code is read."""
-        wait = self._guess_wait(client)
+        raises KeyError and counts against the client; a client with too many raises `TooManyGuesses` before the
+        code is read. `client`: one key (`GUESSES` a window), or (key, limit) pairs, every one counted (a session
+        and, with a higher limit, the address a whole classroom may share)."""
+        keys = [(client, GUESSES)] if isinstance(client, str) else list(client)
+        wait = max(self._guess_wait(key, limit) for key, limit in keys)
         if wait > 0:
             raise TooManyGuesses(wait)
         q = self.question(normal_code(typed_code))
         if q is None:
-            self._count_guess(client)
+            for key, _ in keys:
+                self._count_guess(key)
             raise KeyError("no such question")
         return q
 
@@ -258,10 +263,10 @@ class SQLiteStore(_Rules):
         return Counter(dict(self._db().execute("SELECT answer, COUNT(*) FROM answer WHERE code = ? GROUP BY answer",
                                                (code,)).fetchall()))
 
-    def _guess_wait(self, client: str) -> float:
-        rows = self._db().execute("SELECT at FROM guess WHERE client = ? AND at >= ? ORDER BY at",
-                                  (client, time.time() - GUESS_WINDOW_S)).fetchall()
-        return rows[0][0] + GUESS_WINDOW_S - time.time() if len(rows) >= GUESSES else 0.0
+    def _guess_wait(self, client: str, limit: int) -> float:
+        rows = self._db().execute("SELECT at FROM guess WHERE client = ? AND at >= ? ORDER BY at DESC LIMIT ?",
+                                  (client, time.time() - GUESS_WINDOW_S, limit)).fetchall()
+        return rows[-1][0] + GUESS_WINDOW_S - time.time() if len(rows) >= limit else 0.0
 
     def _count_guess(self, client: str) -> None:
         self._db().execute("INSERT INTO guess (client, at) VALUES (?, ?)", (client, time.time()))
@@ -329,11 +334,13 @@ class RedisStore(_Rules):
     def _tally(self, code: str) -> Counter:
         return Counter(self.r.hvals(f"a:{code}"))
 
-    def _guess_wait(self, client: str) -> float:
+    def _guess_wait(self, client: str, limit: int) -> float:
         key, now = f"g:{client}", time.time()
         self.r.zremrangebyscore(key, 0, now - GUESS_WINDOW_S)
-        first = self.r.zrange(key, 0, 0, withscores=True)
-        return first[0][1] + GUESS_WINDOW_S - now if self.r.zcard(key) >= GUESSES else 0.0
+        if self.r.zcard(key) < limit:
+            return 0.0
+        oldest_counted = self.r.zrange(key, -limit, -limit, withscores=True)  # the limit-th most recent guess
+        return oldest_counted[0][1] + GUESS_WINDOW_S - now
 
     def _count_guess(self, client: str) -> None:
         key, now = f"g:{client}", time.time()

@@ -152,3 +152,15 @@ def test_the_store_is_chosen_by_the_environment(tmp_path, redis_url):
     assert isinstance(S.from_env({"INSIDE_BERT_DATA": str(tmp_path)}), S.SQLiteStore)
     assert S.from_env({"INSIDE_BERT_DATA": str(tmp_path)}).path == tmp_path / "classroom.sqlite3"
     assert isinstance(S.from_env({"INSIDE_BERT_STORE": redis_url}), S.RedisStore)
+
+
+def test_a_classroom_behind_one_address_gets_a_higher_limit_than_one_session(store):
+    code, _ = store.open("blank", BLANK)
+    shared = ("router", 3 * S.GUESSES)
+    for phone in range(3):  # three students mistype their code as many times as one session may
+        for _ in range(S.GUESSES):
+            with pytest.raises(KeyError):
+                store.join("ZZZZZZ", [(f"phone-{phone}", S.GUESSES), shared])
+    with pytest.raises(S.TooManyGuesses):  # a fourth phone behind the same router: the address's limit
+        store.join(code, [("phone-3", S.GUESSES), shared])
+    assert store.join(code, [("phone-4", S.GUESSES), ("elsewhere", 3 * S.GUESSES)]).code == code

@@ -53,6 +53,7 @@ CHAPTERS = (
 # the front page's hidden twin at /overview, so a link to it never meets "Page not found"; the front page's own
 # internal url path is FRONT (Streamlit serves the default page at / whatever its url_path)
 FRONT = "home"
+JOIN = "join"  # Class vs BERT's students' page (ui/classroom.py): no sidebar, no chapter
 
 
 def chapter(key: str) -> Chapter:
@@ -76,4 +77,6 @@ def pages() -> tuple[list, dict]:
     front = CHAPTERS[0]
     twin = st.Page(str(ROOT / front.file), title=front.title, icon=front.icon, url_path=front.key,
                    visibility="hidden")
-    return [*visible.values(), twin], visible
+    join = st.Page(str(ROOT / "pages/join.py"), title=t("classroom.join_title"), icon=":material/how_to_vote:",
+                   url_path=JOIN, visibility="hidden")
+    return [*visible.values(), twin, join], visible

@@ -1,0 +1,9 @@
+"""Class vs BERT, the students' page (`/join?code=…`, the QR code's address): the question alone, sized for a
+phone, with no sidebar and no chapter."""
+from ui.boot import require_app
+
+require_app()
+
+from ui import classroom  # noqa: E402
+
+classroom.join_page()

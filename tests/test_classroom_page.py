@@ -1,0 +1,135 @@
+"""Class vs BERT through AppTest: the presenter's panel (ui.classroom.ask) and the students' page (/join), on one
+SQLite store in tmp_path; the rules of the store itself are tests/test_classroom_store.py's."""
+from __future__ import annotations
+
+import html
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from classroom import store as S
+from tests.test_pages import _app
+from ui import classroom
+from ui.text import t
+
+SENTENCE = "The capital of France is [MASK]."
+
+
+@pytest.fixture(autouse=True)
+def shared_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSIDE_BERT_STORE", str(tmp_path / "class.sqlite3"))
+    classroom.store.clear()
+    yield
+    classroom.store.clear()
+
+
+def presenter_script():
+    from classroom import questions as Q
+    from ui import classroom
+
+    classroom.ask("masking/playground",
+                  lambda: Q.blank("The capital of France is [MASK].", "Paris",
+                                  [("france", 0.32), ("paris", 0.20), ("lyon", 0.05)]))
+
+
+def presenter() -> AppTest:
+    at = AppTest.from_function(presenter_script, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def held(at: AppTest) -> tuple[str, str]:
+    return at.session_state["_class:masking/playground"]
+
+
+def student(code: str, **query) -> AppTest:
+    return _app("pages/join.py", code=code, **query)
+
+
+def answer(at: AppTest, word: str) -> AppTest:
+    at.text_input(key="class_word").input(word)
+    return at.button[0].click().run()
+
+
+def test_asking_shows_the_code_and_a_qr_code_of_the_join_address_and_hides_the_models_answer():
+    at = presenter()
+    assert [b.label for b in at.button] == [t("classroom.ask")]
+    at.button[0].click().run()
+    code, secret = held(at)
+    shown = "".join(h.value for h in at.get("html"))
+    assert f"<b>{code}</b>" in shown and 'src="data:image/svg+xml' in shown
+    assert any(f"/join?code={code}" in c.value for c in at.caption)
+    assert secret not in shown + "".join(c.value for c in at.caption)  # the secret is never on a page
+    assert not at.get("plotly_chart"), "the model's answer is shown before the reveal"
+    assert [m.value for m in at.metric] == ["0"]
+
+
+def test_a_student_joins_by_the_code_answers_and_sees_the_reveal_with_the_class_and_the_model():
+    at = presenter()
+    at.button[0].click().run()
+    code, secret = held(at)
+    phone = student(code.lower())
+    assert not phone.sidebar.get("text_area"), "the students' page has no sidebar"
+    assert "capital of France is <mark>?</mark>" in "".join(h.value for h in phone.get("html"))
+    assert not [b for b in phone.button if b.label in (t("classroom.reveal"), t("classroom.close"))]
+    phone = answer(phone, " Paris. ")
+    assert S.from_env().my_answer(code, phone.session_state["_voter"]) == "paris"
+    assert t("classroom.sent", word="paris") in [c.value for c in phone.caption]
+    other = answer(student(code), "france")
+    assert not other.exception
+    at.run()
+    assert [m.value for m in at.metric] == ["2"]
+    next(b for b in at.button if b.label == t("classroom.reveal")).click().run()
+    line = t("classroom.class_right", share=0.5, n=2) + " · " + t("classroom.model_ranked", word="paris", rank=2,
+                                                                     first="france")
+    assert line in [m.value for m in at.markdown]
+    assert len(at.get("plotly_chart")) == 2
+    phone.run()
+    assert t("classroom.you_right", word="paris") in [s.value for s in phone.success]
+
+
+def test_a_wrong_code_gets_a_message_with_no_hint_and_guessing_is_limited():
+    presenter().button[0].click().run()
+    phone = student("ZZZZZZ")
+    assert [e.value for e in phone.error] == [t("classroom.no_such_code")]
+    for _ in range(S.GUESSES):
+        phone.text_input(key="code").input("ZZZZZY").run()
+    assert phone.error[0].value.startswith(t("classroom.too_many", seconds=0).split("0")[0])
+
+
+@pytest.mark.parametrize("typed", ["<script>alert(1)</script>", "<a href='http://x'>click</a>", "😀", "مرحبا",
+                                   "x" * 40])
+def test_any_word_a_student_sends_reaches_the_projector_as_text(typed):
+    at = presenter()
+    at.button[0].click().run()
+    code, _ = held(at)
+    phone = answer(student(code), typed)
+    assert not phone.exception
+    next(b for b in at.run().button if b.label == t("classroom.reveal")).click().run()
+    labels = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
+    assert [label.strip() for label in labels] == [html.escape(typed.lower())]  # plotly shows it as typed
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "x" * 41, "\u0000\u200b"])
+def test_an_empty_or_too_long_word_gets_a_friendly_message(typed):
+    at = presenter()
+    at.button[0].click().run()
+    code, _ = held(at)
+    phone = student(code)
+    phone.text_input(key="class_word").input(typed[:40] if len(typed) <= 40 else typed)
+    phone.button[0].click().run()
+    assert not phone.exception
+    assert S.from_env().count(code) == 0
+    if len(typed) <= 40:
+        assert [w.value for w in phone.warning] == [t("classroom.bad_word", n=40)]
+
+
+def test_the_students_page_speaks_the_presenters_language():
+    at = presenter()
+    at.button[0].click().run()
+    code, _ = held(at)
+    phone = student(code, lang="zh")
+    assert phone.subheader[0].value == t("classroom.join_title", "zh")
+    assert phone.text_input(key="class_word").label == t("classroom.your_word", "zh")

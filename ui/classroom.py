@@ -1,0 +1,287 @@
+"""Class vs BERT in the app: the presenter's panel on a lecture step and the students' page.
+
+The presenter (presenter mode) presses **Ask the class** on a step: the question goes into the shared store
+(`classroom.store`, SQLite or Redis), and the step shows its join code, a QR code of the join address and a live
+count of answers instead of the model's answer. **Reveal** shows the class's answers beside the model's. The
+question's code and its secret stay in the presenter's session, keyed by the step, so the lecture can move on
+and come back; the secret never leaves the presenter's session (not in the address, not in any student's page).
+
+A student opens `/join?code=…` (the QR code): a phone-sized page with only the question (`join_page`).
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import secrets
+from typing import Callable
+from urllib.parse import urlencode, urlsplit
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from classroom import questions as Q
+from classroom import store as S
+from explainers.errors import InputError
+from ui.figures import chart
+from ui.html import md_escape
+from ui.text import t
+
+JOIN_PATH = "join"
+POLL_S = 2  # seconds between the live count's (and a waiting student's) reads of the store
+# hashes the keys of the wrong-code limit (a session, an address): set it alike on every replica of one class
+_SALT = os.environ.get("INSIDE_BERT_SECRET") or secrets.token_hex(16)
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> S.Store:
+    """The class's shared state: `INSIDE_BERT_STORE` (Redis) or a SQLite file (`classroom.store.from_env`)."""
+    return S.from_env()
+
+
+def _held(step: str) -> tuple[str, str] | None:
+    return st.session_state.get(f"_class:{step}")
+
+
+def join_url(code: str) -> str:
+    """The address a student's phone opens: this server's `/join` with the code and the presenter's language."""
+    from ui.lang import current
+
+    parts = urlsplit(st.context.url or "http://localhost:8501")
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    path = "/".join(p for p in (base, JOIN_PATH) if p)
+    query = {"code": code, **({"lang": current()} if current() != "en" else {})}
+    return f"{parts.scheme}://{parts.netloc}/{path}?{urlencode(query)}"
+
+
+def qr_svg(url: str) -> str:
+    """The QR code of `url` as an <img> (an SVG data URI: nothing to fetch), scaled by the page."""
+    import segno
+
+    uri = segno.make(url, error="m").svg_data_uri(scale=8, border=2, dark="#111", light="#fff")
+    return f'<img src="{html.escape(uri)}" alt="QR" style="width:100%;max-width:260px;image-rendering:pixelated">'
+
+
+# --------------------------------------------------------------------------------------------- the presenter
+def _open(step: str, make: Callable[[], dict]) -> None:
+    payload = make()
+    code, secret = store().open(payload["kind"], payload)
+    st.session_state[f"_class:{step}"] = (code, secret)
+
+
+def _drop(step: str) -> None:
+    st.session_state.pop(f"_class:{step}", None)
+
+
+def _set(step: str, state: str) -> None:
+    code, secret = _held(step)
+    store().set_state(code, secret, state)
+
+
+def _hide(step: str, key: str) -> None:
+    word = st.session_state.get(key)
+    if word:
+        code, secret = _held(step)
+        store().hide(code, secret, word)
+
+
+def ask(step: str, make: Callable[[], dict]) -> bool:
+    """The presenter's Class vs BERT on a step (`step`: "<chapter>/<step>"; `make()` builds the question's
+    payload, `classroom.questions`). Returns True while a question of this step is asked and not yet revealed:
+    the page then leaves out its own answer (the model's guesses), which the reveal shows beside the class's."""
+    held = _held(step)
+    q = store().question(held[0]) if held else None
+    if held and q is None:  # expired (2 hours) or the store was reset
+        _drop(step)
+        st.info(t("classroom.expired"), icon=":material/timer_off:")
+        held = None
+    if not held:
+        st.button(t("classroom.ask"), icon=":material/how_to_vote:", key=f"class_ask_{step}", on_click=_open,
+                  args=(step, make), help=t("classroom.ask_help"))
+        return False
+    code, secret = held
+    if q.state == "revealed":
+        _reveal(step, code, secret, q)
+        return False
+    left, right = st.columns([2, 3], vertical_alignment="center")
+    with left:
+        st.html(f'<div class="inside-bert-code">{html.escape(t("classroom.code"))}<br><b>{html.escape(code)}</b>'
+                f'</div>{qr_svg(join_url(code))}')
+        st.caption(md_escape(join_url(code)))
+    with right:
+        _live_count(code)
+        c1, c2 = st.columns(2)
+        if q.state == "open":
+            c1.button(t("classroom.close"), icon=":material/lock:", key=f"class_close_{step}", on_click=_set,
+                      args=(step, "closed"), use_container_width=True)
+        else:
+            c1.button(t("classroom.reopen"), icon=":material/lock_open:", key=f"class_reopen_{step}",
+                      on_click=_set, args=(step, "open"), use_container_width=True)
+        c2.button(t("classroom.reveal"), icon=":material/visibility:", key=f"class_reveal_{step}", type="primary",
+                  on_click=_set, args=(step, "revealed"), use_container_width=True)
+    st.html(CODE_CSS)
+    return True
+
+
+CODE_CSS = """<style>
+.inside-bert-code { font-size: 1.3rem; line-height: 1.2; }
+.inside-bert-code b { font-size: 3.2rem; letter-spacing: .18em; font-family: ui-monospace, monospace; }
+</style>"""
+
+
+@st.fragment(run_every=POLL_S)
+def _live_count(code: str) -> None:
+    st.metric(t("classroom.answers"), store().count(code))
+
+
+def reveal_figure(words: list[tuple[str, float]], title: str, right: str, fmt: str) -> go.Figure:
+    """Horizontal bars, best on top; the hidden word's bar green."""
+    words = list(reversed(words))
+    # plotly reads a subset of HTML in labels (<b>, <a href>, <br>): a student's word is shown as typed, escaped
+    fig = go.Figure(go.Bar(x=[v for _, v in words], y=[f"{html.escape(w)} " for w, _ in words], orientation="h",
+                           marker_color=["#2e7d32" if w == right else "#90a4ae" for w, _ in words],
+                           texttemplate=fmt, textposition="outside", hoverinfo="skip"))
+    fig.update_layout(title=title, height=300, margin=dict(l=10, r=30, t=40, b=10), xaxis=dict(visible=False),
+                      yaxis=dict(automargin=True))
+    return fig
+
+
+def _reveal(step: str, code: str, secret: str, q: S.Question) -> None:
+    tally = store().answers(code, secret)
+    r = Q.reveal_blank(q.payload, tally, store().count(code))
+    st.markdown(score_line(r))
+    left, right = st.columns(2)
+    chart(reveal_figure(r.top, t("classroom.the_class"), r.answer, "%{x}"), file="class-vs-bert-class",
+          key=f"class_fig_{step}", where=left, present_height=300)
+    chart(reveal_figure([(g, p) for g, p in q.payload["truth"]["guesses"][:Q.SHOWN]], t("classroom.the_model"),
+                        r.answer, "%{x:.0%}"), file="class-vs-bert-model", key=f"class_model_{step}", where=right,
+          present_height=300)
+    c1, c2, c3 = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
+    if r.top:
+        c1.selectbox(t("classroom.hide"), [w for w, _ in r.top], index=None, key=f"class_hide_pick_{step}",
+                     placeholder=t("classroom.hide_placeholder"), label_visibility="collapsed")
+        c2.button(t("classroom.hide_button"), key=f"class_hide_{step}", on_click=_hide,
+                  args=(step, f"class_hide_pick_{step}"), use_container_width=True)
+    c3.button(t("classroom.again"), icon=":material/restart_alt:", key=f"class_again_{step}", on_click=_drop,
+              args=(step,), use_container_width=True)
+
+
+def score_line(r: Q.BlankReveal) -> str:
+    """The reveal's one line: the class's score and the model's, from the counts (words escaped)."""
+    if r.answers == 0:
+        return t("classroom.no_answers")
+    word = md_escape(r.answer)
+    if r.right is None:
+        cls = t("classroom.class_no_key", n=r.answers)
+    else:
+        cls = t("classroom.class_right", share=r.right / r.answers, n=r.answers)
+    if not r.answer:
+        model = t("classroom.model_first", word=md_escape(r.model_top[0]), p=r.model_top[1])
+    elif r.model_rank == 1:
+        model = t("classroom.model_right", word=word, p=r.model_p)
+    elif r.model_rank:
+        model = t("classroom.model_ranked", word=word, rank=r.model_rank, first=md_escape(r.model_top[0]))
+    else:
+        model = t("classroom.model_missed", word=word, k=r.model_k, first=md_escape(r.model_top[0]))
+    return f"{cls} · {model}"
+
+
+# ---------------------------------------------------------------------------------------------- the students
+def _clients() -> list[tuple[str, int]]:
+    """Whom the wrong-code limit counts: this session, and (with a limit a classroom behind one router will not
+    reach) the reader's address as the proxy forwards it; both hashed, kept 60 s."""
+    keys = [(_kept("_client", lambda: secrets.token_hex(8)), S.GUESSES)]
+    forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
+    address = forwarded or getattr(st.context, "ip_address", None)
+    if isinstance(address, str) and address:
+        keys.append((f"ip:{address}", S.ADDRESS_GUESSES))
+    return [(hashlib.sha256(f"{_SALT}:{key}".encode()).hexdigest()[:32], limit) for key, limit in keys]
+
+
+def _kept(key: str, make: Callable[[], str]) -> str:
+    """A value made once per session (Streamlit's session state has no working `setdefault`)."""
+    if key not in st.session_state:
+        st.session_state[key] = make()
+    return st.session_state[key]
+
+
+def _voter() -> str:
+    return _kept("_voter", lambda: secrets.token_urlsafe(12))
+
+
+def _send(code: str, kind: str, from_box: bool = False) -> None:
+    """The typed word as this student's answer (Enter in the box or the Send button); a word the question
+    cannot take leaves a message for the run that follows (an emptied box says nothing until Send)."""
+    if from_box and not st.session_state.get("class_word", "").strip():
+        return
+    try:
+        store().answer(code, _voter(), Q.normal_answer(kind, st.session_state.get("class_word", "")))
+    except InputError:
+        st.session_state["_class_problem"] = t("classroom.bad_word", n=Q.MAX_WORD_CHARS)
+    except S.Closed:
+        st.session_state["_class_problem"] = t("classroom.closed_none")
+
+
+PHONE_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stHeader"] { display: none !important; }
+.stMainBlockContainer { max-width: 34rem; padding: 1.2rem 1rem 3rem; }
+.inside-bert-question { font-size: 1.35rem; line-height: 1.5; }
+.inside-bert-question mark { background: #fff3bf; padding: 0 .3em; border-radius: 4px; }
+</style>"""
+
+
+def join_page() -> None:
+    """The students' page: the code (from the QR code's address or typed), then only the question."""
+    st.html(PHONE_CSS)
+    st.subheader(t("classroom.join_title"))
+    code = st.text_input(t("classroom.code_box"), key="code", bind="query-params", max_chars=16,
+                         placeholder=t("classroom.code_placeholder")).strip()
+    if not code:
+        st.info(t("classroom.type_code"), icon=":material/qr_code_scanner:")
+        return
+    if st.session_state.get("_joined") != S.normal_code(code):
+        try:
+            q = store().join(code, _clients())
+        except S.TooManyGuesses as err:
+            st.error(t("classroom.too_many", seconds=int(err.retry_after) + 1), icon=":material/hourglass_top:")
+            return
+        except KeyError:
+            st.error(t("classroom.no_such_code"), icon=":material/search_off:")
+            return
+        st.session_state["_joined"] = q.code
+    _student_view(st.session_state["_joined"])
+
+
+@st.fragment(run_every=POLL_S)
+def _student_view(code: str) -> None:
+    q = store().question(code)
+    if q is None:
+        st.info(t("classroom.expired"), icon=":material/timer_off:")
+        return
+    shown = html.escape(q.payload["ask"]["sentence"]).replace("[MASK]", "<mark>?</mark>")
+    st.html(f'<div class="inside-bert-question">{shown}</div>')
+    mine = store().my_answer(code, _voter())
+    if q.state == "revealed":
+        r = Q.reveal_blank(q.payload, store().answers(code), store().count(code))
+        st.markdown(score_line(r))
+        if mine is not None and r.answer and mine == r.answer:
+            st.success(t("classroom.you_right", word=md_escape(mine)))
+        elif mine is not None and r.answer:
+            st.warning(t("classroom.you_wrong", word=md_escape(mine), answer=md_escape(r.answer)))
+        st.plotly_chart(reveal_figure(r.top, t("classroom.the_class"), r.answer, "%{x}"), key="class_student_fig",
+                        config={"displayModeBar": False})
+        return
+    if q.state == "closed":
+        st.info(t("classroom.closed", word=md_escape(mine)) if mine else t("classroom.closed_none"),
+                icon=":material/lock:")
+        return
+    st.text_input(t("classroom.your_word"), max_chars=Q.MAX_WORD_CHARS, key="class_word", on_change=_send,
+                  args=(code, q.kind, True))
+    st.button(t("classroom.send"), type="primary", use_container_width=True, on_click=_send, args=(code, q.kind))
+    problem = st.session_state.pop("_class_problem", None)
+    if problem:
+        st.warning(problem, icon=":material/edit:")
+    mine = store().my_answer(code, _voter())
+    if mine:
+        st.caption(t("classroom.sent", word=md_escape(mine)))
