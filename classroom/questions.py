@@ -3,6 +3,13 @@ one string a store keeps per student), and what the reveal computes from the cla
 
 * **blank** (masked LM): a sentence with one `[MASK]`; a student types one word; the reveal counts the words
   and ranks the right one in the model's guesses.
+* **fake** (ELECTRA): a corrupted sentence; a student taps the pieces that look replaced (or none); the reveal
+  gives, piece by piece, the share of the class that flagged it beside the discriminator's P(replaced) and the
+  truth.
+* **span** (question answering): a passage and a question; a student taps the words of the answer; the reveal
+  counts the spans chosen beside the model's best span.
+* **agree** (distillation): a masked sentence and the teacher's first guess; a student says whether the
+  3-layer student's first guess will be the same; the reveal gives the class's yes/no beside what happened.
 
 A payload is split in two: `ask` is what every student's page may show; `truth` (the hidden word, the model's
 guesses) is drawn only after the reveal. Both are plain JSON, stored with the question.
@@ -74,10 +81,141 @@ def reveal_blank(payload: dict, tally: Counter, answers: int) -> BlankReveal:
                        model_p=guesses[rank - 1][1] if rank else None, model_k=len(guesses))
 
 
-KINDS = {"blank": normal_word}  # kind → how a typed answer becomes the string the store keeps
+# ------------------------------------------------------------------------------------------------- fake
+def positions(text: str, n: int) -> str:
+    """A set of piece positions (0 ≤ i < n) as the store keeps it: sorted, comma-separated; "none" for none."""
+    if (text or "").strip() == "none":
+        return "none"
+    try:
+        chosen = sorted({int(x) for x in (text or "").split(",") if x.strip()})
+    except ValueError:
+        raise InputError("positions are numbers") from None
+    require(chosen, "an empty answer")
+    require(all(0 <= i < n for i in chosen), f"a position outside 0…{n - 1}")
+    return ",".join(map(str, chosen))
 
 
-def normal_answer(kind: str, text: str) -> str:
-    if kind not in KINDS:
-        raise InputError(f"no question kind {kind!r}")
-    return KINDS[kind](text)
+def fake(pieces: list[str], replaced: list[int], p_replaced: list[float], threshold: float = 0.5) -> dict:
+    """A real-or-replaced question: `pieces` the corrupted sentence as shown (no [CLS]/[SEP]), `replaced` the
+    positions the generator changed, `p_replaced` the discriminator's P(replaced) at every piece."""
+    require(len(pieces) == len(p_replaced) and pieces, "one probability a piece")
+    return {"kind": "fake", "ask": {"pieces": list(pieces)},
+            "truth": {"replaced": sorted(replaced), "p": [float(p) for p in p_replaced], "threshold": threshold}}
+
+
+@dataclass(frozen=True)
+class FakeReveal:
+    answers: int
+    flagged: list[float]  # per piece: the share of the class that flagged it
+    replaced: list[int]
+    p: list[float]  # the discriminator's P(replaced) per piece
+    class_caught: int  # replaced pieces a majority of the class flagged
+    class_false: int  # real pieces a majority flagged
+    model_caught: int  # replaced pieces at or above the threshold
+    model_false: int
+    threshold: float
+
+
+def reveal_fake(payload: dict, tally: Counter, answers: int) -> FakeReveal:
+    n = len(payload["ask"]["pieces"])
+    truth = payload["truth"]
+    votes = [0] * n
+    for answer, count in tally.items():
+        if answer != "none":
+            for i in map(int, answer.split(",")):
+                votes[i] += count
+    flagged = [v / answers if answers else 0.0 for v in votes]
+    replaced, p, th = set(truth["replaced"]), truth["p"], truth["threshold"]
+    majority = {i for i, f in enumerate(flagged) if f > 0.5}
+    model = {i for i, x in enumerate(p) if x >= th}
+    return FakeReveal(answers, flagged, sorted(replaced), p, len(majority & replaced), len(majority - replaced),
+                      len(model & replaced), len(model - replaced), th)
+
+
+# ------------------------------------------------------------------------------------------------- span
+def span_answer(text: str, n: int) -> str:
+    """A span of words `i-j` (0 ≤ i ≤ j < n), from the positions a student tapped (their first to their last)."""
+    chosen = positions(text, n)
+    require(chosen != "none", "an empty answer")
+    idx = list(map(int, chosen.split(",")))
+    return f"{idx[0]}-{idx[-1]}"
+
+
+def span(question: str, words: list[str], best: tuple[int, int], score: float) -> dict:
+    """A question-answering question: the passage as `words`, the model's best span (word positions, inclusive)
+    and its score."""
+    require(words and 0 <= best[0] <= best[1] < len(words), "the model's span lies in the passage")
+    return {"kind": "span", "ask": {"question": question, "words": list(words)},
+            "truth": {"best": [int(best[0]), int(best[1])], "score": float(score)}}
+
+
+@dataclass(frozen=True)
+class SpanReveal:
+    answers: int
+    top: list[tuple[str, int]]  # the spans chosen, as text, most common first
+    model: str  # the model's answer
+    agree: int  # students who chose the model's span exactly
+
+
+def span_text(words: list[str], answer: str) -> str:
+    i, j = map(int, answer.split("-"))
+    return " ".join(words[i:j + 1])
+
+
+def reveal_span(payload: dict, tally: Counter, answers: int) -> SpanReveal:
+    words, (i, j) = payload["ask"]["words"], payload["truth"]["best"]
+    texts = Counter()
+    for answer, count in tally.items():
+        texts[span_text(words, answer)] += count
+    return SpanReveal(answers, texts.most_common(SHOWN), " ".join(words[i:j + 1]), tally.get(f"{i}-{j}", 0))
+
+
+# ------------------------------------------------------------------------------------------------ agree
+def yes_no(text: str) -> str:
+    require((text or "").strip().lower() in ("yes", "no"), "yes or no")
+    return text.strip().lower()
+
+
+def agree(sentence: str, teacher: str, student: str) -> dict:
+    """Will the student's first guess at the [MASK] be the teacher's? `teacher`, `student`: their first guesses."""
+    require(sentence.count("[MASK]") >= 1, "a sentence with a [MASK]")
+    return {"kind": "agree", "ask": {"sentence": sentence, "teacher": teacher},
+            "truth": {"student": student, "agree": teacher == student}}
+
+
+@dataclass(frozen=True)
+class AgreeReveal:
+    answers: int
+    yes: int
+    agree: bool
+    teacher: str
+    student: str
+
+
+def reveal_agree(payload: dict, tally: Counter, answers: int) -> AgreeReveal:
+    truth = payload["truth"]
+    return AgreeReveal(answers, tally.get("yes", 0), bool(truth["agree"]), payload["ask"]["teacher"],
+                       truth["student"])
+
+
+# ------------------------------------------------------------------------------------------------ kinds
+def normal_answer(kind: str, text: str, payload: dict) -> str:
+    """A student's answer to a question of `kind` (its `payload`), as the store keeps it; InputError if the
+    question cannot take it."""
+    if kind == "blank":
+        return normal_word(text)
+    if kind == "fake":
+        return positions(text, len(payload["ask"]["pieces"]))
+    if kind == "span":
+        return span_answer(text, len(payload["ask"]["words"]))
+    if kind == "agree":
+        return yes_no(text)
+    raise InputError(f"no question kind {kind!r}")
+
+
+REVEALS = {"blank": reveal_blank, "fake": reveal_fake, "span": reveal_span, "agree": reveal_agree}
+
+
+def reveal(payload: dict, tally: Counter, answers: int):
+    """The reveal of any kind of question (`BlankReveal`, `FakeReveal`, `SpanReveal`, `AgreeReveal`)."""
+    return REVEALS[payload["kind"]](payload, tally, answers)

@@ -123,7 +123,7 @@ def test_an_empty_or_too_long_word_gets_a_friendly_message(typed):
     assert not phone.exception
     assert S.from_env().count(code) == 0
     if len(typed) <= 40:
-        assert [w.value for w in phone.warning] == [t("classroom.bad_word", n=40)]
+        assert [w.value for w in phone.warning] == [t("classroom.bad_blank", n=40)]
 
 
 def test_the_students_page_speaks_the_presenters_language():
@@ -133,3 +133,58 @@ def test_the_students_page_speaks_the_presenters_language():
     phone = student(code, lang="zh")
     assert phone.subheader[0].value == t("classroom.join_title", "zh")
     assert phone.text_input(key="class_word").label == t("classroom.your_word", "zh")
+
+
+def presenter_of(kind: str):
+    def script(kind):
+        from classroom import questions as Q
+        from ui import classroom
+
+        make = {"fake": lambda: Q.fake(["the", "chef", "ate", "a", "banana"], [4], [.1, .2, .3, .05, .8]),
+                "agree": lambda: Q.agree("The chef cooked a [MASK] meal.", "delicious", "good"),
+                "span": lambda: Q.span("Where did Anna go?", "Anna went to Madrid in May".split(), (3, 3), 6.0)}
+        classroom.ask(f"test/{kind}", make[kind])
+
+    at = AppTest.from_function(script, args=(kind,), default_timeout=60)
+    at.run()
+    at.button[0].click().run()
+    return at, at.session_state[f"_class:test/{kind}"]
+
+
+def test_a_fake_question_is_answered_by_tapping_pieces_and_revealed_piece_by_piece():
+    at, (code, secret) = presenter_of("fake")
+    phone = student(code)
+    assert "the chef ate a banana" in "".join(h.value for h in phone.get("html"))
+    phone.pills(key="class_pick").set_value([4, 2])
+    phone = next(b for b in phone.button if b.label == t("classroom.send")).click().run()
+    assert S.from_env().my_answer(code, phone.session_state["_voter"]) == "2,4"
+    assert t("classroom.sent", word="ate, banana") in [c.value for c in phone.caption]
+    other = student(code)
+    next(b for b in other.button if b.label == t("classroom.none_fake")).click().run()
+    at.run()
+    next(b for b in at.button if b.label == t("classroom.reveal")).click().run()
+    line = (t("classroom.fake_class", caught=0, n=1, false=0, answers=2) + " · "
+            + t("classroom.fake_model", caught=1, n=1, false=0, threshold=0.5))
+    assert line in [m.value for m in at.markdown]  # 1 of 2 flagged "banana": not a majority
+
+
+def test_an_agree_question_takes_yes_or_no_and_the_reveal_says_what_the_student_guessed():
+    at, (code, _) = presenter_of("agree")
+    for word in ("yes", "yes", "no"):
+        phone = student(code)
+        next(b for b in phone.button if b.label == t(f"classroom.{word}")).click().run()
+    at.run()
+    next(b for b in at.button if b.label == t("classroom.reveal")).click().run()
+    line = (t("classroom.agree_class", share=2 / 3, n=3) + " · "
+            + t("classroom.agree_no", student="good", teacher="delicious"))
+    assert line in [m.value for m in at.markdown]
+
+
+def test_a_span_question_counts_the_spans_tapped():
+    at, (code, _) = presenter_of("span")
+    phone = student(code)
+    phone.pills(key="class_pick").set_value([3])
+    next(b for b in phone.button if b.label == t("classroom.send")).click().run()
+    at.run()
+    next(b for b in at.button if b.label == t("classroom.reveal")).click().run()
+    assert t("classroom.span_line", share=1.0, n=1, answer="Madrid") in [m.value for m in at.markdown]

@@ -87,6 +87,8 @@ DYNAMIC = {
     "family.kind_": {f"family.kind_{k}" for k in ("phrase", "entity")},
     "family.level_": {f"family.level_{k}" for k in ("basic", "phrase", "entity")},
     "family.mask_": {f"family.mask_{k}" for k in UNILM_KINDS},
+    "classroom.bad_": {f"classroom.bad_{k}" for k in ("blank", "fake", "span", "agree")},
+    "classroom.pick_": {f"classroom.pick_{k}" for k in ("fake", "span")},
 }
 
 

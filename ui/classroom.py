@@ -146,19 +146,41 @@ def reveal_figure(words: list[tuple[str, float]], title: str, right: str, fmt: s
     return fig
 
 
+def pieces_figure(pieces: list[str], class_share: list[float], model_p: list[float], replaced: list[int]) -> go.Figure:
+    """Per piece: the share of the class that flagged it and the discriminator's P(replaced); the pieces that
+    were replaced are named in red."""
+    labels = [f'<span style="color:{"#c62828" if i in replaced else "#333"}">{html.escape(p)}</span>'
+              for i, p in enumerate(pieces)]
+    fig = go.Figure([go.Bar(x=labels, y=class_share, name=t("classroom.the_class"), marker_color="#5c6bc0",
+                            hoverinfo="skip"),
+                     go.Bar(x=labels, y=model_p, name=t("classroom.the_model"), marker_color="#ef6c00",
+                            hoverinfo="skip")])
+    fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=30, b=10),
+                      yaxis=dict(range=[0, 1], tickformat=".0%"), legend=dict(orientation="h", y=1.12))
+    return fig
+
+
 def _reveal(step: str, code: str, secret: str, q: S.Question) -> None:
     tally = store().answers(code, secret)
-    r = Q.reveal_blank(q.payload, tally, store().count(code))
+    r = Q.reveal(q.payload, tally, store().count(code))
     st.markdown(score_line(r))
-    left, right = st.columns(2)
-    chart(reveal_figure(r.top, t("classroom.the_class"), r.answer, "%{x}"), file="class-vs-bert-class",
-          key=f"class_fig_{step}", where=left, present_height=300)
-    chart(reveal_figure([(g, p) for g, p in q.payload["truth"]["guesses"][:Q.SHOWN]], t("classroom.the_model"),
-                        r.answer, "%{x:.0%}"), file="class-vs-bert-model", key=f"class_model_{step}", where=right,
-          present_height=300)
+    if isinstance(r, Q.BlankReveal):
+        left, right = st.columns(2)
+        chart(reveal_figure(r.top, t("classroom.the_class"), r.answer, "%{x}"), file="class-vs-bert-class",
+              key=f"class_fig_{step}", where=left, present_height=300)
+        chart(reveal_figure([(g, p) for g, p in q.payload["truth"]["guesses"][:Q.SHOWN]],
+                            t("classroom.the_model"), r.answer, "%{x:.0%}"), file="class-vs-bert-model",
+              key=f"class_model_{step}", where=right, present_height=300)
+    elif isinstance(r, Q.FakeReveal):
+        chart(pieces_figure(q.payload["ask"]["pieces"], r.flagged, r.p, r.replaced), file="class-vs-bert-fakes",
+              key=f"class_fig_{step}", present_height=300)
+    elif isinstance(r, Q.SpanReveal):
+        chart(reveal_figure(r.top, t("classroom.the_class"), r.model, "%{x}"), file="class-vs-bert-spans",
+              key=f"class_fig_{step}", present_height=300)
     c1, c2, c3 = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
-    if r.top:
-        c1.selectbox(t("classroom.hide"), [w for w, _ in r.top], index=None, key=f"class_hide_pick_{step}",
+    hideable = [w for w, _ in getattr(r, "top", [])] if isinstance(r, Q.BlankReveal) else []
+    if hideable:
+        c1.selectbox(t("classroom.hide"), hideable, index=None, key=f"class_hide_pick_{step}",
                      placeholder=t("classroom.hide_placeholder"), label_visibility="collapsed")
         c2.button(t("classroom.hide_button"), key=f"class_hide_{step}", on_click=_hide,
                   args=(step, f"class_hide_pick_{step}"), use_container_width=True)
@@ -166,10 +188,21 @@ def _reveal(step: str, code: str, secret: str, q: S.Question) -> None:
               args=(step,), use_container_width=True)
 
 
-def score_line(r: Q.BlankReveal) -> str:
+def score_line(r) -> str:
     """The reveal's one line: the class's score and the model's, from the counts (words escaped)."""
     if r.answers == 0:
         return t("classroom.no_answers")
+    if isinstance(r, Q.FakeReveal):
+        n = len(r.replaced)
+        return (t("classroom.fake_class", caught=r.class_caught, n=n, false=r.class_false, answers=r.answers)
+                + " · " + t("classroom.fake_model", caught=r.model_caught, n=n, false=r.model_false,
+                            threshold=r.threshold))
+    if isinstance(r, Q.SpanReveal):
+        return t("classroom.span_line", share=r.agree / r.answers, n=r.answers, answer=md_escape(r.model))
+    if isinstance(r, Q.AgreeReveal):
+        names = dict(student=md_escape(r.student), teacher=md_escape(r.teacher))
+        verdict = t("classroom.agree_yes", **names) if r.agree else t("classroom.agree_no", **names)
+        return t("classroom.agree_class", share=r.yes / r.answers, n=r.answers) + " · " + verdict
     word = md_escape(r.answer)
     if r.right is None:
         cls = t("classroom.class_no_key", n=r.answers)
@@ -209,17 +242,28 @@ def _voter() -> str:
     return _kept("_voter", lambda: secrets.token_urlsafe(12))
 
 
-def _send(code: str, kind: str, from_box: bool = False) -> None:
-    """The typed word as this student's answer (Enter in the box or the Send button); a word the question
-    cannot take leaves a message for the run that follows (an emptied box says nothing until Send)."""
-    if from_box and not st.session_state.get("class_word", "").strip():
+def _send(code: str, answer: str | None = None) -> None:
+    """This student's answer: `answer` as given (a button's), else what the question's widget holds (the word
+    typed, the pieces or words tapped). A wrong answer leaves a message for the run that follows; an emptied
+    word box says nothing until Send."""
+    q = store().question(code)
+    if q is None:
         return
+    if answer is None and q.kind == "blank":
+        answer = st.session_state.get("class_word", "")
+    elif answer is None:
+        answer = ",".join(map(str, st.session_state.get("class_pick") or []))
     try:
-        store().answer(code, _voter(), Q.normal_answer(kind, st.session_state.get("class_word", "")))
+        store().answer(code, _voter(), Q.normal_answer(q.kind, answer, q.payload))
     except InputError:
-        st.session_state["_class_problem"] = t("classroom.bad_word", n=Q.MAX_WORD_CHARS)
+        st.session_state["_class_problem"] = t(f"classroom.bad_{q.kind}", n=Q.MAX_WORD_CHARS)
     except S.Closed:
         st.session_state["_class_problem"] = t("classroom.closed_none")
+
+
+def _send_typed(code: str) -> None:
+    if st.session_state.get("class_word", "").strip():
+        _send(code)
 
 
 PHONE_CSS = """<style>
@@ -253,35 +297,82 @@ def join_page() -> None:
     _student_view(st.session_state["_joined"])
 
 
+def _question_html(q: S.Question) -> str:
+    """The question as a student's phone shows it (everything escaped)."""
+    ask = q.payload["ask"]
+    if q.kind == "blank":
+        return html.escape(ask["sentence"]).replace("[MASK]", "<mark>?</mark>")
+    if q.kind == "fake":
+        return html.escape(t("classroom.fake_prompt")) + "<br>" + html.escape(" ".join(ask["pieces"]))
+    if q.kind == "span":
+        return f"<b>{html.escape(ask['question'])}</b><br>{html.escape(' '.join(ask['words']))}"
+    return (html.escape(ask["sentence"]).replace("[MASK]", "<mark>?</mark>") + "<br>"
+            + html.escape(t("classroom.agree_prompt", teacher=ask["teacher"])))
+
+
+def _answer_widgets(code: str, q: S.Question) -> None:
+    """What a student answers with: a word, the pieces or words to tap, or yes / no."""
+    send = dict(type="primary", use_container_width=True, on_click=_send, args=(code,))
+    if q.kind == "blank":
+        st.text_input(t("classroom.your_word"), max_chars=Q.MAX_WORD_CHARS, key="class_word",
+                      on_change=_send_typed, args=(code,))
+        st.button(t("classroom.send"), **send)
+    elif q.kind in ("fake", "span"):
+        items = q.payload["ask"]["pieces" if q.kind == "fake" else "words"]
+        st.pills(t(f"classroom.pick_{q.kind}"), list(range(len(items))), selection_mode="multi", key="class_pick",
+                 format_func=lambda i: items[i])
+        st.button(t("classroom.send"), **send)
+        if q.kind == "fake":
+            st.button(t("classroom.none_fake"), use_container_width=True, on_click=_send, args=(code, "none"))
+    else:
+        yes, no = st.columns(2)
+        yes.button(t("classroom.yes"), use_container_width=True, on_click=_send, args=(code, "yes"))
+        no.button(t("classroom.no"), use_container_width=True, on_click=_send, args=(code, "no"))
+
+
+def _mine_text(q: S.Question, mine: str) -> str:
+    """A student's stored answer in words."""
+    if q.kind == "fake":
+        return t("classroom.none_fake") if mine == "none" else \
+            ", ".join(q.payload["ask"]["pieces"][int(i)] for i in mine.split(","))
+    if q.kind == "span":
+        return Q.span_text(q.payload["ask"]["words"], mine)
+    if q.kind == "agree":
+        return t("classroom.yes") if mine == "yes" else t("classroom.no")
+    return mine
+
+
 @st.fragment(run_every=POLL_S)
 def _student_view(code: str) -> None:
     q = store().question(code)
     if q is None:
         st.info(t("classroom.expired"), icon=":material/timer_off:")
         return
-    shown = html.escape(q.payload["ask"]["sentence"]).replace("[MASK]", "<mark>?</mark>")
-    st.html(f'<div class="inside-bert-question">{shown}</div>')
+    st.html(f'<div class="inside-bert-question">{_question_html(q)}</div>')
     mine = store().my_answer(code, _voter())
     if q.state == "revealed":
-        r = Q.reveal_blank(q.payload, store().answers(code), store().count(code))
+        r = Q.reveal(q.payload, store().answers(code), store().count(code))
         st.markdown(score_line(r))
-        if mine is not None and r.answer and mine == r.answer:
-            st.success(t("classroom.you_right", word=md_escape(mine)))
-        elif mine is not None and r.answer:
-            st.warning(t("classroom.you_wrong", word=md_escape(mine), answer=md_escape(r.answer)))
-        st.plotly_chart(reveal_figure(r.top, t("classroom.the_class"), r.answer, "%{x}"), key="class_student_fig",
-                        config={"displayModeBar": False})
+        if isinstance(r, Q.BlankReveal) and mine is not None and r.answer:
+            if mine == r.answer:
+                st.success(t("classroom.you_right", word=md_escape(mine)))
+            else:
+                st.warning(t("classroom.you_wrong", word=md_escape(mine), answer=md_escape(r.answer)))
+        if isinstance(r, Q.BlankReveal):
+            st.plotly_chart(reveal_figure(r.top, t("classroom.the_class"), r.answer, "%{x}"),
+                            key="class_student_fig", config={"displayModeBar": False})
+        elif isinstance(r, Q.FakeReveal):
+            st.plotly_chart(pieces_figure(q.payload["ask"]["pieces"], r.flagged, r.p, r.replaced),
+                            key="class_student_fig", config={"displayModeBar": False})
         return
     if q.state == "closed":
-        st.info(t("classroom.closed", word=md_escape(mine)) if mine else t("classroom.closed_none"),
+        st.info(t("classroom.closed", word=md_escape(_mine_text(q, mine))) if mine else t("classroom.closed_none"),
                 icon=":material/lock:")
         return
-    st.text_input(t("classroom.your_word"), max_chars=Q.MAX_WORD_CHARS, key="class_word", on_change=_send,
-                  args=(code, q.kind, True))
-    st.button(t("classroom.send"), type="primary", use_container_width=True, on_click=_send, args=(code, q.kind))
+    _answer_widgets(code, q)
     problem = st.session_state.pop("_class_problem", None)
     if problem:
         st.warning(problem, icon=":material/edit:")
     mine = store().my_answer(code, _voter())
     if mine:
-        st.caption(t("classroom.sent", word=md_escape(mine)))
+        st.caption(t("classroom.sent", word=md_escape(_mine_text(q, mine))))
