@@ -304,6 +304,8 @@ def live_probe() -> None:
     st.markdown(T["probe"])
     lm = state.get_model(ctx.model_name, ctx.device)
     n_layers = lm.config.num_hidden_layers
+    if st.session_state.get("f_layer", 0) > n_layers:  # a layer of the previous model, which had more
+        st.session_state["f_layer"] = min(F.PROBE_LAYER, n_layers)
     layer = st.slider(t("finetuning.probe_layer"), 0, n_layers, value=min(F.PROBE_LAYER, n_layers), key="f_layer",
                       bind="query-params", help=t("finetuning.probe_layer_help"))
     bar = st.empty()  # the first visit of a model: features once, then one probe a layer (about half a second each)
@@ -330,7 +332,8 @@ def qa_model() -> str:
     if present.on():  # no model picker on the projector: the address's model (set on the page), else the built-in
         name = str(st.query_params.get("qa_model", "")).strip() or BUILTIN_NAME
     else:
-        with st.expander(t("finetuning.qa_model"), icon=":material/swap_horiz:"):
+        with st.expander(t("finetuning.qa_model"), icon=":material/swap_horiz:", key="f_qa_open",
+                         bind="query-params"):
             st.markdown(T["qa_model"])
             name = st.text_input(t("finetuning.qa_model_box"), BUILTIN_NAME, key="qa_model",
                                  bind="query-params").strip() or BUILTIN_NAME
@@ -451,7 +454,7 @@ def answer_part(r: qa.QAResult, lm) -> None:
         no_answer = t("finetuning.no_answer_higher" if r.no_answer > r.best.score else "finetuning.no_answer_lower",
                       null=r.no_answer, best=r.best.score)
         st.caption(no_answer)
-        with st.expander(t("finetuning.input_pieces", n=len(r.input.tokens))):
+        with st.expander(t("finetuning.input_pieces", n=len(r.input.tokens)), key="f_pieces", bind="query-params"):
             segments = ["A" if s == 0 else "B" for s in r.input.token_type_ids[0].tolist()]
             st.html(token_chips(r.input.tokens, r.input.input_ids[0].tolist(), segments,
                                 set(lm.tokenizer.all_special_tokens)))
@@ -528,8 +531,8 @@ if show("qa") or show("spans") or show("vectors"):
         vectors_section(qa_name)
 if show.everything:
     st.markdown(T["data"])
-    with st.expander(t("common.math", file="explainers/finetune.py")):
+    with st.expander(t("common.math", file="explainers/finetune.py"), key="f_math", bind="query-params"):
         st.markdown(prose.module_essay(ft))
-    with st.expander(t("common.math", file="explainers/qa.py")):
+    with st.expander(t("common.math", file="explainers/qa.py"), key="f_qa_math", bind="query-params"):
         st.markdown(prose.module_essay(qa))
 present.next_link("finetuning")
