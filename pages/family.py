@@ -491,6 +491,6 @@ if show.everything or show.now != "map":
     if show("lens"):
         lens(lm, enc, special)
 if show.everything:
-    with st.expander(t("common.math", file="explainers/family.py")):
+    with st.expander(t("common.math", file="explainers/family.py"), key="fam_math", bind="query-params"):
         st.markdown(prose.module_essay(family))
 present.next_link("family")
