@@ -1,0 +1,116 @@
+"""The ELECTRA chapter's "Link to this view" reproduces the view (issue 27).
+
+A reader sets every widget of the main area to a value other than its default (a sentence of their own, a pair of
+model names the server refuses, so that the page says so and plays with the built-in pair, the game's rate,
+temperature and seed, the verdict's threshold, λ, the piece and word of "Try to fool it", the ROC's operating
+point, the math opened), opens the sidebar's link in a new browser and finds the same widgets and text.
+
+Run: `python -m pytest tests/test_links_electra.py -q` (skipped where /usr/bin/chromium or playwright is missing).
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.browser import CHROMIUM, slider
+from harness.views import settle, sidebar_link
+from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
+from tests.test_links_embeddings import open_expander, press, view
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
+                                reason="needs /usr/bin/chromium and the playwright package")
+
+if importlib.util.find_spec("playwright") is not None:
+    from playwright.sync_api import expect
+
+SENTENCE = "Quiet rivers carry silver fish past the old mill at dawn."
+PAIR_BOX = "expander:The ELECTRA pair"  # a container opened to type the names and closed again: not a setting
+
+
+def set_sentence(page, text: str) -> None:
+    """Sentence A in the sidebar, typed and applied (Ctrl+Enter), the address following (the label matched
+    exactly: a figure's "On your masked sentence above" contains "sentence a")."""
+    from urllib.parse import quote
+
+    box = page.locator('[data-testid="stSidebar"]').get_by_label("Sentence A", exact=True)
+    box.fill(text)
+    box.press("Control+Enter")
+    expect(page).to_have_url(re.compile(r"[?&]a=" + re.escape(quote(text).replace("%20", "+"))), timeout=TIMEOUT_MS)
+    settle(page)
+
+
+def fill(page, label: str, value: str) -> None:
+    """The main area's text or number box labelled `label`, filled and applied (Enter)."""
+    box = page.locator('[data-testid="stMain"]').get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    settle(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    """The selectbox labelled `label` (Streamlit 1.67: a combobox) set to the option whose text is `option`."""
+    box = page.locator('[data-testid="stMain"]').get_by_role("combobox", name=label, exact=True)
+    item = page.get_by_role("option").filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first
+    for _ in range(5):  # a rerun that lands while the list is open closes it: open it again
+        box.click()
+        try:
+            item.click(timeout=5000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: the list was not open
+            page.keyboard.press("Escape")
+            settle(page)
+    settle(page)
+    expect(box).to_have_value(option)
+
+
+def toggle_expander(page, name: str) -> None:
+    page.locator('[data-testid="stMain"] [data-testid="stExpander"] summary').filter(has_text=name).first.click()
+    settle(page)
+
+
+def assert_reopened_view_is_the_same(browser, page, default: dict, unchanged_ok: set[str]) -> None:  # noqa: F811
+    assert_no_exception(page)
+    now = view(page)
+    unchanged = [k for k in default if k != "text" and k not in unchanged_ok and now.get(k) == default[k]]
+    assert not unchanged, f"left at their defaults by the test: {unchanged}"
+    from harness.views import reopen
+
+    link = sidebar_link(page)
+    context, other = reopen(browser, link, timeout_ms=TIMEOUT_MS * 2)
+    try:
+        assert_no_exception(other)
+        again = view(other)
+        differ = {k: (now.get(k), again.get(k)) for k in set(now) | set(again)
+                  if k != "text" and now.get(k) != again.get(k)}
+        assert not differ, f"the link {link} lost: {differ}"
+        assert again["text"] == now["text"], f"the link {link} shows another text"
+    finally:
+        context.close()
+
+
+def test_link_reproduces_the_electra_view(base_url, browser, page):  # noqa: F811
+    page.goto(f"{base_url}/electra")
+    settle(page)
+    default = view(page)
+    set_sentence(page, SENTENCE)
+    toggle_expander(page, "The ELECTRA pair")
+    fill(page, "Generator", "/tmp/no-such-generator")
+    fill(page, "Discriminator", "/tmp/no-such-discriminator")
+    toggle_expander(page, "The ELECTRA pair")
+    press(page, "Rate: share of pieces masked (%)", "ArrowRight", 3)  # 15 → 18
+    press(page, "Sampling temperature", "ArrowRight", 2)  # 1.0 → 1.2
+    fill(page, "Seed", "5")
+    page.locator(slider("Threshold", prefix=True)).first.focus()
+    for _ in range(2):
+        page.keyboard.press("ArrowLeft")  # 0.50 → 0.40
+    settle(page)
+    press(page, "λ (weight of the discriminator's loss)", "ArrowLeft")  # 50 → 49
+    choose(page, "Replace the piece at", "2 · rivers")
+    fill(page, "with the word", "otter")
+    press(page, "Operating point: threshold", "ArrowRight")  # 0.50 → 0.55
+    open_expander(page, "The math")
+    expect(page.get_by_text("“otter”").first).to_be_visible(timeout=TIMEOUT_MS)
+    assert_reopened_view_is_the_same(browser, page, default, {PAIR_BOX})
