@@ -152,14 +152,15 @@ def step_sentence(s: F.OneStep, label: int) -> str:
         moved = t("finetuning.step_towards" if direction == "towards" else "finetuning.step_away", pp=pp, label=name)
     first, x, second, y = F.moved_most(s)
     if y > 0:
-        moved += " " + t("finetuning.step_most", part=first, x=x, second=second, ratio=x / y)
+        moved += " " + t("finetuning.step_most", part=F.part_label(first), x=x, second=F.part_label(second),
+                         ratio=x / y)
     return moved
 
 
 @st.fragment
 def one_step() -> None:
     a, b = the_pair()
-    st.markdown(T["one_step"])
+    st.markdown(_heading(T["one_step"]) if present.on() else T["one_step"])  # the narration makes the point
     if present.on():  # the step shows no verdict above it: name the pair it trains on
         st.markdown(t("finetuning.pair_line", a=md_escape(a), b=md_escape(b)))
     c1, c2 = st.columns(2)
@@ -179,15 +180,15 @@ def one_step() -> None:
     m1.metric(t("finetuning.step_before"), f"{s.before:.1%}")
     m2.metric(t("finetuning.step_after"), f"{s.after:.1%}", t("finetuning.step_change", pp=100 * (s.after - s.before)))
     m3.metric(t("finetuning.step_loss"), f"{s.loss:.3f}")
-    (numbers if where is not None else st).markdown(step_sentence(s, int(label)))
     parts = list(s.moved)
-    fig = go.Figure(go.Bar(x=parts, y=[s.moved[k] for k in parts], marker_color=TUNED_COLOUR,
+    fig = go.Figure(go.Bar(x=[F.part_label(k) for k in parts], y=[s.moved[k] for k in parts], marker_color=TUNED_COLOUR,
                            hovertemplate="%{x}: %{y:.2e}<extra></extra>"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white", font=dict(size=14),
                       yaxis=dict(type="log", title=t("finetuning.moved_axis")), title=t("finetuning.moved_title"))
     if present.on():  # one label a decade: a log axis's small 2…9 between them are under projector size
         fig.update_yaxes(dtick=1, exponentformat="power")
     chart(fig, key="f_moved", file="finetuning-one-step-moved", where=where, present_height=320)
+    st.markdown(step_sentence(s, int(label)))
     if not present.on():
         st.caption(t("finetuning.step_caption", trained=sum(s.trainable.values()), lr=lr))
 

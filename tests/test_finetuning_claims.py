@@ -28,7 +28,8 @@ def _expected_step_sentence(a: str, b: str, label: int, lr: float) -> tuple[str,
     said = t("finetuning.step_still") if direction == "still" else \
         t(f"finetuning.step_{direction}", pp=100 * (s.after - s.before), label=LABEL[label])
     ranked = sorted(s.moved.items(), key=lambda kv: -kv[1])
-    said += " " + t("finetuning.step_most", part=ranked[0][0], x=ranked[0][1], second=ranked[1][0],
+    said += " " + t("finetuning.step_most", part=F.part_label(ranked[0][0]), x=ranked[0][1],
+                    second=F.part_label(ranked[1][0]),
                     ratio=ranked[0][1] / ranked[1][1])
     return said, direction
 
@@ -158,3 +159,16 @@ def test_the_answer_is_the_span_with_the_highest_start_plus_end_score(builtin_qa
     assert t("finetuning.answer", answer=md_escape(text), score=r.best.score, i=where[0], j=where[1]) in \
         [m.value for m in at.markdown]
     assert float(torch.as_tensor(r.scores).max()) == pytest.approx(best, abs=1e-4)
+
+
+def test_the_step_names_the_parts_in_the_readers_language_after_another_language_computed_it():
+    """The step's result is cached without the language: the parts' names are looked up when shown (in English
+    first, then in Chinese, the same cached step)."""
+    _app(PAGE, a=DEFAULT_A, b=DEFAULT_B)
+    at = _app(PAGE, a=DEFAULT_A, b=DEFAULT_B, lang="zh")
+    s = F.one_step("cpu", DEFAULT_A, DEFAULT_B, 1, F.STEP_LR)
+    first, x, second, y = F.moved_most(s)
+    said = t("finetuning.step_most", "zh", part=t("finetuning.part_head", "zh"), x=x,
+             second=t("finetuning.part_pooler", "zh"), ratio=x / y)
+    assert (first, second) == ("head", "pooler")
+    assert any(m.value.endswith(said) for m in at.markdown), [m.value for m in at.markdown if "P(IsNext)" in m.value]

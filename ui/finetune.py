@@ -219,7 +219,7 @@ class OneStep:
     before: float
     after: float
     loss: float
-    moved: dict[str, float]  # part → relative change; frozen parts are absent
+    moved: dict[str, float]  # part_key → relative change; frozen parts are absent
     trainable: dict[str, int]  # `ft.trainable_share` of the copy
 
 
@@ -248,7 +248,7 @@ def one_step(device: str, text_a: str, text_b: str, label: int, lr: float) -> On
     moved: dict[str, list[float]] = {}
     for name, p in model.named_parameters():
         if name in start:
-            part_name = part(name)
+            part_name = part_key(name)
             sums = moved.setdefault(part_name, [0.0, 0.0])
             sums[0] += float((p.detach() - start[name]).pow(2).sum())
             sums[1] += float(start[name].pow(2).sum())
@@ -282,10 +282,24 @@ def build_comparison(facts: dict) -> dict:
     return dict(tuned=tuned, probe=probe, n=n, tuned_ci=tuned_ci, probe_ci=probe_ci, winner=winner, overlap=overlap)
 
 
+def part_key(name: str) -> str:
+    """`bert.encoder.layer.3.…` → "layer:4"; "embeddings", "pooler", "head" otherwise: the same in every language
+    (a cached result must not hold the words of the language that computed it first)."""
+    if name.startswith("bert.encoder.layer."):
+        return f"layer:{int(name.split('.')[3]) + 1}"
+    if name.startswith("bert.embeddings."):
+        return "embeddings"
+    return "pooler" if name.startswith("bert.pooler.") else "head"
+
+
+def part_label(key: str) -> str:
+    """A part's name in the reader's language."""
+    if key.startswith("layer:"):
+        return t("finetuning.part_layer", k=int(key[6:]))
+    return {"embeddings": t("finetuning.part_embeddings"), "pooler": t("finetuning.part_pooler")}.get(
+        key, t("finetuning.part_head"))
+
+
 def part(name: str) -> str:
     """`bert.encoder.layer.3.…` → "layer 4"; the pooler, the classifier, the embeddings by name."""
-    if name.startswith("bert.encoder.layer."):
-        return t("finetuning.part_layer", k=int(name.split(".")[3]) + 1)
-    if name.startswith("bert.embeddings."):
-        return t("finetuning.part_embeddings")
-    return t("finetuning.part_pooler") if name.startswith("bert.pooler.") else t("finetuning.part_head")
+    return part_label(part_key(name))
