@@ -92,7 +92,7 @@ def roberta() -> None:
             c1, c2, _ = st.columns([2, 1, 4])
             copies, static, dynamic = roberta_runs(c1, c2)
             chart(coverage_figure(static, dynamic), key="fam_coverage", file="family-roberta-dynamic-masking",
-                  present_height=420)
+                  present_height=400)
             coverage_outcome(static, dynamic, copies)
         return
     st.markdown(T["roberta"])
@@ -458,14 +458,13 @@ def lens_outcomes(pos: int) -> None:
             o = fam.lens_outcome(*args, pos, student)
         except ModelLoadError:
             continue  # lens_columns said why
-        hidden, final = md_escape(o.hidden), md_escape(o.final)
+        hidden = md_escape(o.hidden)  # the final answer and its P are in the caption above, lens_columns'
         if o.settles_at is not None:
-            col.caption(t("family.lens_settles", hidden=hidden, layer=o.settles_at, layers=o.layers, p=o.p_final))
+            col.caption(t("family.lens_settles", hidden=hidden, layer=o.settles_at))
         elif o.hidden_layers:
-            col.caption(t("family.lens_passes", hidden=hidden, at=", ".join(map(str, o.hidden_layers)), final=final,
-                          p=o.p_final))
+            col.caption(t("family.lens_passes", hidden=hidden, at=", ".join(map(str, o.hidden_layers))))
         else:
-            col.caption(t("family.lens_never", hidden=hidden, final=final, p=o.p_final))
+            col.caption(t("family.lens_never", hidden=hidden))
 
 
 if show("map"):

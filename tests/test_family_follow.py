@@ -26,7 +26,7 @@ def _views_agree(at, text: str) -> None:
     enc = fam.encoded("built-in", "cpu", text, "")
     shown = _captions(at)
     lens_pos = at.selectbox(key="fam_lens_pos").value
-    assert f"hidden “{enc.tokens[lens_pos]}”" in shown
+    assert f"The hidden piece was “{enc.tokens[lens_pos]}”" in shown
     pos = at.selectbox(key="fam_unilm_pos").value
     assert shown.count(f"P(“{enc.tokens[pos]}”) = ") == 3
     start, k = at.slider(key="fam_mass_start").value, at.slider(key="fam_mass_k").value

@@ -108,12 +108,11 @@ def _lens_words(lm, enc, position) -> str:
     top1 = tok(one.top_ids[:, 0].tolist())
     hidden = enc.tokens[position]
     s = lens.settling(top1, hidden)
-    p = float(one.top_probs[-1, 0])
     if s.settles_at is not None:
-        return t("family.lens_settles", hidden=hidden, layer=s.settles_at, layers=len(top1) - 1, p=p)
+        return t("family.lens_settles", hidden=hidden, layer=s.settles_at)
     if s.hidden_layers:
-        return t("family.lens_passes", hidden=hidden, at=", ".join(map(str, s.hidden_layers)), final=top1[-1], p=p)
-    return t("family.lens_never", hidden=hidden, final=top1[-1], p=p)
+        return t("family.lens_passes", hidden=hidden, at=", ".join(map(str, s.hidden_layers)))
+    return t("family.lens_never", hidden=hidden)
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +219,7 @@ def test_the_defaults_show_each_point():
     at = _app(PAGE)
     shown = _captions(at)
     assert at.selectbox(key="fam_lens_pos").value == 7
-    assert "The top guess is the hidden “the” from layer 4 of 6 on" in shown
+    assert "The hidden piece was “the”: the top guess from layer 4 on." in shown
     assert "fewer pieces in spans (30%) than scattered (39%)" in shown
     assert at.selectbox(key="fam_unit").value == 0 and at.selectbox(key="fam_unit").options[0] == "New York · entity"
     assert "masked whole, it is harder to guess" in shown
