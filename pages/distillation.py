@@ -171,12 +171,13 @@ def soft_targets() -> None:
 def agreement(mp: D.MaskedPair) -> None:
     t_top, s_top, agrees = mp.teacher_top, mp.student_top, mp.agrees
     n = len(agrees)
-    m1, m2, m3 = st.columns(3)
-    m1.metric(t("distillation.agrees"), t("common.k_of_n", k=sum(agrees), n=n))
-    m2.metric(t("distillation.teacher_right"),
-              t("common.k_of_n", k=sum(a == mp.tokens[p] for a, p in zip(t_top, mp.positions)), n=n))
-    m3.metric(t("distillation.student_right"),
-              t("common.k_of_n", k=sum(b == mp.tokens[p] for b, p in zip(s_top, mp.positions)), n=n))
+    if not present.on():  # on a projector the sentence under the table gives the agreement, the table the rest
+        m1, m2, m3 = st.columns(3)
+        m1.metric(t("distillation.agrees"), t("common.k_of_n", k=sum(agrees), n=n))
+        m2.metric(t("distillation.teacher_right"),
+                  t("common.k_of_n", k=sum(a == mp.tokens[p] for a, p in zip(t_top, mp.positions)), n=n))
+        m3.metric(t("distillation.student_right"),
+                  t("common.k_of_n", k=sum(b == mp.tokens[p] for b, p in zip(s_top, mp.positions)), n=n))
     lead, kl = t("distillation.lead"), t("distillation.kl_t1")
     st.dataframe({t("common.position"): mp.positions, t("common.original"): [mp.tokens[p] for p in mp.positions],
                   t("distillation.read"): [mp.shown[p] for p in mp.positions], t("distillation.teacher_top1"): t_top,
@@ -225,7 +226,7 @@ def temperature(mp: D.MaskedPair, rate: int, seed: int) -> None:
                    t("distillation.spread_same", entropy_1=h1))
         curves = D.entropy_curves(*pair_args, ctx.text_a, ctx.text_b, rate / 100, seed, j, ENTROPY_TS)
         chart(entropy_curve(*curves, mp.teacher_logits.shape[-1], temp), key="d_entropy",
-              file="distillation-entropy-vs-temperature", present_height=300)
+              file="distillation-entropy-vs-temperature", present_height=240)  # under the spread's sentence
 
 
 def hidden() -> None:
