@@ -85,8 +85,8 @@ def test_the_probe_sentences_place_the_interval_against_chance_and_the_build(lay
         t(f"finetuning.probe_{verdict}", layer=layer, n=r.n, low=low, high=high),
         t(f"finetuning.build_{where}", build=build, test=facts["pairs"]["test"], train=facts["probe_pairs"],
           live=r.train_pairs)]
-    if layer == 0:  # the embedding output's [CLS] is one vector for every pair: exactly chance on balanced pairs
-        assert r.correct * 2 == r.n and verdict == "chance"
+    if layer == 0:  # the embedding output's [CLS] is one vector for every pair: a probe can only guess
+        assert verdict == "chance"
     if layer == F.PROBE_LAYER:  # the default shows the point: a layer that knows, its interval above chance
         assert verdict == "above"
 
