@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import boot, chapters, figures, lang, links, present
+from ui import boot, chapters, classroom, figures, lang, links, present
 from ui.text import t
 
 boot.page_config()
@@ -25,6 +25,8 @@ with st.sidebar:
     for chapter in chapters.CHAPTERS:
         st.page_link(PAGE[chapter.key], label=chapter.title, icon=chapter.icon)
     present.sidebar_toggle()
+    if present.on():
+        classroom.sidebar_toggle()
     figures.format_choice()
 notice = boot.starting()  # a fresh server's first visitor: the title and a progress bar, not an empty page
 if notice:

@@ -149,6 +149,15 @@ def span(question: str, words: list[str], best: tuple[int, int], score: float) -
             "truth": {"best": [int(best[0]), int(best[1])], "score": float(score)}}
 
 
+def span_in_passage(question: str, passage: str, start: int, end: int, score: float) -> dict:
+    """A question-answering question from the model's best span as character offsets [start, end) of `passage`:
+    the passage's words (split at spaces) and the words that span touches."""
+    bounds = [(m.start(), m.end()) for m in re.finditer(r"\S+", passage)]
+    touched = [k for k, (a, b) in enumerate(bounds) if a < end and b > start]
+    require(touched, "the model's span lies in the passage")
+    return span(question, [passage[a:b] for a, b in bounds], (touched[0], touched[-1]), score)
+
+
 @dataclass(frozen=True)
 class SpanReveal:
     answers: int

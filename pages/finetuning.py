@@ -7,11 +7,12 @@ import html  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from classroom import questions as CQ  # noqa: E402
 from explainers import finetune as ft  # noqa: E402
 from explainers import qa  # noqa: E402
 from explainers.model import BUILTIN_NAME, EmptyInputError, ExplainerError, ModelLoadError  # noqa: E402
 from ui import finetune as F  # noqa: E402
-from ui import present, prose, state  # noqa: E402
+from ui import classroom, present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import md_escape, start_end_chips, token_chips  # noqa: E402
 from ui.text import error_text, note_text, t, table  # noqa: E402
@@ -442,6 +443,10 @@ def qa_section(name: str, part: str | None = None) -> None:
     for note in r.input.notes:
         st.warning(note_text(note), icon=":material/info:")
     best = r.best
+    if part == "qa" and present.on():  # Class vs BERT: the class answers before the model's answer is shown
+        span = (r.input.offsets[best.start][0], r.input.offsets[best.end][1])
+        if classroom.ask("finetuning/qa", lambda: CQ.span_in_passage(question, passage, *span, best.score)):
+            return
     st.markdown(t("finetuning.answer", answer=md_escape(best.text), score=best.score, i=best.start, j=best.end))
     if part in (None, "qa"):
         answer_part(r, lm)

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from classroom import store as S
-from tests.test_pages import _app
+from tests.test_pages import ROOT, _app
 from ui import classroom
 from ui.text import t
 
@@ -25,9 +25,12 @@ def shared_store(tmp_path, monkeypatch):
 
 
 def presenter_script():
+    import streamlit as st
+
     from classroom import questions as Q
     from ui import classroom
 
+    st.session_state[classroom.MODE] = True  # the sidebar's Class vs BERT switch
     classroom.ask("masking/playground",
                   lambda: Q.blank("The capital of France is [MASK].", "Paris",
                                   [("france", 0.32), ("paris", 0.20), ("lyon", 0.05)]))
@@ -55,7 +58,7 @@ def answer(at: AppTest, word: str) -> AppTest:
 
 def test_asking_shows_the_code_and_a_qr_code_of_the_join_address_and_hides_the_models_answer():
     at = presenter()
-    assert [b.label for b in at.button] == [t("classroom.ask")]
+    assert [b.label for b in at.button] == [t("classroom.ask"), t("classroom.show")]
     at.button[0].click().run()
     code, secret = held(at)
     shown = "".join(h.value for h in at.get("html"))
@@ -137,9 +140,12 @@ def test_the_students_page_speaks_the_presenters_language():
 
 def presenter_of(kind: str):
     def script(kind):
+        import streamlit as st
+
         from classroom import questions as Q
         from ui import classroom
 
+        st.session_state[classroom.MODE] = True
         make = {"fake": lambda: Q.fake(["the", "chef", "ate", "a", "banana"], [4], [.1, .2, .3, .05, .8]),
                 "agree": lambda: Q.agree("The chef cooked a [MASK] meal.", "delicious", "good"),
                 "span": lambda: Q.span("Where did Anna go?", "Anna went to Madrid in May".split(), (3, 3), 6.0)}
@@ -188,3 +194,42 @@ def test_a_span_question_counts_the_spans_tapped():
     at.run()
     next(b for b in at.button if b.label == t("classroom.reveal")).click().run()
     assert t("classroom.span_line", share=1.0, n=1, answer="Madrid") in [m.value for m in at.markdown]
+
+
+def _step(chapter_key: str, step: str) -> AppTest:
+    """A presenter step with the sidebar's Class vs BERT switch on."""
+    from ui.chapters import chapter
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["present"], at.query_params["step"] = "1", str(chapter(chapter_key).steps.index(step) + 1)
+    at.session_state[classroom.MODE] = True
+    at.run()
+    at.switch_page(f"pages/{chapter_key}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_qa_step_asks_the_class_before_it_shows_the_models_answer():
+    at = _step("finetuning", "qa")
+    answer_start = t("finetuning.answer", answer="", score=0, i=0, j=0).split(":")[0]
+    assert not [m for m in at.markdown if m.value.startswith(answer_start)], "the answer shows before the class"
+    next(b for b in at.button if b.label == t("classroom.ask")).click().run()
+    code, _ = at.session_state["_class:finetuning/qa"]
+    question = S.from_env().question(code)
+    words, (i, j) = question.payload["ask"]["words"], question.payload["truth"]["best"]
+    phone = student(code)
+    assert question.payload["ask"]["question"] in "".join(h.value for h in phone.get("html"))
+    phone.pills(key="class_pick").set_value([i, j])
+    next(b for b in phone.button if b.label == t("classroom.send")).click().run()
+    next(b for b in at.run().button if b.label == t("classroom.reveal")).click().run()
+    assert t("classroom.span_line", share=1.0, n=1, answer=" ".join(words[i:j + 1])) in [m.value for m in at.markdown]
+    assert [m for m in at.markdown if m.value.startswith(answer_start)], "the reveal shows the model's answer"
+
+
+def test_show_the_answer_skips_the_class_and_without_the_switch_nothing_changes():
+    at = _step("finetuning", "qa")
+    next(b for b in at.button if b.label == t("classroom.show")).click().run()
+    answer_start = t("finetuning.answer", answer="", score=0, i=0, j=0).split(":")[0]
+    assert [m for m in at.markdown if m.value.startswith(answer_start)]
+    plain = _app("pages/finetuning.py", present="1", step="7")
+    assert not [b for b in plain.button if b.label in (t("classroom.ask"), t("classroom.show"))]

@@ -85,10 +85,30 @@ def _hide(step: str, key: str) -> None:
         store().hide(code, secret, word)
 
 
+MODE = "class_mode"  # the sidebar's switch (presenter mode): steps with a question open on it
+
+
+def sidebar_toggle() -> None:
+    """The presenter's switch in the sidebar: with it on, a step that has a question for the class opens on
+    the question (Ask the class, or Show the answer), its model's answer hidden until then."""
+    st.toggle(t("classroom.mode"), key=MODE, help=t("classroom.mode_help"))
+
+
+def on() -> bool:
+    return bool(st.session_state.get(MODE))
+
+
+def _show_answer(step: str) -> None:
+    st.session_state[f"_class_shown:{step}"] = True
+
+
 def ask(step: str, make: Callable[[], dict]) -> bool:
     """The presenter's Class vs BERT on a step (`step`: "<chapter>/<step>"; `make()` builds the question's
-    payload, `classroom.questions`). Returns True while a question of this step is asked and not yet revealed:
-    the page then leaves out its own answer (the model's guesses), which the reveal shows beside the class's."""
+    payload, `classroom.questions`), with the sidebar's switch on (else nothing is drawn). Returns True while the
+    page must leave out its own answer (the model's): before the class is asked (unless the presenter chose to
+    show the answer) and until the reveal, which shows the model's answer beside the class's."""
+    if not on():
+        return False
     held = _held(step)
     q = store().question(held[0]) if held else None
     if held and q is None:  # expired (2 hours) or the store was reset
@@ -96,9 +116,14 @@ def ask(step: str, make: Callable[[], dict]) -> bool:
         st.info(t("classroom.expired"), icon=":material/timer_off:")
         held = None
     if not held:
-        st.button(t("classroom.ask"), icon=":material/how_to_vote:", key=f"class_ask_{step}", on_click=_open,
-                  args=(step, make), help=t("classroom.ask_help"))
-        return False
+        if st.session_state.get(f"_class_shown:{step}"):
+            return False
+        c1, c2 = st.columns(2)
+        c1.button(t("classroom.ask"), icon=":material/how_to_vote:", key=f"class_ask_{step}", on_click=_open,
+                  args=(step, make), help=t("classroom.ask_help"), type="primary", use_container_width=True)
+        c2.button(t("classroom.show"), icon=":material/visibility:", key=f"class_show_{step}", on_click=_show_answer,
+                  args=(step,), use_container_width=True)
+        return True
     code, secret = held
     if q.state == "revealed":
         _reveal(step, code, secret, q)
