@@ -268,7 +268,8 @@ def speed_meter() -> None:
               help=t("distillation.median_of", n=len(lat["student"].runs_ms)))
     c3.metric(t("distillation.speedup"), t("distillation.speedup_value", speedup=t_ms / s_ms),
               t("distillation.less_time", less=1 - s_ms / t_ms) if s_ms <= t_ms else
-              t("distillation.more_time", more=s_ms / t_ms - 1))
+              t("distillation.more_time", more=s_ms / t_ms - 1),
+              delta_color="normal" if s_ms <= t_ms else "inverse")  # more time: an arrow up in red
     fig = go.Figure()
     for role, name, colour in (("teacher", t("common.teacher"), TEACHER_C),
                                ("student", t("common.student"), STUDENT_C)):
