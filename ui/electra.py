@@ -11,13 +11,14 @@ import streamlit as st
 import torch
 from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
+from explainers import builtin
 from explainers import electra
-from explainers.model import ROOT, EncodedInput, LoadedModel, ModelLoadError
+from explainers.model import EncodedInput, LoadedModel, ModelLoadError
 from ui import models
 from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
 
-GENERATOR_DIR = ROOT / "assets/models/electra-generator"
-DISCRIMINATOR_DIR = ROOT / "assets/models/electra-discriminator"
+GENERATOR_DIR = builtin.folder("electra-generator")
+DISCRIMINATOR_DIR = builtin.folder("electra-discriminator")
 
 
 def get_pair(gen_name: str, disc_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
