@@ -6,11 +6,12 @@ import numpy as np  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from classroom import questions as CQ  # noqa: E402
 from explainers import distillation as dist  # noqa: E402
 from explainers.model import BUILTIN_NAME  # noqa: E402
 from explainers.speed import against_layers  # noqa: E402
 from ui import distill as D  # noqa: E402
-from ui import present, prose, state  # noqa: E402
+from ui import classroom, present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, paired_bars, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop, kept  # noqa: E402
@@ -168,9 +169,35 @@ def soft_targets() -> None:
         loss_now(mp)
 
 
+def class_question(mp: D.MaskedPair, k: int) -> dict:
+    """Class vs BERT on this step: at masked position `k`, will the student's first guess be the teacher's? The
+    sentence as both models read it, that position as the blank and the other [MASK]s as "___"."""
+    words: list[str] = []
+    for i, piece in enumerate(mp.shown):
+        if i == mp.positions[k]:
+            piece = "[MASK]"
+        elif piece in special:
+            piece = "___" if piece == teacher.tokenizer.mask_token else ""
+        if piece.startswith("##") and words:
+            words[-1] += piece[2:]
+        elif piece:
+            words.append(piece)
+    return CQ.agree(" ".join(words), mp.teacher_top[k], mp.student_top[k])
+
+
+def asked_position(mp: D.MaskedPair) -> int | None:
+    """The [MASK] where the teacher is least sure of its first guess (the likeliest place for the student to
+    differ); None when every chosen piece was read as a random or unchanged piece."""
+    at_mask = [j for j, p in enumerate(mp.positions) if mp.shown[p] == teacher.tokenizer.mask_token]
+    return min(at_mask, key=lambda j: mp.leads[j]) if at_mask else None
+
+
 def agreement(mp: D.MaskedPair) -> None:
     t_top, s_top, agrees = mp.teacher_top, mp.student_top, mp.agrees
     n = len(agrees)
+    k = asked_position(mp) if present.on() else None
+    if k is not None and classroom.ask("distillation/soft", lambda: class_question(mp, k)):
+        return  # Class vs BERT: the class bets before the two models' guesses are shown
     if not present.on():  # on a projector the sentence under the table gives the agreement, the table the rest
         m1, m2, m3 = st.columns(3)
         m1.metric(t("distillation.agrees"), t("common.k_of_n", k=sum(agrees), n=n))

@@ -8,9 +8,10 @@ from dataclasses import replace  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from classroom import questions as CQ  # noqa: E402
 from explainers import electra  # noqa: E402
 from ui import electra as E  # noqa: E402
-from ui import present, prose, state  # noqa: E402
+from ui import classroom, present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop, kept  # noqa: E402
@@ -143,6 +144,15 @@ def verdict(r: E.Round) -> None:
     explain("detect")
     thr = st.slider(t("electra.threshold"), 0.05, 0.95, value=THRESHOLD, step=0.05, key="e_thr",
                     bind="query-params")
+    if present.on():  # Class vs BERT: the class marks the fakes before the discriminator's verdict is shown
+        shown = [i for i, tok in enumerate(r.corrupted) if tok not in special]  # [CLS] and [SEP] are never fakes
+
+        def question() -> dict:
+            return CQ.fake([r.corrupted[i] for i in shown], [k for k, i in enumerate(shown) if d.replaced[i]],
+                           [d.p_replaced[i] for i in shown], thr)
+
+        if classroom.ask("electra/verdict", question):
+            return
     st.html(score_chips(r.corrupted, d.p_replaced, d.replaced, thr, special, r.tokens))
     c = _confusion(d.p_replaced, d.replaced, r.corrupted, thr)
     cols = st.columns(4)

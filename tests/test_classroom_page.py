@@ -8,9 +8,11 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from classroom import questions as CQ
 from classroom import store as S
 from tests.test_pages import ROOT, _app
 from ui import classroom
+from ui.classroom import score_line
 from ui.text import t
 
 SENTENCE = "The capital of France is [MASK]."
@@ -233,3 +235,40 @@ def test_show_the_answer_skips_the_class_and_without_the_switch_nothing_changes(
     assert [m for m in at.markdown if m.value.startswith(answer_start)]
     plain = _app("pages/finetuning.py", present="1", step="7")
     assert not [b for b in plain.button if b.label in (t("classroom.ask"), t("classroom.show"))]
+
+
+def test_the_electra_verdict_step_asks_the_class_to_mark_the_fakes_before_the_discriminator_judges():
+    at = _step("electra", "verdict")
+    assert not [h for h in at.get("html") if "P(replaced)" in h.value or "inside-bert-score" in h.value]
+    n_metrics = len(at.metric)
+    next(b for b in at.button if b.label == t("classroom.ask")).click().run()
+    code, secret = at.session_state["_class:electra/verdict"]
+    q = S.from_env().question(code)
+    assert "[CLS]" not in q.payload["ask"]["pieces"] and "[SEP]" not in q.payload["ask"]["pieces"]
+    replaced = q.payload["truth"]["replaced"]
+    phone = student(code)
+    phone.pills(key="class_pick").set_value(replaced or [0])
+    next(b for b in phone.button if b.label == t("classroom.send")).click().run()
+    next(b for b in at.run().button if b.label == t("classroom.reveal")).click().run()
+    r = CQ.reveal(q.payload, S.from_env().answers(code, secret), 1)
+    assert r.class_caught == len(replaced)
+    assert score_line(r) in [m.value for m in at.markdown]
+    assert len(at.metric) > n_metrics, "the reveal shows the discriminator's verdict"
+
+
+def test_the_distillation_step_asks_whether_the_student_will_agree_at_the_teachers_least_sure_blank():
+    at = _step("distillation", "soft")
+    assert not at.get("arrow_data_frame") and not at.dataframe, "the two models' guesses show before the bet"
+    next(b for b in at.button if b.label == t("classroom.ask")).click().run()
+    code, _ = at.session_state["_class:distillation/soft"]
+    q = S.from_env().question(code)
+    assert q.payload["ask"]["sentence"].count("[MASK]") == 1
+    phone = student(code)
+    next(b for b in phone.button if b.label == t("classroom.no")).click().run()
+    next(b for b in at.run().button if b.label == t("classroom.reveal")).click().run()
+    truth = q.payload["truth"]
+    verdict = "classroom.agree_yes" if truth["agree"] else "classroom.agree_no"
+    line = (t("classroom.agree_class", share=0.0, n=1) + " · "
+            + t(verdict, student=truth["student"], teacher=q.payload["ask"]["teacher"]))
+    assert line in [m.value for m in at.markdown]
+    assert at.dataframe, "the reveal shows the two models' guesses"
