@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("INSIDE_BERT_WARM", "0")  # AppTest runs app.py in this process: no warm-up thread (ui/warm.py)
+# Class vs BERT's store: the test session's own SQLite folder (the servers the browser tests start inherit it)
+os.environ.setdefault("INSIDE_BERT_DATA", tempfile.mkdtemp(prefix="inside-bert-data-"))
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 WORDS = ["the", "cat", "sat", "on", "mat", "dog", "ran", "play", "##ing", "##s", "a", "big", "red", "."]

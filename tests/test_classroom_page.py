@@ -65,7 +65,7 @@ def test_asking_shows_the_code_and_a_qr_code_of_the_join_address_and_hides_the_m
     code, secret = held(at)
     shown = "".join(h.value for h in at.get("html"))
     assert f"<b>{code}</b>" in shown and 'src="data:image/svg+xml' in shown
-    assert any(f"/join?code={code}" in c.value for c in at.caption)
+    assert f"/join?code={code}</span>" in shown
     assert secret not in shown + "".join(c.value for c in at.caption)  # the secret is never on a page
     assert not at.get("plotly_chart"), "the model's answer is shown before the reveal"
     assert [m.value for m in at.metric] == ["0"]

@@ -59,7 +59,7 @@ def qr_svg(url: str) -> str:
     import segno
 
     uri = segno.make(url, error="m").svg_data_uri(scale=8, border=2, dark="#111", light="#fff")
-    return f'<img src="{html.escape(uri)}" alt="QR" style="width:100%;max-width:260px;image-rendering:pixelated">'
+    return f'<img src="{html.escape(uri)}" alt="QR" style="width:100%;max-width:210px;image-rendering:pixelated">'
 
 
 # --------------------------------------------------------------------------------------------- the presenter
@@ -128,29 +128,31 @@ def ask(step: str, make: Callable[[], dict]) -> bool:
     if q.state == "revealed":
         _reveal(step, code, secret, q)
         return False
-    left, right = st.columns([2, 3], vertical_alignment="center")
+    # one row, so that the step's own sentence stays above it on a 1280 x 720 projector: the code and the address
+    # to type, the QR code to scan, the live count and the presenter's buttons
+    left, middle, right = st.columns([3, 2, 3], vertical_alignment="center")
     with left:
         st.html(f'<div class="inside-bert-code">{html.escape(t("classroom.code"))}<br><b>{html.escape(code)}</b>'
-                f'</div>{qr_svg(join_url(code))}')
-        st.caption(md_escape(join_url(code)))
+                f'<br><span class="inside-bert-address">{html.escape(join_url(code))}</span></div>')
+    middle.html(qr_svg(join_url(code)))
     with right:
         _live_count(code)
-        c1, c2 = st.columns(2)
         if q.state == "open":
-            c1.button(t("classroom.close"), icon=":material/lock:", key=f"class_close_{step}", on_click=_set,
+            st.button(t("classroom.close"), icon=":material/lock:", key=f"class_close_{step}", on_click=_set,
                       args=(step, "closed"), use_container_width=True)
         else:
-            c1.button(t("classroom.reopen"), icon=":material/lock_open:", key=f"class_reopen_{step}",
+            st.button(t("classroom.reopen"), icon=":material/lock_open:", key=f"class_reopen_{step}",
                       on_click=_set, args=(step, "open"), use_container_width=True)
-        c2.button(t("classroom.reveal"), icon=":material/visibility:", key=f"class_reveal_{step}", type="primary",
+        st.button(t("classroom.reveal"), icon=":material/visibility:", key=f"class_reveal_{step}", type="primary",
                   on_click=_set, args=(step, "revealed"), use_container_width=True)
     st.html(CODE_CSS)
     return True
 
 
 CODE_CSS = """<style>
-.inside-bert-code { font-size: 1.3rem; line-height: 1.2; }
-.inside-bert-code b { font-size: 3.2rem; letter-spacing: .18em; font-family: ui-monospace, monospace; }
+.inside-bert-code { font-size: 1.1rem; line-height: 1.25; }
+.inside-bert-code b { font-size: 3rem; letter-spacing: .16em; font-family: ui-monospace, monospace; }
+.inside-bert-address { font-size: 1rem; color: #495057; word-break: break-all; }
 </style>"""
 
 
