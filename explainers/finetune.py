@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from explainers.model import ExplainerError
+from explainers.errors import ExplainerError
 
 # Hidden-state indices: k >= 0 is absolute (0 = embeddings); k < 0 counts from the top (-1 = L, the last layer).
 FEATURES: dict[str, tuple[int, ...]] = {

@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from explainers.model import EmptyInputError, ExplainerError, Note, clean_text, token_notes
+from explainers.encoding import clean_text, EmptyInputError, Note, token_notes
+
+from explainers.errors import ExplainerError
 
 
 class EmptyQAInputError(EmptyInputError):

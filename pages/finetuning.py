@@ -10,7 +10,9 @@ import streamlit as st  # noqa: E402
 from classroom import questions as CQ  # noqa: E402
 from explainers import finetune as ft  # noqa: E402
 from explainers import qa  # noqa: E402
-from explainers.model import BUILTIN_NAME, EmptyInputError, ExplainerError, ModelLoadError  # noqa: E402
+from explainers.encoding import EmptyInputError  # noqa: E402
+from explainers.errors import ExplainerError  # noqa: E402
+from explainers.model import BUILTIN_NAME, ModelLoadError  # noqa: E402
 from ui import finetune as F  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402

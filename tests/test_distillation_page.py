@@ -30,7 +30,8 @@ def _masked_input(teacher_dir, student_dir, text, rate, seed):
     from transformers import AutoModelForMaskedLM
 
     from explainers.masking import mask_tokens
-    from explainers.model import encode_text, load_role
+    from explainers.encoding import encode_text
+    from explainers.model import load_role
 
     t = load_role(str(teacher_dir), teacher_dir, AutoModelForMaskedLM)
     s = load_role(str(student_dir), student_dir, AutoModelForMaskedLM)

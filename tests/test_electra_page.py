@@ -17,7 +17,8 @@ def _detection(gen_dir, disc_dir, text, rate, seed, temperature=1.0):
     from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
     from explainers.electra import replaced_token_detection
-    from explainers.model import encode_text, load_role
+    from explainers.encoding import encode_text
+    from explainers.model import load_role
 
     gen = load_role(str(gen_dir), gen_dir, ElectraForMaskedLM)
     disc = load_role(str(disc_dir), disc_dir, ElectraForPreTraining)

@@ -116,7 +116,7 @@ def test_span_masking_is_harder_for_the_built_in_model_than_scattered_masking(bu
     """The comparison the SpanBERT section shows: one forward pass, its numbers equal a position-by-position
     reading of the model, and (seeded) the pieces inside spans are recovered less often."""
     from explainers.family import probs_of_originals, span_mask, spans_vs_scattered
-    from explainers.model import encode_text
+    from explainers.encoding import encode_text
 
     tok = builtin.tokenizer
     enc = encode_text(tok, "The teacher wrote a question on the board, and the students answered it quietly "
@@ -177,7 +177,7 @@ def test_each_ernie_stage_masks_its_own_units_whole():
 
 def test_masking_a_whole_entity_takes_away_what_masking_one_piece_leaves(builtin):
     from explainers.family import Unit, probe_unit
-    from explainers.model import encode_text
+    from explainers.encoding import encode_text
 
     tok = builtin.tokenizer
     enc = encode_text(tok, "My sister moved from New York to Paris.")
@@ -226,7 +226,7 @@ def test_mass_inputs_shift_the_fragment_for_the_decoder_and_mask_it_for_the_enco
 
 def test_fragment_probabilities_reveal_the_earlier_pieces_one_by_one(builtin):
     from explainers.family import fragment_probs
-    from explainers.model import encode_text
+    from explainers.encoding import encode_text
 
     tok = builtin.tokenizer
     enc = encode_text(tok, "She opened the door and walked into the kitchen.")

@@ -30,7 +30,7 @@ def _tolerance(a: float, b: float) -> float:  # as ui.family.p_tolerance: 0.01 o
 
 
 def _enc(lm, text):
-    from explainers.model import encode_text
+    from explainers.encoding import encode_text
 
     enc = encode_text(lm.tokenizer, text)
     special = torch.tensor([int(i in lm.tokenizer.all_special_ids) for i in enc.input_ids[0].tolist()])
@@ -186,7 +186,7 @@ def test_every_outcome_sentence_is_chosen_by_its_numbers(text, builtin, student)
 def test_the_ernie_comparisons_are_chosen_by_the_probes(text, builtin):
     """The unit the probe opens on is the one whose mean P falls most when masked whole, and the summary's words
     follow the pooled means (None: the default sentence has no unit, so the example stands in)."""
-    from explainers.model import encode_text
+    from explainers.encoding import encode_text
 
     at = _app(PAGE, **({"a": text} if text else {}))
     text = text or t("family.ernie_example")

@@ -31,7 +31,7 @@ def test_the_spanbert_numbers_are_the_explainers_on_the_same_sentence(builtin):
     import torch
 
     from explainers.family import spans_vs_scattered
-    from explainers.model import encode_text
+    from explainers.encoding import encode_text
 
     text = "My grandmother baked fresh bread in the old oven every Sunday morning before church."
     at = _app(PAGE, a=text, fam_span_seed="7")

@@ -8,7 +8,7 @@ from explainers.finetune import (FEATURES, SentencePair, accuracy, both_label_pa
                                  cls_head_logits, cross_validate_probe, document_folds, encode_pairs,
                                  feature_combine, feature_layers, finetune_step, next_sentence_pairs, pair_features,
                                  split_sentences, train_probe, trainable_share, wilson_interval)
-from explainers.model import ExplainerError
+from explainers.errors import ExplainerError
 
 CFG = dict(vocab_size=30, hidden_size=16, num_hidden_layers=3, num_attention_heads=2, intermediate_size=32,
            max_position_embeddings=16, type_vocab_size=2)

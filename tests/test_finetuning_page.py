@@ -15,7 +15,8 @@ from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, BertConf
 
 from explainers import finetune as ft
 from explainers import qa
-from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, ModelLoadError, encode_text, load_role
+from explainers.encoding import encode_text
+from explainers.model import BUILTIN_DIR, BUILTIN_NAME, ROOT, ModelLoadError, load_role
 from tests.conftest import write_vocab
 from tests.test_pages import _app
 from ui.html import md_escape

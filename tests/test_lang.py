@@ -76,7 +76,7 @@ def test_the_language_follows_the_switch_then_the_address_then_the_browser():
 
 
 def test_chinese_input_is_explained_in_both_languages_with_the_unknown_characters(builtin):
-    from explainers.model import encode_text
+    from explainers.encoding import encode_text
     from ui.text import note_text
 
     enc = encode_text(builtin.tokenizer, "我爱自然语言处理。")

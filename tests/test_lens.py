@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from explainers.lens import logit_lens
-from explainers.model import encode_text
+from explainers.encoding import encode_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,9 @@ import time
 import pytest
 import torch
 
-from explainers.model import EmptyInputError, ModelLoadError, Note, clean_text, encode_text, load_model
+from explainers.encoding import clean_text, EmptyInputError, encode_text, Note
+
+from explainers.model import ModelLoadError, load_model
 from ui.text import error_text, note_text
 
 

@@ -48,7 +48,8 @@ def test_attention_page_follows_layer_and_head_from_the_url():
 
 def _clearest(folder_or_name: str, text: str) -> tuple[int, int]:
     from explainers import attention as att
-    from explainers.model import encode_text, load_model
+    from explainers.encoding import encode_text
+    from explainers.model import load_model
 
     lm = load_model(folder_or_name)
     enc = encode_text(lm.tokenizer, text, max_length=lm.max_positions)
@@ -129,7 +130,8 @@ def test_masking_page_masks_with_the_training_function(tiny_bert_dir):
     import torch
 
     from explainers.masking import Action, mask_tokens
-    from explainers.model import encode_text, load_model
+    from explainers.encoding import encode_text
+    from explainers.model import load_model
 
     text = "the big red cat sat on the mat . the dog ran"
     at = _app("pages/masking.py", model=str(tiny_bert_dir), a=text, rate="60", seed="3", p_mask="60",
@@ -157,7 +159,8 @@ def test_masking_page_hides_every_occurrence_of_a_chosen_word_as_training_does(t
     import torch
 
     from explainers.masking import content_pieces, mask_tokens, word_ids_from_tokens
-    from explainers.model import encode_text, load_model
+    from explainers.encoding import encode_text
+    from explainers.model import load_model
 
     text = "the dog sat on the mat . the big dog ran"
     lm = load_model(str(tiny_bert_dir))

@@ -7,7 +7,11 @@ import torch
 from transformers import (AutoTokenizer, BertConfig, BertForQuestionAnswering, BertTokenizerFast,
                           DistilBertConfig, DistilBertForQuestionAnswering, DistilBertTokenizerFast)
 
-from explainers.model import BUILTIN_DIR, EmptyInputError, ExplainerError, Note
+from explainers.encoding import EmptyInputError, Note
+
+from explainers.errors import ExplainerError
+
+from explainers.model import BUILTIN_DIR
 from explainers.qa import (answer, char_span_to_tokens, encode_qa, exact_match, f1, last_hidden, normalize_answer,
                            qa_loss, span_scores, start_end_vectors, top_spans)
 from tests.conftest import write_vocab

@@ -14,7 +14,7 @@ import pytest
 
 from explainers.attention import STATS
 from explainers.family import UNILM_KINDS
-from explainers.model import EmptyInputError
+from explainers.encoding import EmptyInputError
 from ui import text
 from explainers.policy import LEVELS
 from ui.chapters import CHAPTERS

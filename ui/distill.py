@@ -20,7 +20,8 @@ from explainers import builtin
 from explainers import distillation as dist
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
-from explainers.model import BUILTIN_DIR, BUILTIN_NAME, EncodedInput, LoadedModel, ModelLoadError
+from explainers.encoding import EncodedInput
+from explainers.model import BUILTIN_DIR, BUILTIN_NAME, LoadedModel, ModelLoadError
 from ui import models
 from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
 

@@ -13,7 +13,8 @@ from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers import builtin
 from explainers import electra
-from explainers.model import EncodedInput, LoadedModel, ModelLoadError
+from explainers.encoding import EncodedInput
+from explainers.model import LoadedModel, ModelLoadError
 from ui import models
 from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
 

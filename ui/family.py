@@ -11,7 +11,7 @@ import torch
 
 from explainers import family
 from explainers.masking import Action
-from explainers.model import EncodedInput, clean_text, encode_text
+from explainers.encoding import clean_text, encode_text, EncodedInput
 from ui.pairs import special_mask
 from ui.state import encoded, get_model
 

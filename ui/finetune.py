@@ -87,7 +87,7 @@ class PairVerdict:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def next_sentence(device: str, text_a: str, text_b: str) -> PairVerdict:
-    from explainers.model import encode_text
+    from explainers.encoding import encode_text
 
     teacher, c = get_classifier(device)
     enc = encode_text(c.tokenizer, text_a, text_b, max_length=teacher.max_positions)
@@ -221,7 +221,7 @@ class OneStep:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def one_step(device: str, text_a: str, text_b: str, label: int, lr: float) -> OneStep:
-    from explainers.model import encode_text
+    from explainers.encoding import encode_text
 
     teacher, c = get_classifier(device)
     model = copy.deepcopy(c.finetuned).eval()  # eval: no dropout, so the step is repeatable

@@ -7,7 +7,9 @@ from typing import Callable
 import streamlit as st
 import torch
 
-from explainers.model import BUILTIN_NAME, EmptyInputError, EncodedInput, LoadedModel, ModelLoadError, encode_text
+from explainers.encoding import EmptyInputError, encode_text, EncodedInput
+
+from explainers.model import BUILTIN_NAME, LoadedModel, ModelLoadError
 from ui.html import md_escape
 from ui.text import error_text, note_text, t
 
