@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from explainers.errors import require
 
 STATS = ("entropy", "to_cls", "to_sep", "to_self", "to_prev", "to_next")  # the UI words them (attention.stat_*)
 
@@ -37,8 +38,8 @@ def attention_probs(encoder, input_ids, attention_mask, token_type_ids=None) -> 
     if token_type_ids is not None and encoder.config.model_type != "distilbert":
         kwargs["token_type_ids"] = token_type_ids
     out = encoder(**kwargs)
-    assert out.attentions and out.attentions[0] is not None, (
-        "the model returned no attentions: load it with attn_implementation='eager'")
+    require(out.attentions and out.attentions[0] is not None,
+            "the model returned no attentions: load it with attn_implementation='eager'")
     return torch.stack([a[0] for a in out.attentions]).float().cpu().numpy()
 
 
@@ -59,7 +60,7 @@ class HeadStats:
 
 def head_stats(probs: np.ndarray, sep_positions: list[int], cls_position: int = 0) -> HeadStats:
     """Per-head statistics of `probs` `[L, H, T, T]`."""
-    assert probs.ndim == 4 and probs.shape[-1] == probs.shape[-2], f"need [L, H, T, T], got {probs.shape}"
+    require(probs.ndim == 4 and probs.shape[-1] == probs.shape[-2], f"need [L, H, T, T], got {probs.shape}")
     T = probs.shape[-1]
     entropy = -(probs * np.log(np.clip(probs, 1e-12, None))).sum(-1).mean(-1)
     diag = np.diagonal(probs, axis1=-2, axis2=-1)  # [L, H, T]

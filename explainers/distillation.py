@@ -35,11 +35,12 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from transformers import BertForMaskedLM, DistilBertConfig, DistilBertForMaskedLM
+from explainers.errors import require
 
 
 def soft_targets(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
     """softmax(z / T) over the last dimension."""
-    assert temperature > 0, f"temperature must be positive, got {temperature}"
+    require(temperature > 0, f"temperature must be positive, got {temperature}")
     return (logits.float() / temperature).softmax(-1)
 
 
@@ -108,7 +109,7 @@ SOFT_AT = ("masked", "all")  # where the soft-target KL is taken: masked positio
 def head_rows(labels: torch.Tensor, attention_mask: torch.Tensor, soft_at: str) -> torch.Tensor:
     """`[B, T]` bool: the positions where the loss needs the vocabulary head (the soft targets' rows): every real
     token for `soft_at="all"`, the masked ones for `"masked"`. Training runs the head there only."""
-    assert soft_at in SOFT_AT, f"soft_at must be one of {SOFT_AT}, got {soft_at!r}"
+    require(soft_at in SOFT_AT, f"soft_at must be one of {SOFT_AT}, got {soft_at!r}")
     return attention_mask.bool() if soft_at == "all" else labels != -100
 
 
@@ -140,7 +141,7 @@ def triple_loss(student_logits, teacher_logits, labels, student_hidden, teacher_
     `soft_at="masked"`: the KL at the masked positions only (DistilBERT's `--restrict_ce_to_mask`);
     `"all"`: at every row given (for `[B, T, V]`: every real token), the default of DistilBERT's training code.
     The MLM term is always at the masked positions; the cosine term at every real token."""
-    assert soft_at in SOFT_AT, f"soft_at must be one of {SOFT_AT}, got {soft_at!r}"
+    require(soft_at in SOFT_AT, f"soft_at must be one of {SOFT_AT}, got {soft_at!r}")
     if student_logits.dim() == 3:
         rows = head_rows(labels, attention_mask, soft_at)
         student_logits, teacher_logits, labels = student_logits[rows], teacher_logits[rows], labels[rows]
@@ -169,7 +170,7 @@ LAYER_MAP = {  # DistilBERT name ← BERT name, inside one transformer layer
 
 def student_config(teacher_config, n_layers: int) -> DistilBertConfig:
     c = teacher_config
-    assert c.hidden_act in ("gelu", "relu"), f"DistilBERT supports gelu/relu, the teacher uses {c.hidden_act}"
+    require(c.hidden_act in ("gelu", "relu"), f"DistilBERT supports gelu/relu, the teacher uses {c.hidden_act}")
     return DistilBertConfig(vocab_size=c.vocab_size, max_position_embeddings=c.max_position_embeddings,
                             dim=c.hidden_size, n_layers=n_layers, n_heads=c.num_attention_heads,
                             hidden_dim=c.intermediate_size, activation=c.hidden_act, dropout=c.hidden_dropout_prob,
@@ -180,8 +181,8 @@ def student_config(teacher_config, n_layers: int) -> DistilBertConfig:
 @torch.no_grad()
 def init_student(teacher: BertForMaskedLM, layers: tuple[int, ...] = (0, 2, 4)) -> DistilBertForMaskedLM:
     """A `DistilBertForMaskedLM` with the teacher's embeddings, MLM head and the given encoder layers."""
-    assert isinstance(teacher, BertForMaskedLM), "the teacher must be a BertForMaskedLM"
-    assert all(0 <= i < teacher.config.num_hidden_layers for i in layers), f"no such teacher layers: {layers}"
+    require(isinstance(teacher, BertForMaskedLM), "the teacher must be a BertForMaskedLM")
+    require(all(0 <= i < teacher.config.num_hidden_layers for i in layers), f"no such teacher layers: {layers}")
     student = DistilBertForMaskedLM(student_config(teacher.config, len(layers))).eval()
     t_emb, s_emb = teacher.bert.embeddings, student.distilbert.embeddings
     s_emb.word_embeddings.weight.copy_(t_emb.word_embeddings.weight)
@@ -196,7 +197,7 @@ def init_student(teacher: BertForMaskedLM, layers: tuple[int, ...] = (0, 2, 4)) 
     student.vocab_transform.load_state_dict(head.transform.dense.state_dict())
     student.vocab_layer_norm.load_state_dict(head.transform.LayerNorm.state_dict())
     student.vocab_projector.bias.copy_(head.bias)
-    assert student.vocab_projector.weight is student.distilbert.embeddings.word_embeddings.weight, "head not tied"
+    require(student.vocab_projector.weight is student.distilbert.embeddings.word_embeddings.weight, "head not tied")
     return student
 
 

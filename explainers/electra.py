@@ -41,6 +41,7 @@ import torch.nn.functional as F
 
 from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
+from explainers.errors import require
 
 LAMBDA = 50.0
 
@@ -59,7 +60,7 @@ class Corruption:
 
 def sample(logits: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """One sample per row of `[N, V]` logits from softmax(logits / T)."""
-    assert temperature > 0, f"temperature must be positive, got {temperature}"
+    require(temperature > 0, f"temperature must be positive, got {temperature}")
     probs = (logits.float() / temperature).softmax(-1)
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
@@ -163,8 +164,8 @@ def share_embeddings(generator_model, discriminator_model) -> None:
     """Give the generator the discriminator's embedding layer (token, position, segment, LayerNorm) and re-tie
     the generator's output layer to the shared token embeddings."""
     gen, disc = generator_model.electra, discriminator_model.electra
-    assert gen.embeddings.word_embeddings.weight.shape == disc.embeddings.word_embeddings.weight.shape, (
-        "the generator's embedding_size must equal the discriminator's to share embeddings")
+    require(gen.embeddings.word_embeddings.weight.shape == disc.embeddings.word_embeddings.weight.shape,
+            "the generator's embedding_size must equal the discriminator's to share embeddings")
     gen.embeddings = disc.embeddings
     generator_model.generator_lm_head.weight = disc.embeddings.word_embeddings.weight
 
@@ -198,7 +199,7 @@ def roc(scores: torch.Tensor, labels: torch.Tensor) -> Roc:
     """ROC curve and AUC of 1-D `scores` against `labels`; tied scores form one step (trapezoid area)."""
     scores, labels = scores.flatten().double(), labels.flatten().long()
     pos, neg = int(labels.sum()), int((1 - labels).sum())
-    assert pos > 0 and neg > 0, "ROC needs both replaced and original tokens"
+    require(pos > 0 and neg > 0, "ROC needs both replaced and original tokens")
     order = torch.argsort(scores, descending=True, stable=True)
     s, y = scores[order], labels[order].double()
     tp, fp = torch.cumsum(y, 0), torch.cumsum(1 - y, 0)
@@ -232,7 +233,7 @@ def replaced_token_detection(generator_model, discriminator_model, input_ids, at
                              *, mask_token_id: int, vocab_size: int, rate: float = 0.15, temperature: float = 1.0,
                              token_type_ids=None, seed: int = 0, k: int = 5) -> Detection:
     """`corrupt` and the discriminator on one sequence, as in training, with the generator's top-k kept."""
-    assert input_ids.shape[0] == 1, "one sequence at a time"
+    require(input_ids.shape[0] == 1, "one sequence at a time")
     g = torch.Generator().manual_seed(seed)
     c = corrupt(generator_model, input_ids, attention_mask, special_tokens_mask, mask_token_id=mask_token_id,
                 vocab_size=vocab_size, rate=rate, temperature=temperature, token_type_ids=token_type_ids,

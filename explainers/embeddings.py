@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from explainers.errors import require
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class EmbeddingParts:
 
 def _embedding_module(encoder):
     emb = encoder.embeddings
-    assert hasattr(emb, "word_embeddings") and hasattr(emb, "position_embeddings"), (
-        f"{type(emb).__name__} has no word/position embeddings of the BERT layout")
+    require(hasattr(emb, "word_embeddings") and hasattr(emb, "position_embeddings"),
+            f"{type(emb).__name__} has no word/position embeddings of the BERT layout")
     return emb
 
 
@@ -51,7 +52,7 @@ def embedding_parts(encoder, input_ids: torch.Tensor, token_type_ids: torch.Tens
 
     input_ids, token_type_ids: `[1, T]`.
     """
-    assert input_ids.dim() == 2 and input_ids.shape[0] == 1, f"one sequence [1, T], got {tuple(input_ids.shape)}"
+    require(input_ids.dim() == 2 and input_ids.shape[0] == 1, f"one sequence [1, T], got {tuple(input_ids.shape)}")
     emb = _embedding_module(encoder)
     T = input_ids.shape[1]
     positions = torch.arange(T, device=input_ids.device)
@@ -83,7 +84,7 @@ class Projection:
 
 def pca_2d(x: np.ndarray) -> Projection:
     """Project the rows of `x` `[T, d]` onto their first two principal components (SVD of the centred data)."""
-    assert x.ndim == 2 and x.shape[0] >= 2, f"need at least two rows, got shape {x.shape}"
+    require(x.ndim == 2 and x.shape[0] >= 2, f"need at least two rows, got shape {x.shape}")
     centred = x - x.mean(0, keepdims=True)
     u, s, vt = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
     k = min(2, len(s))
@@ -102,7 +103,7 @@ def pca_2d(x: np.ndarray) -> Projection:
 def similarity_by_distance(cos: np.ndarray) -> np.ndarray:
     """`[n]`: the mean of `cos` `[n, n]` over pairs of positions `d` apart, `d = 0..n-1` (1 at `d = 0`): how the
     similarity of two position vectors changes with their distance, the band the heatmap shows."""
-    assert cos.ndim == 2 and cos.shape[0] == cos.shape[1], f"need a square [n, n], got {cos.shape}"
+    require(cos.ndim == 2 and cos.shape[0] == cos.shape[1], f"need a square [n, n], got {cos.shape}")
     return np.array([np.diagonal(cos, offset=d).mean() for d in range(cos.shape[0])])
 
 
@@ -136,7 +137,7 @@ def row_steps(parts: EmbeddingParts, far: int = 3) -> RowSteps | None:
 def map_neighbours(x: np.ndarray, points: np.ndarray) -> int:
     """How many rows of `x` `[T, d]` have the same nearest other row in `x` as on the map `points` `[T, 2]`: the
     share of neighbours a 2-D picture keeps."""
-    assert len(x) == len(points) >= 2, f"need the same rows, at least two: {x.shape} vs {points.shape}"
+    require(len(x) == len(points) >= 2, f"need the same rows, at least two: {x.shape} vs {points.shape}")
 
     def nearest(a):
         dist = np.linalg.norm(a[:, None] - a[None], axis=-1)

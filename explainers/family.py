@@ -52,6 +52,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
+from explainers.errors import require
 
 UNILM_KINDS = ("bidirectional", "left-to-right", "seq2seq")
 
@@ -106,7 +107,7 @@ def unilm_mask(kind: str, n: int, source: int = 0) -> torch.Tensor:
     if kind == "left-to-right":
         return j <= i
     if kind == "seq2seq":
-        assert 0 < source < n, f"a sequence-to-sequence mask needs a source inside the sequence, got {source} of {n}"
+        require(0 < source < n, f"a sequence-to-sequence mask needs a source inside the sequence, got {source} of {n}")
         return (j < source) | ((i >= source) & (j <= i))
     raise ValueError(f"kind must be one of {UNILM_KINDS}, not {kind!r}")
 
@@ -120,7 +121,7 @@ def encode_under(model, input_ids: torch.Tensor, allowed: torch.Tensor, token_ty
     """A BERT-layout encoder's last hidden states [B, T, H] with the attention limited to `allowed` ([T, T]
     booleans, shared by the batch): the mask is added to the scores as 0 / the dtype's minimum, as UniLM does."""
     base = model.base_model
-    assert base.config.model_type in ("bert", "electra"), "a per-pair attention mask needs a BERT-layout encoder"
+    require(base.config.model_type in ("bert", "electra"), "a per-pair attention mask needs a BERT-layout encoder")
     additive = _additive(allowed, next(base.parameters()).dtype)
     additive = additive[None, None].expand(input_ids.shape[0], 1, *allowed.shape).to(input_ids.device)
     kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
@@ -132,7 +133,7 @@ def epoch_seeds(epochs: int, dynamic: bool, duplicates: int = 1, seed: int = 0) 
     """The masking seed of each epoch. Static (BERT's preprocessing): the data was masked once, in `duplicates`
     copies (BERT's `dupe_factor`, 10 in RoBERTa's re-implementation), and epoch e reads copy e mod duplicates.
     Dynamic (RoBERTa): a new mask every time the sequence is fed, as `training/loop.py` seeds each step."""
-    assert epochs >= 1 and duplicates >= 1
+    require(epochs >= 1 and duplicates >= 1, 'expected epochs >= 1 and duplicates >= 1')
     return [seed * 1_000_003 + (e if dynamic else e % duplicates) for e in range(epochs)]
 
 
@@ -290,7 +291,7 @@ def knowledge_mask(special: torch.Tensor, units: list[Unit], level: str, rate: f
     (BERT's); "phrase" or "entity" draws whole units of that kind from `units`, "randomly select a few phrases
     [entities] in the sentence and mask and predict all the basic units" in them. Units are drawn in random
     order until at least `rate` of the maskable pieces are chosen (at least one unit when there is any)."""
-    assert level in ("basic", "phrase", "entity"), level
+    require(level in ("basic", "phrase", "entity"), level)
     maskable = special.reshape(-1) == 0
     if level == "basic":
         spans = [(i, i + 1) for i in maskable.nonzero()[:, 0].tolist()]
@@ -341,7 +342,7 @@ def attention_under(model, input_ids: torch.Tensor, allowed: torch.Tensor, token
     kwargs = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
     out = base(input_ids=input_ids, attention_mask=additive[None, None].to(input_ids.device),
                output_attentions=True, **kwargs)
-    assert out.attentions and out.attentions[0] is not None, "load the model with attn_implementation='eager'"
+    require(out.attentions and out.attentions[0] is not None, "load the model with attn_implementation='eager'")
     return torch.stack([a[0] for a in out.attentions]).float().cpu()
 
 
@@ -374,7 +375,7 @@ class Mass:
 
 def mass_inputs(input_ids: torch.Tensor, start: int, end: int, mask_token_id: int) -> Mass:
     ids = input_ids.reshape(-1)
-    assert 0 <= start < end <= len(ids), f"fragment [{start}, {end}) outside a sequence of {len(ids)}"
+    require(0 <= start < end <= len(ids), f"fragment [{start}, {end}) outside a sequence of {len(ids)}")
     k = end - start
     encoder = ids.clone()
     encoder[start:end] = mask_token_id

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from explainers.errors import ExplainerError
+from explainers.errors import ExplainerError, require
 
 # Hidden-state indices: k >= 0 is absolute (0 = embeddings); k < 0 counts from the top (-1 = L, the last layer).
 FEATURES: dict[str, tuple[int, ...]] = {
@@ -71,7 +71,7 @@ def pair_features(model, input_ids, attention_mask, token_type_ids, layers: tupl
 
     pooling "cls": the `[CLS]` row of each layer; "mean": the mean over attended tokens. The model is used as
     it is (call it in eval mode, or dropout adds noise)."""
-    assert input_ids.shape == attention_mask.shape, f"{tuple(input_ids.shape)} vs {tuple(attention_mask.shape)}"
+    require(input_ids.shape == attention_mask.shape, f"{tuple(input_ids.shape)} vs {tuple(attention_mask.shape)}")
     if pooling not in ("cls", "mean") or combine not in ("concat", "sum"):
         raise ValueError(f"pooling must be 'cls' or 'mean', combine 'concat' or 'sum' (got {pooling!r}, {combine!r})")
     encoder = getattr(model, "base_model", model)
@@ -79,7 +79,7 @@ def pair_features(model, input_ids, attention_mask, token_type_ids, layers: tupl
     if token_type_ids is not None and encoder.config.model_type != "distilbert":
         kwargs["token_type_ids"] = token_type_ids
     hidden = encoder(**kwargs).hidden_states  # L+1 tensors [B, T, d]
-    assert all(0 <= k < len(hidden) for k in layers), f"layers {layers} outside 0..{len(hidden) - 1}"
+    require(all(0 <= k < len(hidden) for k in layers), f"layers {layers} outside 0..{len(hidden) - 1}")
     if pooling == "cls":
         pooled = [hidden[k][:, 0] for k in layers]  # [B, d] each
     else:
@@ -143,9 +143,9 @@ def train_probe(train_x, train_y, test_x, test_y, n_classes: int = 2, steps: int
     """Fit a Probe by full-batch AdamW on `train_x [N, F]`, `train_y [N]`; the same seed gives the same probe.
 
     `progress(step, steps)` is called at each measurement of the learning curve."""
-    assert train_x.ndim == 2 and train_y.shape == train_x.shape[:1], f"{tuple(train_x.shape)}, {tuple(train_y.shape)}"
-    assert test_x.shape[1:] == train_x.shape[1:] and test_y.shape == test_x.shape[:1], "test set shapes differ"
-    assert int(train_y.min()) >= 0 and int(train_y.max()) < n_classes, f"labels must lie in 0..{n_classes - 1}"
+    require(train_x.ndim == 2 and train_y.shape == train_x.shape[:1], f"{tuple(train_x.shape)}, {tuple(train_y.shape)}")
+    require(test_x.shape[1:] == train_x.shape[1:] and test_y.shape == test_x.shape[:1], "test set shapes differ")
+    require(int(train_y.min()) >= 0 and int(train_y.max()) < n_classes, f"labels must lie in 0..{n_classes - 1}")
     x, xt = train_x.float(), test_x.float()
     mean, std = x.mean(0), x.std(0, correction=0)
     std = torch.where(std > 1e-6, std, torch.ones_like(std))  # a constant feature carries nothing: leave it at 0
@@ -225,7 +225,7 @@ def document_folds(docs: list[int], folds: int, seed: int = 0) -> torch.Tensor:
 def cross_validate_probe(x: torch.Tensor, y: torch.Tensor, docs: list[int], folds: int = 5, steps: int = 200,
                          seed: int = 0) -> CrossValidated:
     """`train_probe` on features `x [N, F]` in `folds` document folds; every pair is tested once."""
-    assert x.shape[:1] == y.shape and len(docs) == len(y), f"{tuple(x.shape)}, {tuple(y.shape)}, {len(docs)} docs"
+    require(x.shape[:1] == y.shape and len(docs) == len(y), f"{tuple(x.shape)}, {tuple(y.shape)}, {len(docs)} docs")
     fold = document_folds(docs, folds, seed)
     correct, train_sizes, train_acc = 0, [], []
     for f in range(folds):
@@ -243,8 +243,8 @@ def cross_validate_probe(x: torch.Tensor, y: torch.Tensor, docs: list[int], fold
 # ------------------------------------------------------------------------------------------- fine-tuning
 def cls_head_logits(model, input_ids, attention_mask, token_type_ids) -> torch.Tensor:
     """Logits `[B, classes]` of a BertForSequenceClassification, step by step; dropout follows model.training."""
-    assert hasattr(model, "classifier") and getattr(model.base_model, "pooler", None) is not None, \
-        "needs a BertForSequenceClassification (an encoder with a pooler, and a classifier)"
+    require(hasattr(model, "classifier") and getattr(model.base_model, "pooler", None) is not None,
+            "needs a BertForSequenceClassification (an encoder with a pooler, and a classifier)")
     bert = model.base_model
     hidden = bert(input_ids=input_ids, attention_mask=attention_mask,
                   token_type_ids=token_type_ids).last_hidden_state  # [B, T, d]

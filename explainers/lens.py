@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from explainers.mlm import mlm_head
+from explainers.errors import require
 
 
 @dataclass(frozen=True)
@@ -39,16 +40,16 @@ def hidden_states(model, input_ids, attention_mask, token_type_ids=None) -> tupl
     if token_type_ids is not None and model.config.model_type != "distilbert":
         kwargs["token_type_ids"] = token_type_ids
     states = model.base_model(**kwargs).hidden_states
-    assert states is not None, "the encoder returned no hidden states: it ignored output_hidden_states=True"
+    require(states is not None, "the encoder returned no hidden states: it ignored output_hidden_states=True")
     return states
 
 
 @torch.no_grad()
 def logit_lens(model, input_ids, attention_mask, position: int, k: int = 5, token_type_ids=None) -> Lens:
     """Apply the model's own MLM head to the hidden state at `position` of one sequence `[1, T]` after every layer."""
-    assert input_ids.dim() == 2 and input_ids.shape[0] == 1, f"one sequence [1, T], got {tuple(input_ids.shape)}"
+    require(input_ids.dim() == 2 and input_ids.shape[0] == 1, f"one sequence [1, T], got {tuple(input_ids.shape)}")
     T = input_ids.shape[1]
-    assert 0 <= position < T, f"position {position} is outside the sequence of {T} pieces"
+    require(0 <= position < T, f"position {position} is outside the sequence of {T} pieces")
     states = hidden_states(model, input_ids, attention_mask, token_type_ids)
     h = torch.stack([s[0, position] for s in states])  # [L+1, d]: one row per layer
     probs = mlm_head(model, h).float().softmax(-1)  # [L+1, V]: p^(l)(. | position)
@@ -103,7 +104,7 @@ def opening_position(top1: torch.Tensor, final_p: torch.Tensor, hidden: list[int
     piece with P ≥ `clear` at the last layer, the one that settles latest (the guess is seen forming), nearest the
     middle among equals; else any word that settles on it; else the middle one."""
     P = len(hidden)
-    assert top1.shape[0] == P == len(words) == final_p.shape[0], "one row per candidate position"
+    require(top1.shape[0] == P == len(words) == final_p.shape[0], "one row per candidate position")
     middle = P // 2
     at = [settling(top1[i].tolist(), hidden[i]).settles_at for i in range(P)]
     for need in (clear, 0.0):

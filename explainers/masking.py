@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import torch
+from explainers.errors import require
 
 IGNORE_INDEX = -100
 
@@ -133,12 +134,11 @@ def mask_tokens(
     (`content_pieces`): with word_ids, a chosen word whose first piece is one is chosen wherever it occurs in
     its sequence (no other draw: the random draws are the same as without it).
     """
-    assert input_ids.dim() == 2, f"input_ids must be [B, T], got shape {tuple(input_ids.shape)}"
-    assert special_tokens_mask.shape == input_ids.shape, "special_tokens_mask must have input_ids' shape"
-    assert 0.0 <= rate <= 1.0, f"rate must be in [0, 1], got {rate}"
-    assert p_mask >= 0 and p_random >= 0 and p_mask + p_random <= 1 + 1e-9, (
-        f"need p_mask, p_random >= 0 and p_mask + p_random <= 1, got {p_mask}, {p_random}"
-    )
+    require(input_ids.dim() == 2, f"input_ids must be [B, T], got shape {tuple(input_ids.shape)}")
+    require(special_tokens_mask.shape == input_ids.shape, "special_tokens_mask must have input_ids' shape")
+    require(0.0 <= rate <= 1.0, f"rate must be in [0, 1], got {rate}")
+    require(p_mask >= 0 and p_random >= 0 and p_mask + p_random <= 1 + 1e-9,
+            f"need p_mask, p_random >= 0 and p_mask + p_random <= 1, got {p_mask}, {p_random}")
     never = special_tokens_mask.bool()
 
     # 1. select: each maskable token (or word) with probability `rate`
@@ -146,7 +146,7 @@ def mask_tokens(
         probability = torch.full(input_ids.shape, float(rate)).masked_fill_(never, 0.0)
         selected = torch.bernoulli(probability, generator=generator).bool()
     else:
-        assert word_ids.shape == input_ids.shape, "word_ids must have input_ids' shape"
+        require(word_ids.shape == input_ids.shape, "word_ids must have input_ids' shape")
         word_ids = word_ids.masked_fill(never, -1)
         n_words = int(word_ids.max().item()) + 1 if word_ids.numel() else 0
         chosen = torch.bernoulli(torch.full((input_ids.shape[0], max(n_words, 1)), float(rate)), generator=generator)

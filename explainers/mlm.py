@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from explainers.masking import IGNORE_INDEX
+from explainers.errors import require
 
 
 def encode(model, input_ids, attention_mask, token_type_ids=None) -> torch.Tensor:
@@ -78,7 +79,7 @@ class Predictions:
 def predict(model, input_ids, attention_mask, positions: list[int], k: int = 5, token_type_ids=None,
             targets: list[int] | None = None) -> Predictions:
     """Top-k of the MLM head at `positions` of one sequence `[1, T]`; with `targets`, their probability and rank."""
-    assert input_ids.shape[0] == 1, "one sequence at a time"
+    require(input_ids.shape[0] == 1, "one sequence at a time")
     hidden = encode(model, input_ids, attention_mask, token_type_ids)[0, positions]  # [N, d]
     probs = mlm_head(model, hidden).float().softmax(-1)  # [N, V]
     top = probs.topk(min(k, probs.shape[-1]), dim=-1)
@@ -155,7 +156,7 @@ def rate_curve(model, input_ids, attention_mask, special, *, mask_token_id: int,
 def trend(values: list[float]) -> str:
     """How a measured curve goes from its first point to its last: "falls_steadily" (every step down), "falls"
     (lower at the end, not at every step), or "does_not_fall". The words under the rate curve follow it."""
-    assert len(values) >= 2, "a trend needs two points"
+    require(len(values) >= 2, "a trend needs two points")
     if values[-1] >= values[0]:
         return "does_not_fall"
     return "falls_steadily" if all(b < a for a, b in zip(values, values[1:])) else "falls"

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from explainers.encoding import clean_text, EmptyInputError, Note, token_notes
 
-from explainers.errors import ExplainerError
+from explainers.errors import ExplainerError, require
 
 
 class EmptyQAInputError(EmptyInputError):
@@ -97,7 +97,7 @@ def encode_qa(tokenizer, question: str, passage: str, max_length: int = 384) -> 
 def start_end_vectors(model) -> tuple[torch.Tensor, torch.Tensor, float, float]:
     """S, E (each `[H]`) and their biases b_s, b_e: rows 0 and 1 of the model's `qa_outputs = Linear(H, 2)`."""
     head = model.qa_outputs
-    assert head.out_features == 2, f"qa_outputs should give 2 logits (start, end), gives {head.out_features}"
+    require(head.out_features == 2, f"qa_outputs should give 2 logits (start, end), gives {head.out_features}")
     w, b = head.weight.detach(), head.bias.detach()
     return w[0], w[1], float(b[0]), float(b[1])
 
@@ -116,7 +116,7 @@ def span_scores(start_logits: torch.Tensor, end_logits: torch.Tensor, first: int
                 max_answer_len: int = 30) -> torch.Tensor:
     """M `[n, n]`: M[i, j] = start_logits[i] + end_logits[j] for a valid span i..j of the passage, else -inf."""
     n = start_logits.shape[0]
-    assert end_logits.shape == (n,), f"start {tuple(start_logits.shape)} and end {tuple(end_logits.shape)} differ"
+    require(end_logits.shape == (n,), f"start {tuple(start_logits.shape)} and end {tuple(end_logits.shape)} differ")
     i = torch.arange(n, device=start_logits.device)[:, None]  # start index, down the rows
     j = torch.arange(n, device=start_logits.device)[None, :]  # end index, across the columns
     valid = (i >= first) & (j <= last) & (i <= j) & (j < i + max_answer_len)  # i <= j keeps i <= last, j >= first
@@ -183,7 +183,7 @@ def qa_loss(start_logits: torch.Tensor, end_logits: torch.Tensor, start_position
     """(CE(start) + CE(end)) / 2 over a batch: logits `[B, n]`, positions `[B]`. As in Hugging Face, a position
     outside the sequence (an answer cut off by truncation) is clamped to n and carries no loss."""
     B, n = start_logits.shape
-    assert start_positions.shape == end_positions.shape == (B,), f"positions should be [{B}]"
+    require(start_positions.shape == end_positions.shape == (B,), f"positions should be [{B}]")
     start_positions, end_positions = start_positions.clamp(0, n), end_positions.clamp(0, n)
     start_loss = F.cross_entropy(start_logits, start_positions, ignore_index=n)  # -log P(start = true start)
     end_loss = F.cross_entropy(end_logits, end_positions, ignore_index=n)
@@ -194,7 +194,7 @@ def char_span_to_tokens(offsets: list[tuple[int, int]], first: int, last: int, c
                         char_end: int) -> tuple[int, int] | None:
     """The passage tokens (inclusive) covering the answer's characters [char_start, char_end); None when the
     answer is not wholly inside the kept passage (cut off by truncation)."""
-    assert char_start < char_end, f"an empty answer span [{char_start}, {char_end})"
+    require(char_start < char_end, f"an empty answer span [{char_start}, {char_end})")
     if char_start < offsets[first][0] or char_end > offsets[last][1]:
         return None
     hit = [i for i in range(first, last + 1) if offsets[i][0] < char_end and offsets[i][1] > char_start]

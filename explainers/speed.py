@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 import torch
+from explainers.errors import require
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Latency:
 def encoder_latency(models: dict, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, repeats: int = 15,
                     warmup: int = 2) -> dict[str, Latency]:
     """Median wall time of one encoder forward per model (`name → model` with an HF `base_model`), interleaved."""
-    assert repeats >= 1, "need at least one timed run"
+    require(repeats >= 1, "need at least one timed run")
     runs: dict[str, list[float]] = {name: [] for name in models}
     for i in range(warmup + repeats):
         for name, model in models.items():

@@ -4,6 +4,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertForMaskedLM
 
+from explainers.errors import InputError
 from explainers.distillation import (LAYER_MAP, compare_soft, cosine_loss, entropy, entropy_by_temperature,
                                      every_other, head_rows, heldout_agreement, init_student, layer_cosines,
                                      near_ties, parameter_breakdown, per_position, soft_target_loss, soft_targets,
@@ -70,7 +71,7 @@ def test_triple_loss_soft_targets_at_every_real_token():
     # rows already picked out (how training calls it: the head only at real tokens) give the same loss
     flat = triple_loss(s[0, :3], t[0, :3], labels[0, :3], hs, ht, att, temperature=2.0, soft_at="all")
     assert flat.total.item() == pytest.approx(out.total.item(), rel=1e-6)
-    with pytest.raises(AssertionError):
+    with pytest.raises(InputError):
         triple_loss(s, t, labels, hs, ht, att, soft_at="everywhere")
 
 

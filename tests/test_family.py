@@ -6,6 +6,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
+from explainers.errors import InputError
 from explainers.family import encode_under, span_length_probs, span_lengths, span_mask, unilm_mask
 
 
@@ -220,7 +221,7 @@ def test_mass_inputs_shift_the_fragment_for_the_decoder_and_mask_it_for_the_enco
     assert m.encoder_ids.tolist() == [101, 10, 103, 103, 103, 14, 102]
     assert m.decoder_ids.tolist() == [103, 11, 12] and m.targets.tolist() == [11, 12, 13]
     assert m.decoder_self.tolist() == unilm_mask("left-to-right", 3).tolist() and m.cross.shape == (3, 7)
-    with pytest.raises(AssertionError):
+    with pytest.raises(InputError):
         mass_inputs(ids, 4, 9, 103)
 
 

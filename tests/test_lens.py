@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from explainers.errors import InputError
 from explainers.lens import logit_lens
 from explainers.encoding import encode_text
 
@@ -69,7 +70,7 @@ def test_the_built_in_model_reads_a_masked_capital_after_every_layer(builtin):
 def test_the_lens_refuses_a_position_outside_the_sequence(tiny_bert_dir):
     model, tok = _tiny(tiny_bert_dir)
     enc = encode_text(tok, "the cat sat", max_length=16)
-    with pytest.raises(AssertionError, match="outside"):
+    with pytest.raises(InputError, match="outside"):
         logit_lens(model, enc.input_ids, enc.attention_mask, 99)
 
 
