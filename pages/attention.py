@@ -71,7 +71,8 @@ def one_head() -> None:
     layer = c1.slider(t("attention.layer"), 0, L - 1, value=OPEN_LAYER, key="layer", bind="query-params",
                       help=t("attention.layer_help"))
     head = c2.slider(t("attention.head"), 0, H - 1, value=OPEN_HEAD, key="head", bind="query-params")
-    if _fragment_rerun() and st.session_state.get("_att_head_view", (layer, head)) != (layer, head):
+    if (_fragment_rerun() and not present.on()  # presenter mode shows the head view on a step of its own
+            and st.session_state.get("_att_head_view", (layer, head)) != (layer, head)):
         st.rerun(scope="app")  # the bertviz head view below shows the chosen head: redraw the page with it
     left, right = st.columns([3, 2])
     with left:
@@ -155,11 +156,17 @@ def _fitted(view: str, floor: float, labels: str = "") -> str:
     return view.replace("</body>", FIT_JS % {"floor": floor, "labels": json.dumps(labels)} + "</body>")
 
 
+def _chosen_head() -> tuple[int, int]:
+    """(layer, head) the sliders chose: their state, or where no slider is drawn (presenter mode's head view step
+    opened from its address) the address's values."""
+    return state.kept_value("layer", OPEN_LAYER, 0, L - 1), state.kept_value("head", OPEN_HEAD, 0, H - 1)
+
+
 def head_view() -> None:
     if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
         st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
     # the head chosen above, alone: twelve heads overlaid are a tangle
-    layer, head = st.session_state.get("layer", OPEN_LAYER), st.session_state.get("head", OPEN_HEAD)
+    layer, head = _chosen_head()
     st.caption(t("attention.head_view_one", layer=layer, head=head))
     if show.everything:  # the page: the layer/head sliders above rerun the page when they leave this head
         st.session_state["_att_head_view"] = (layer, head)
@@ -190,7 +197,8 @@ def model_view() -> None:
 def bertviz_views() -> None:
     """Outside presenter mode: both views under one heading, in tabs."""
     st.markdown(T["bertviz"])
-    head_tab, model_tab = st.tabs([t("attention.head_view"), t("attention.model_view")])
+    head_tab, model_tab = st.tabs([t("attention.head_view"), t("attention.model_view")], key="att_view",
+                                  bind="query-params")  # the view shown is in the link
     with head_tab:
         head_view()
     with model_tab:
@@ -200,6 +208,8 @@ def bertviz_views() -> None:
 if show("one-head"):
     st.markdown(T["one-head"])
     one_head()
+else:  # presenter mode's other steps: the sliders' head stays in the address, as the head view shows it
+    state.keep_in_address(dict(zip(("layer", "head"), zip(_chosen_head(), (OPEN_LAYER, OPEN_HEAD)))))
 if show("grid"):
     every_head()
 if show.everything:  # the page: both bertviz views in tabs; presenter mode: a step each
@@ -209,6 +219,6 @@ elif show("bertviz"):
 elif show("model-view"):
     model_view()
 if show.everything:
-    with st.expander(t("common.math", file="explainers/attention.py")):
+    with st.expander(t("common.math", file="explainers/attention.py"), key="att_math", bind="query-params"):
         st.markdown(prose.module_essay(att))
 present.next_link("attention")

@@ -70,7 +70,7 @@ if show("sum"):
 # -- every token
 if show("rows"):
     st.markdown(T["rows"])
-    tabs = st.tabs([name for _, name, _ in rows])
+    tabs = st.tabs([name for _, name, _ in rows], key="emb_rows", bind="query-params")  # the tab shown is in the link
     for tab, (key, _, a) in zip(tabs, rows):
         with tab:
             fig = go.Figure(go.Heatmap(z=a, y=labels, colorscale="RdBu_r", zmin=-_limit(a), zmax=_limit(a),
@@ -96,7 +96,8 @@ if show("positions"):
                       xaxis=dict(title=dict(text=t("common.position")), constrain="domain"),
                       yaxis=dict(title=dict(text=t("common.position")), autorange="reversed", scaleanchor="x",
                                  constrain="domain"))
-    chart(fig, key="emb_pos_fig", file="embeddings-position-similarity", present_height=370)
+    # presenter mode: 310 px leaves room for the measured caption under the figure
+    chart(fig, key="emb_pos_fig", file="embeddings-position-similarity", present_height=310)
     by = emb.similarity_by_distance(cos)
     a, b = max(2, len(by) // 8), len(by) // 2  # 8 and 32 apart at N = 64
     fields = dict(last=len(by) - 1, d1=by[1], a=a, da=by[a], b=b, db=by[b])
@@ -130,6 +131,6 @@ if show("pca"):
                    else t("embeddings.pca_rough", **fields))
 
 if show.everything:
-    with st.expander(t("common.math", file="explainers/embeddings.py")):
+    with st.expander(t("common.math", file="explainers/embeddings.py"), key="emb_math", bind="query-params"):
         st.markdown(prose.module_essay(emb))
 present.next_link("embeddings")

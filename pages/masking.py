@@ -29,6 +29,10 @@ K = 5  # guesses shown per position
 # that default and ignores a URL value equal to it, so a default set any other way loses the slider's minimum from
 # a shared link. A URL value out of range or not a number falls back to `value=`.
 DEFAULTS = {"rate": 15, "p_mask": 80, "p_random": 10, "rate_a": 15, "rate_b": 50}
+# the masking step's controls: (key, default, lowest, highest), as each widget is drawn and validates the address
+MASKING_CONTROLS = (("rate", DEFAULTS["rate"], 1, 60), ("p_mask", DEFAULTS["p_mask"], 0, 100),
+                    ("p_random", DEFAULTS["p_random"], 0, 100), ("seed", 0, 0, 9999), ("whole", False, None, None),
+                    ("every", False, None, None))
 
 
 def model_read(piece: str, action: int) -> str:
@@ -84,14 +88,24 @@ def mask_and_guess(guesses: bool = True) -> None:
         guess_table(ms, settings)
 
 
+def kept_controls() -> dict[str, int | bool]:
+    """The masking controls' values where they are not drawn (presenter mode's other steps): this session's, or a
+    link's, validated (`state.kept_value`)."""
+    return {key: state.kept_value(key, default, lo, hi) for key, default, lo, hi in MASKING_CONTROLS}
+
+
+def kept_settings() -> tuple[int, int, int, int, bool, bool]:
+    """`kept_controls` as `masked` takes them, the random share capped as the controls cap it."""
+    c = kept_controls()
+    return (c["rate"], c["p_mask"], min(c["p_random"], 100 - c["p_mask"]), c["seed"], c["whole"],
+            c["whole"] and c["every"])
+
+
 def remembered_guesses() -> None:
     """Presenter mode's step after the masking: the model's guesses for the sentence as the previous step masked
     it (a widget bound to the address keeps its value while another step is shown), BERT's settings on a step
     opened by its address."""
-    rate, p_mask, p_random = (st.session_state.get(k, DEFAULTS[k]) for k in ("rate", "p_mask", "p_random"))
-    whole = bool(st.session_state.get("whole", False))
-    settings = (rate, p_mask, min(p_random, 100 - p_mask),  # the random share capped as the controls cap it
-                int(st.session_state.get("seed", 0)), whole, whole and bool(st.session_state.get("every", False)))
+    settings = kept_settings()
     ms = masked(*settings)
     st.html(masked_chips(ms.tokens, ms.shown, ms.action, special))
     guess_table(ms, settings)
@@ -294,8 +308,11 @@ def fill_in_the_blank() -> None:
 
 if show("mask"):
     mask_and_guess(guesses=show("guesses"))  # outside presenter mode the guesses stay under their sentence
-elif show("guesses"):  # presenter mode: the guesses as a step of their own
-    remembered_guesses()
+else:  # presenter mode's other steps: the masking chosen stays in the address (the guesses step shows it)
+    state.keep_in_address({key: (value, default) for (key, default, _, _), value
+                           in zip(MASKING_CONTROLS, kept_controls().values())})
+    if show("guesses"):  # the guesses as a step of their own
+        remembered_guesses()
 if show("why"):
     why_80_10_10()
 if show("ablation"):
@@ -309,6 +326,6 @@ if show("curve"):
 if show("playground"):
     fill_in_the_blank()
 if show.everything:
-    with st.expander(t("common.math", file="explainers/masking.py")):
+    with st.expander(t("common.math", file="explainers/masking.py"), key="mask_math", bind="query-params"):
         st.markdown(prose.module_essay(masking))
 present.next_link("masking")

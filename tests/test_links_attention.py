@@ -1,0 +1,101 @@
+"""The attention chapter's "Link to this view" reproduces the view, and bertviz's head view follows the Layer and
+Head sliders (issue 27).
+
+The sliders live in a fragment: a key press on a focused slider reruns the fragment alone, which an AppTest never
+does (it reruns the whole page), so only a browser sees whether the head view below follows them. What the head
+view shows is read from what bertviz drew in its frame: its layer select and which head's colour box is on.
+
+Run: `python -m pytest tests/test_links_attention.py -q` (skipped where /usr/bin/chromium or playwright is missing).
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.browser import CHROMIUM, slider
+from harness.views import settle
+from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
+from tests.test_links_embeddings import (assert_link_reproduces, open_expander, open_tab, press, set_sentence,
+                                         view)
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
+                                reason="needs /usr/bin/chromium and the playwright package")
+
+if importlib.util.find_spec("playwright") is not None:
+    from playwright.sync_api import expect
+
+SENTENCE = "The old fisherman mended his nets while the gulls circled the harbour."
+# What bertviz's head view shows: the layer in its select, and the heads drawn (d3 binds each head's colour box to
+# whether that head is on: full colour when on, lightened when off).
+SHOWN_JS = """() => {
+  const layer = document.querySelector('#bertviz-head #layer')?.value;
+  const boxes = [...document.querySelectorAll('#bertviz-head svg rect')].filter(r => typeof r.__data__ === 'boolean');
+  if (layer === undefined || !boxes.length) return null;
+  return [Number(layer), boxes.map((r, i) => r.__data__ ? i : -1).filter(i => i >= 0)];
+}"""
+
+
+def head_view_shows(page) -> tuple[int, list[int]]:
+    """(layer, [heads drawn]) of the bertviz head view on the page, once drawn."""
+    frame = page.locator('iframe[title*="bertviz head view"]').first.element_handle(timeout=TIMEOUT_MS).content_frame()
+    frame.wait_for_function(SHOWN_JS, timeout=TIMEOUT_MS)
+    layer, heads = frame.evaluate(SHOWN_JS)
+    return layer, heads
+
+
+def sliders(page) -> tuple[int, int]:
+    return tuple(int(page.locator(slider(name)).first.input_value()) for name in ("Layer", "Head"))
+
+
+def test_link_reproduces_the_attention_view(base_url, browser, page):  # noqa: F811
+    page.goto(f"{base_url}/attention")
+    settle(page)
+    default = view(page)
+    set_sentence(page, SENTENCE)
+    press(page, "Layer", "ArrowRight", 2)
+    press(page, "Head", "ArrowRight", 3)
+    page.locator('[data-testid="stMain"] [data-testid="stButtonGroup"] button').filter(has_text="entropy").click()
+    settle(page)
+    open_tab(page, "Model view")
+    open_expander(page, "The math")
+    assert_link_reproduces(browser, page, default)
+
+
+def test_head_view_follows_the_layer_and_head_sliders(base_url, page):  # noqa: F811
+    page.goto(f"{base_url}/attention")
+    settle(page)
+    layer, head = sliders(page)
+    assert head_view_shows(page) == (layer, [head])
+    for name, key, moved in (("Layer", "ArrowRight", (layer + 1, head)), ("Head", "ArrowLeft", (layer + 1, head - 1)),
+                             ("Layer", "ArrowLeft", (layer, head - 1))):
+        press(page, name, key)
+        assert sliders(page) == moved
+        assert head_view_shows(page) == (moved[0], [moved[1]]), f"after {key} on {name}"
+        expect(page.get_by_text(f"Opened on layer {moved[0]}, head {moved[1]}").first).to_be_visible()
+        assert_no_exception(page)
+
+
+def test_presenter_steps_show_the_heads_the_sliders_chose(base_url, page):  # noqa: F811
+    """Presenter mode: the one-head step's sliders move its figure (no page rerun needed there), and the head
+    view's step opens on the head they chose."""
+    page.goto(f"{base_url}/attention?present=1&step=1")
+    settle(page)
+    layer, head = sliders(page)
+    press(page, "Layer", "ArrowUp")  # ← and → are the lecture's keys in presenter mode, a focused slider's too
+    press(page, "Head", "ArrowUp")
+    assert sliders(page) == (layer + 1, head + 1)
+    expect(page.get_by_text(f"Layer {layer + 1}, head {head + 1}").first).to_be_visible()
+    assert "step=1" in page.url
+    assert_no_exception(page)
+    for step in (2, 3):  # the presenter's "next" button, twice: the grid, then the head view
+        page.locator(".st-key-present_next button").first.click()
+        expect(page).to_have_url(re.compile(rf"[?&]step={step}(&|$)"), timeout=TIMEOUT_MS)
+        settle(page)
+    assert head_view_shows(page) == (layer + 1, [head + 1])
+    assert_no_exception(page)
+    page.goto(page.url)  # the same step opened from its address (a new session): the address's head
+    settle(page)
+    assert head_view_shows(page) == (layer + 1, [head + 1])

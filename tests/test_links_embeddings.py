@@ -1,0 +1,122 @@
+"""The embeddings chapter's "Link to this view" reproduces the view (issue 27).
+
+A reader sets every widget of the main area to a value other than its default (a sentence of their own in the
+sidebar, the token box, the positions slider moved with the keyboard, another tab of the every-token figure, the
+math opened), opens the sidebar's link in a new browser (a new visitor: no cookies, no session) and finds the same
+widgets, tabs and text.
+
+The helpers here (`view`, `set_sentence`, `choose`, `press`, `open_tab`, `open_expander`, `assert_link_reproduces`)
+are shared with tests/test_links_attention.py and tests/test_links_masking.py.
+
+Run: `python -m pytest tests/test_links_embeddings.py -q` (skipped where /usr/bin/chromium or playwright is missing).
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from harness.browser import CHROMIUM, slider
+from harness.views import main_text, reopen, settle, sidebar_link, widgets
+from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
+                                reason="needs /usr/bin/chromium and the playwright package")
+
+if importlib.util.find_spec("playwright") is not None:
+    from playwright.sync_api import expect
+
+# What harness.views.widgets does not read: the tab shown in each set of tabs, and whether each expander is open
+# (a hidden tab's or a closed expander's content is not in the main area's text either).
+PANELS_JS = r"""() => {
+  const main = document.querySelector('[data-testid="stMain"]'), out = {};
+  main.querySelectorAll('[data-testid="stTabs"]').forEach((tabs, i) => {
+    out[`tabs#${i + 1}`] = tabs.querySelector('[role="tab"][aria-selected="true"]')?.innerText.trim() ?? null;
+  });
+  for (const box of main.querySelectorAll('[data-testid="stExpander"]'))
+    out[`expander:${box.querySelector('summary [data-testid="stMarkdownContainer"]')?.innerText.trim()}`] =
+      !!box.querySelector('details')?.open;
+  return out;
+}"""
+
+
+def view(page) -> dict[str, object]:
+    """Every widget's value, every tab set's shown tab, every expander's state, and the main area's text."""
+    return {**widgets(page), **page.evaluate(PANELS_JS), "text": main_text(page)}
+
+
+def set_sentence(page, text: str) -> None:
+    """Sentence A in the sidebar, typed and applied (Ctrl+Enter), the address following."""
+    box = page.get_by_label("Sentence A")
+    box.fill(text)
+    box.press("Control+Enter")
+    expect(page).to_have_url(re.compile(r"[?&]a=" + re.escape(quote(text).replace("%20", "+"))), timeout=TIMEOUT_MS)
+    settle(page)
+
+
+def choose(page, label: str, option: str | int) -> None:
+    """The selectbox labelled `label` set to the option whose text is `option` (an int: the option at that
+    index)."""
+    box = page.locator('[data-testid="stMain"]').get_by_role("combobox", name=label, exact=True)
+    box.focus()
+    box.press("ArrowDown")  # opens the list (a click in the box does not always)
+    options = page.get_by_role("option")
+    (options.nth(option) if isinstance(option, int) else options.filter(has_text=option).first).click()
+    settle(page)
+
+
+def press(page, label: str, key: str, times: int = 1) -> None:
+    """The slider labelled `label`, focused, moved with the keyboard."""
+    page.locator(slider(label)).first.focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+    settle(page)
+
+
+def open_tab(page, name: str) -> None:
+    page.locator('[data-testid="stMain"] [role="tab"]').filter(has_text=name).first.click()
+    settle(page)
+
+
+def open_expander(page, name: str) -> None:
+    page.locator('[data-testid="stMain"] [data-testid="stExpander"] summary').filter(has_text=name).first.click()
+    settle(page)
+
+
+def assert_link_reproduces(browser, page, default: dict[str, object]) -> None:  # noqa: F811
+    """The view now differs from `default` in every widget, tab and expander, and the sidebar's link opened in a
+    new browser shows the same view, every widget and the main area's text."""
+    assert_no_exception(page)
+    now = view(page)
+    unchanged = [k for k in default if k != "text" and now.get(k) == default[k]]
+    assert not unchanged, f"left at their defaults by the test: {unchanged}"
+    link = sidebar_link(page)
+    context, other = reopen(browser, link, timeout_ms=TIMEOUT_MS * 2)
+    try:
+        assert_no_exception(other)
+        again = view(other)
+        differ = {k: (now.get(k), again.get(k)) for k in set(now) | set(again)
+                  if k != "text" and now.get(k) != again.get(k)}
+        assert not differ, f"the link {link} lost: {differ}"
+        assert again["text"] == now["text"], f"the link {link} shows another text"
+    finally:
+        context.close()
+
+
+SENTENCE = "Quiet rivers carry silver fish past the old mill at dawn."
+
+
+def test_link_reproduces_the_embeddings_view(base_url, browser, page):  # noqa: F811
+    page.goto(f"{base_url}/embeddings")
+    settle(page)
+    default = view(page)
+    set_sentence(page, SENTENCE)
+    choose(page, "Token", "4 · silver")
+    press(page, "Positions 0…N", "ArrowRight", 2)  # 64 → 80
+    expect(page.locator(slider("Positions 0…N"))).to_have_value("80")
+    open_tab(page, "position")
+    open_expander(page, "The math")
+    assert_link_reproduces(browser, page, default)
