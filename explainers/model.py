@@ -26,8 +26,6 @@ from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoTokeni
 from transformers.utils import logging as hf_logging
 
 from explainers.builtin import TEACHER_DIR
-# the input side, read from here by older code: explainers.encoding is its home
-from explainers.encoding import EmptyInputError, EncodedInput, Note, clean_text, encode_text, token_notes  # noqa: F401
 from explainers.errors import ExplainerError
 from explainers.policy import TRUSTED, Policy, looks_like_path
 

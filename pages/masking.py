@@ -5,10 +5,11 @@ require_app()
 import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from classroom import questions as CQ  # noqa: E402
 from explainers import masking  # noqa: E402
 from explainers import mlm  # noqa: E402
 from explainers.mlm import RateCurve  # noqa: E402
-from ui import present, prose, state  # noqa: E402
+from ui import classroom, present, prose, state  # noqa: E402
 from ui.lens import lens_columns  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips  # noqa: E402
@@ -289,6 +290,18 @@ def rate_curve() -> None:
 
 
 @st.fragment
+def class_vs_bert(text: str, tops: list[list[str]], probs: list[list[float]]) -> bool:
+    """The playground as a question for the class: one [MASK], and the word it hides if the presenter types it
+    (the reveal then scores the class and ranks that word in the model's guesses). True while the model's
+    guesses must stay hidden."""
+    if len(tops) != 1:
+        st.caption(t("masking.class_one_mask"))
+        return False
+    answer = st.text_input(t("masking.class_answer"), key="fill_answer", max_chars=CQ.MAX_WORD_CHARS,
+                           placeholder=t("masking.class_answer_placeholder"), help=t("masking.class_answer_help"))
+    return classroom.ask("masking/playground", lambda: CQ.blank(text, answer or "", list(zip(tops[0], probs[0]))))
+
+
 def fill_in_the_blank() -> None:
     st.markdown(T["playground"])
     text = st.text_input(t("masking.your_sentence"), t("masking.your_sentence_default"), key="fill",
@@ -300,6 +313,8 @@ def fill_in_the_blank() -> None:
     if not tops:
         st.info(t("masking.no_mask"), icon=":material/edit:")
         return
+    if present.on() and classroom.on() and class_vs_bert(text, tops, probs):
+        return  # the class is answering: the model's guesses wait for the reveal
     cols = st.columns(min(len(tops), 4))
     for j, (toks, ps) in enumerate(zip(tops, probs)):
         chart(guesses_figure(toks, ps, f"[MASK] #{j + 1}"), key=f"fill_{j}", file=f"masking-fill-in-{j + 1}",

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from explainers.attention import attention_probs, clearest_head, dominant_pattern, head_stats
-from explainers.model import encode_text
+from explainers.encoding import encode_text
 
 
 def test_rows_sum_to_one_and_equal_output_attentions(builtin):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections import Counter
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -272,3 +273,28 @@ def test_the_distillation_step_asks_whether_the_student_will_agree_at_the_teache
             + t(verdict, student=truth["student"], teacher=q.payload["ask"]["teacher"]))
     assert line in [m.value for m in at.markdown]
     assert at.dataframe, "the reveal shows the two models' guesses"
+
+
+def test_the_fill_in_the_blank_step_asks_for_a_word_and_scores_the_class_with_the_hidden_word():
+    at = _step("masking", "playground")
+    assert not at.get("plotly_chart"), "the model's guesses show before the class is asked"
+    at.text_input(key="fill_answer").input("School").run()
+    next(b for b in at.button if b.label == t("classroom.ask")).click().run()
+    code, _ = at.session_state["_class:masking/playground"]
+    q = S.from_env().question(code)
+    assert q.payload["ask"] == {"sentence": t("masking.your_sentence_default")}
+    guesses = q.payload["truth"]["guesses"]
+    for word in ("school", "church"):
+        answer(student(code), word)
+    next(b for b in at.run().button if b.label == t("classroom.reveal")).click().run()
+    r = CQ.reveal(q.payload, Counter({"school": 1, "church": 1}), 2)
+    assert (r.right, r.answer) == (1, "school") and score_line(r) in [m.value for m in at.markdown]
+    assert [g for g, _ in guesses][:1] == [r.model_top[0]]
+    assert len(at.get("plotly_chart")) >= 2, "the reveal shows the class's words and the model's guesses"
+
+
+def test_a_sentence_with_two_blanks_is_not_asked():
+    at = _step("masking", "playground")
+    at.text_input(key="fill").input("The [MASK] went to [MASK].").run()
+    assert t("masking.class_one_mask") in [c.value for c in at.caption]
+    assert not [b for b in at.button if b.label == t("classroom.ask")]

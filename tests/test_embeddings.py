@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from explainers.embeddings import embedding_parts, pca_2d, position_cosine
-from explainers.model import encode_text, load_model
+from explainers.encoding import encode_text
+from explainers.model import load_model
 
 
 @pytest.mark.parametrize("b", ["", "It purred loudly."])

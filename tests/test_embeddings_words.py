@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from explainers import embeddings as emb
-from explainers.model import encode_text, load_model
+from explainers.encoding import encode_text
+from explainers.model import load_model
 from tests.test_pages import _app
 from ui.text import t
 

@@ -10,7 +10,8 @@ import torch
 
 from explainers.masking import mask_tokens
 from explainers.mlm import predict, trend
-from explainers.model import BUILTIN_DIR, encode_text, load_model
+from explainers.encoding import encode_text
+from explainers.model import BUILTIN_DIR, load_model
 from tests.test_pages import _app
 from ui.text import t
 

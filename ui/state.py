@@ -15,7 +15,9 @@ import torch
 
 from explainers import attention as att
 from explainers import embeddings as emb
-from explainers.model import EncodedInput, LoadedModel, encode_text
+from explainers.encoding import EncodedInput, encode_text
+from explainers.errors import require
+from explainers.model import LoadedModel
 from ui.pairs import encode_or_stop, heldout_packed, special_mask  # noqa: F401  (pages read them here)
 from ui.text import t
 
@@ -342,7 +344,7 @@ def lens_at(name: str, device: str, text_a: str, text_b: str, rate: float, p_mas
         from explainers.model import BUILTIN_NAME
         from ui.distill import get_pair
 
-        assert name == BUILTIN_NAME, "the built-in student reads the built-in teacher's vocabulary only"
+        require(name == BUILTIN_NAME, "the built-in student reads the built-in teacher's vocabulary only")
         lm = get_pair(BUILTIN_NAME, BUILTIN_NAME, device)[1]
     lens = logit_lens(lm.model, m.input_ids.to(device), enc.attention_mask.to(device), position, k=k,
                       token_type_ids=enc.token_type_ids.to(device))

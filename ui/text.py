@@ -48,12 +48,12 @@ def t(key: str, lang: str | None = None, **fields) -> str:
 
 
 def error_text(err, lang: str | None = None) -> str:
-    """A typed error (`explainers.model.ExplainerError`: a `reason` and its `fields`) in words: `errors.<reason>`."""
+    """A typed error (`explainers.errors.ExplainerError`: a `reason` and its `fields`) in words: `errors.<reason>`."""
     return t(f"errors.{err.reason}", lang, **err.fields)
 
 
 def note_text(note, lang: str | None = None) -> str:
-    """A note on the input (`explainers.model.Note`) in words: `notes.<reason>`."""
+    """A note on the input (`explainers.encoding.Note`) in words: `notes.<reason>`."""
     return t(f"notes.{note.reason}", lang, **note.fields)
 
 
