@@ -352,25 +352,6 @@ def next_sentence_pairs(documents: list[str], seed: int = 0, max_pairs: int | No
     return pairs
 
 
-def both_label_pairs(documents: list[str], seed: int = 0) -> list[SentencePair]:
-    """Every consecutive (A, B) of a document twice: as it is (IsNext) and with B a random sentence of a random
-    other document (NotNext). Half and half like `next_sentence_pairs`, but from a small sample of documents it
-    makes twice as many pairs, and every A is seen with both labels (a probe cannot learn A alone)."""
-    sentences = [split_sentences(d) for d in documents]
-    others = [i for i, s in enumerate(sentences) if s]
-    if len(others) < 2:
-        raise ExplainerError("too_few_documents", n_documents=len(others))
-    rng = random.Random(seed)
-    pairs = []
-    for d, sents in enumerate(sentences):
-        for a, b in zip(sents, sents[1:]):
-            other = d
-            while other == d:
-                other = rng.choice(others)
-            pairs += [SentencePair(a, b, 1, d), SentencePair(a, rng.choice(sentences[other]), 0, d)]
-    return pairs
-
-
 def encode_pairs(tokenizer, pairs: list[SentencePair], max_length: int = 128) -> dict:
     """`[CLS] A [SEP] B [SEP]` per pair, padded: input_ids, attention_mask, token_type_ids `[N, T]`; labels `[N]`."""
     enc = tokenizer([p.a for p in pairs], [p.b for p in pairs], truncation="longest_first", max_length=max_length,

@@ -98,10 +98,11 @@ def one_head() -> None:
         st.markdown(t("attention.what_it_does", pattern=reading))
         if (layer, head) == (OPEN_LAYER, OPEN_HEAD) and not np.isnan(OPEN_SHARE):
             st.caption(t("attention.opened_on", n=L * H, pattern=STAT[OPEN_PATTERN].lstrip("→ "), share=OPEN_SHARE))
-        st.table({t("attention.statistic"): [STAT[k] for k in att.STATS],
-                  t("attention.this_head"): [f"{stats.get(k)[layer, head]:.3f}" for k in att.STATS],
-                  t("attention.average_head"): [f"{np.nanmean(stats.get(k)):.3f}" for k in att.STATS]},
-                 border="horizontal")
+        if not present.on():  # a secondary table: on the projector the sentences above say what it measures
+            st.table({t("attention.statistic"): [STAT[k] for k in att.STATS],
+                      t("attention.this_head"): [f"{stats.get(k)[layer, head]:.3f}" for k in att.STATS],
+                      t("attention.average_head"): [f"{np.nanmean(stats.get(k)):.3f}" for k in att.STATS]},
+                     border="horizontal")
         i, j = np.unravel_index(np.argmax(probs[layer, head]), probs.shape[-2:])
         st.caption(t("attention.strongest", source=enc.tokens[i], target=enc.tokens[j],
                      weight=probs[layer, head, i, j]))

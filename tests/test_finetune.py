@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertModel
 
-from explainers.finetune import (FEATURES, SentencePair, accuracy, both_label_pairs, classification_loss,
+from explainers.finetune import (FEATURES, SentencePair, accuracy, classification_loss,
                                  cls_head_logits, cross_validate_probe, document_folds, encode_pairs,
                                  feature_combine, feature_layers, finetune_step, next_sentence_pairs, pair_features,
                                  split_sentences, train_probe, trainable_share, wilson_interval)
@@ -271,19 +271,6 @@ def test_wilson_interval_matches_scipy(correct, n):
     ref = binomtest(correct, n).proportion_ci(method="wilson")
     assert low == pytest.approx(ref.low, abs=1e-6) and high == pytest.approx(ref.high, abs=1e-6)
     assert 0 <= low <= correct / n <= high <= 1
-
-
-def test_both_label_pairs_give_every_consecutive_pair_both_labels():
-    docs = _documents(30)
-    sentences = [split_sentences(d) for d in docs]
-    pairs = both_label_pairs(docs, seed=1)
-    consecutive = [(a, b) for s in sentences for a, b in zip(s, s[1:])]
-    assert len(pairs) == 2 * len(consecutive) and sum(p.label for p in pairs) == len(consecutive)
-    assert [(p.a, p.b) for p in pairs if p.label == 1] == consecutive
-    for is_next, not_next in zip(pairs[::2], pairs[1::2]):
-        assert is_next.a == not_next.a and is_next.doc == not_next.doc and not_next.label == 0
-        assert not_next.b not in sentences[not_next.doc]
-    assert both_label_pairs(docs, seed=1) == pairs
 
 
 def test_cross_validation_tests_every_pair_once_by_a_probe_that_never_saw_its_document():

@@ -86,12 +86,14 @@ def open_expander(page, name: str) -> None:
     settle(page)
 
 
-def assert_link_reproduces(browser, page, default: dict[str, object]) -> None:  # noqa: F811
-    """The view now differs from `default` in every widget, tab and expander, and the sidebar's link opened in a
-    new browser shows the same view, every widget and the main area's text."""
+def assert_link_reproduces(browser, page, default: dict[str, object],  # noqa: F811
+                           unchanged_ok: frozenset[str] = frozenset()) -> None:
+    """The view now differs from `default` in every widget, tab and expander (but `unchanged_ok`: an action such
+    as an examples picker, back on its placeholder), and the sidebar's link opened in a new browser shows the same
+    view, every widget and the main area's text."""
     assert_no_exception(page)
     now = view(page)
-    unchanged = [k for k in default if k != "text" and now.get(k) == default[k]]
+    unchanged = [k for k in default if k != "text" and k not in unchanged_ok and now.get(k) == default[k]]
     assert not unchanged, f"left at their defaults by the test: {unchanged}"
     link = sidebar_link(page)
     context, other = reopen(browser, link, timeout_ms=TIMEOUT_MS * 2)

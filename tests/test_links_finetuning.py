@@ -19,7 +19,8 @@ import pytest
 from harness.browser import CHROMIUM
 from harness.views import settle
 from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
-from tests.test_links_electra import assert_reopened_view_is_the_same, fill
+from tests.test_links_embeddings import assert_link_reproduces
+from tests.test_links_masking import typed as fill
 from tests.test_links_embeddings import open_expander, press, view
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
@@ -68,4 +69,4 @@ def test_link_reproduces_the_finetuning_view(base_url, browser, page):  # noqa: 
     expect(page.get_by_text("Probe on layer 3: accuracy").first).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text("towards the label given (NotNext").first).to_be_visible(timeout=TIMEOUT_MS)
     assert_no_exception(page)
-    assert_reopened_view_is_the_same(browser, page, default, {EXAMPLES})
+    assert_link_reproduces(browser, page, default, frozenset({EXAMPLES}))
