@@ -205,7 +205,7 @@ def _reveal(step: str, code: str, secret: str, q: S.Question) -> None:
         chart(reveal_figure(r.top, t("classroom.the_class"), r.model, "%{x}"), file="class-vs-bert-spans",
               key=f"class_fig_{step}", present_height=300)
     c1, c2, c3 = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
-    hideable = [w for w, _ in getattr(r, "top", [])] if isinstance(r, Q.BlankReveal) else []
+    hideable = [w for w, _ in r.top] if isinstance(r, Q.BlankReveal) else []
     if hideable:
         c1.selectbox(t("classroom.hide"), hideable, index=None, key=f"class_hide_pick_{step}",
                      placeholder=t("classroom.hide_placeholder"), label_visibility="collapsed")
