@@ -64,13 +64,18 @@ def _fragment_rerun() -> bool:
     return bool(run and run.fragment_ids_this_run)
 
 
-@st.fragment
-def one_head() -> None:
-    """A fragment: moving the layer/head sliders reruns this section only, not the grid or bertviz."""
+def head_sliders() -> tuple[int, int]:
     c1, c2 = st.columns(2)
     layer = c1.slider(t("attention.layer"), 0, L - 1, value=OPEN_LAYER, key="layer", bind="query-params",
                       help=t("attention.layer_help"))
     head = c2.slider(t("attention.head"), 0, H - 1, value=OPEN_HEAD, key="head", bind="query-params")
+    return layer, head
+
+
+@st.fragment
+def one_head() -> None:
+    """A fragment: moving the layer/head sliders reruns this section only, not the grid or bertviz."""
+    layer, head = head_sliders()
     if (_fragment_rerun() and not present.on()  # presenter mode shows the head view on a step of its own
             and st.session_state.get("_att_head_view", (layer, head)) != (layer, head)):
         st.rerun(scope="app")  # the bertviz head view below shows the chosen head: redraw the page with it
@@ -158,9 +163,8 @@ def _fitted(view: str, floor: float, labels: str = "") -> str:
 
 
 def _chosen_head() -> tuple[int, int]:
-    """(layer, head) the sliders chose: their state, or where no slider is drawn (presenter mode's head view step
-    opened from its address) the address's values."""
-    return state.kept_value("layer", OPEN_LAYER, 0, L - 1), state.kept_value("head", OPEN_HEAD, 0, H - 1)
+    """(layer, head) the sliders chose (drawn above, seen or unseen, before any view that reads them)."""
+    return st.session_state["layer"], st.session_state["head"]
 
 
 def head_view() -> None:
@@ -209,8 +213,9 @@ def bertviz_views() -> None:
 if show("one-head"):
     st.markdown(T["one-head"])
     one_head()
-else:  # presenter mode's other steps: the sliders' head stays in the address, as the head view shows it
-    state.keep_in_address(dict(zip(("layer", "head"), zip(_chosen_head(), (OPEN_LAYER, OPEN_HEAD)))))
+else:  # presenter mode's other steps: the sliders are drawn unseen, so that the head they chose stays in the session
+    with state.unseen("head"):  # and the address, as the head view step shows it
+        head_sliders()
 if show("grid"):
     every_head()
 if show.everything:  # the page: both bertviz views in tabs; presenter mode: a step each

@@ -30,11 +30,6 @@ K = 5  # guesses shown per position
 # that default and ignores a URL value equal to it, so a default set any other way loses the slider's minimum from
 # a shared link. A URL value out of range or not a number falls back to `value=`.
 DEFAULTS = {"rate": 15, "p_mask": 80, "p_random": 10, "rate_a": 15, "rate_b": 50}
-# the masking step's controls: (key, default, lowest, highest), as each widget is drawn and validates the address
-MASKING_CONTROLS = (("rate", DEFAULTS["rate"], 1, 60), ("p_mask", DEFAULTS["p_mask"], 0, 100),
-                    ("p_random", DEFAULTS["p_random"], 0, 100), ("seed", 0, 0, 9999), ("whole", False, None, None),
-                    ("every", False, None, None))
-
 
 def model_read(piece: str, action: int) -> str:
     """A cell of the "model read" column: the piece, and what masking did unless it put [MASK] there."""
@@ -63,11 +58,9 @@ def masked(rate: int, p_mask: int, p_random: int, seed: int, whole: bool, every:
     return state.masked_sentence(*args, rate / 100, p_mask / 100, p_random / 100, seed, whole, K, every)
 
 
-@st.fragment
-def mask_and_guess(guesses: bool = True) -> None:
-    """Rate, split, seed → the masked sentence and (`guesses`) the model's guesses. Reruns alone when a control
-    moves. Presenter mode draws the guesses as a step of their own (`remembered_guesses`)."""
-    st.markdown(T["controls"])
+def controls() -> tuple[int, int, int, int, bool, bool]:
+    """Rate, split, seed and whole-word toggles, drawn; their values as `masked` takes them (the random share
+    capped as the caption says)."""
     c1, c2, c3, c4 = st.columns([3, 3, 3, 2.6])
     rate = c1.slider(t("masking.rate"), 1, 60, value=DEFAULTS["rate"], key="rate", bind="query-params")
     p_mask = c2.slider(t("masking.p_mask"), 0, 100, value=DEFAULTS["p_mask"], key="p_mask", bind="query-params")
@@ -80,7 +73,16 @@ def mask_and_guess(guesses: bool = True) -> None:
     if p_mask + p_random > 100:
         p_random = 100 - p_mask
         st.caption(t("masking.shares_capped", p_random=p_random))
-    settings = (rate, p_mask, p_random, int(seed), bool(whole), bool(whole and every))
+    return rate, p_mask, p_random, int(seed), bool(whole), bool(whole and every)
+
+
+@st.fragment
+def mask_and_guess(guesses: bool = True) -> None:
+    """Rate, split, seed → the masked sentence and (`guesses`) the model's guesses. Reruns alone when a control
+    moves. Presenter mode draws the guesses as a step of their own (`remembered_guesses`)."""
+    st.markdown(T["controls"])
+    settings = controls()
+    rate, p_mask, p_random = settings[:3]
     ms = masked(*settings)
     st.caption(t("masking.chosen", rate=rate, n=len(ms.positions), maskable=ms.maskable, p_mask=p_mask,
                  p_random=p_random, p_unchanged=100 - p_mask - p_random))
@@ -89,24 +91,10 @@ def mask_and_guess(guesses: bool = True) -> None:
         guess_table(ms, settings)
 
 
-def kept_controls() -> dict[str, int | bool]:
-    """The masking controls' values where they are not drawn (presenter mode's other steps): this session's, or a
-    link's, validated (`state.kept_value`)."""
-    return {key: state.kept_value(key, default, lo, hi) for key, default, lo, hi in MASKING_CONTROLS}
-
-
-def kept_settings() -> tuple[int, int, int, int, bool, bool]:
-    """`kept_controls` as `masked` takes them, the random share capped as the controls cap it."""
-    c = kept_controls()
-    return (c["rate"], c["p_mask"], min(c["p_random"], 100 - c["p_mask"]), c["seed"], c["whole"],
-            c["whole"] and c["every"])
-
-
-def remembered_guesses() -> None:
+def remembered_guesses(settings: tuple) -> None:
     """Presenter mode's step after the masking: the model's guesses for the sentence as the previous step masked
-    it (a widget bound to the address keeps its value while another step is shown), BERT's settings on a step
-    opened by its address."""
-    settings = kept_settings()
+    it (`settings`, from the controls drawn unseen on this step), BERT's settings on a step opened by its
+    address."""
     ms = masked(*settings)
     st.html(masked_chips(ms.tokens, ms.shown, ms.action, special))
     guess_table(ms, settings)
@@ -323,11 +311,11 @@ def fill_in_the_blank() -> None:
 
 if show("mask"):
     mask_and_guess(guesses=show("guesses"))  # outside presenter mode the guesses stay under their sentence
-else:  # presenter mode's other steps: the masking chosen stays in the address (the guesses step shows it)
-    state.keep_in_address({key: (value, default) for (key, default, _, _), value
-                           in zip(MASKING_CONTROLS, kept_controls().values())})
+else:  # presenter mode's other steps: the controls are drawn unseen, so that their values stay in the session and
+    with state.unseen("masking"):  # the address (the guesses step shows what they chose)
+        kept = controls()
     if show("guesses"):  # the guesses as a step of their own
-        remembered_guesses()
+        remembered_guesses(kept)
 if show("why"):
     why_80_10_10()
 if show("ablation"):

@@ -27,6 +27,21 @@ def _app(page: str | None = None, **query) -> AppTest:
     return at
 
 
+def seen_keys(at: AppTest, *kinds: str) -> set[str]:
+    """Keys of the widgets of these kinds ("slider", "toggle", ...) drawn in the main area outside
+    `ui.state.unseen`'s containers, which the browser never shows."""
+    from streamlit.testing.v1.element_tree import Block
+
+    def walk(node) -> list:
+        if isinstance(node, Block):
+            if getattr(node.proto, "id", "").split("-")[-1].startswith("unseen_"):
+                return []
+            return [w for child in node.children.values() for w in walk(child)]
+        return [node] if node.type in kinds else []
+
+    return {w.key for w in walk(at.main) if w.key}
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_without_exception(page):
     at = _app(page)

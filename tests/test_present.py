@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.test_pages import seen_keys
 from ui import prose
 from ui.chapters import CHAPTERS, chapter
 from ui.present import lecture
@@ -35,9 +36,8 @@ def _param(at: AppTest, key: str) -> str | None:
 
 
 def _keys(at: AppTest) -> set[str]:
-    """Keys of the widgets the page drew (the sidebar's and the header's included)."""
-    return {w.key for w in at.main.get("slider") + at.main.get("selectbox") + at.main.get("text_input")
-            + at.main.get("number_input") if w.key}
+    """Keys of the widgets the page shows (the header's included; not those drawn unseen)."""
+    return seen_keys(at, "slider", "selectbox", "text_input", "number_input")
 
 
 def test_every_declared_step_is_drawn_by_its_page_and_narrated():

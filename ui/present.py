@@ -32,9 +32,12 @@ _TOGGLE, _GOTO = "_present", "_present_goto"  # session keys: the sidebar toggle
 # their widgets, and may not be set by hand): the language, which a move into the next chapter keeps
 CARRIED = ("lang",)
 
-# Large type and a visible focus ring. The ring is for everyone who uses the keyboard, not only presenters.
+# A visible focus ring, for everyone who uses the keyboard, not only presenters; and `ui.state.unseen`'s containers
+# hidden.
 FOCUS_CSS = """<style>
 :focus-visible { outline: 3px solid #f08c00 !important; outline-offset: 2px !important; }
+[class*="st-key-unseen_"],
+[data-testid="stElementContainer"]:has(> [class*="st-key-unseen_"]) { display: none !important; }
 </style>"""
 PRESENT_CSS = """<style>
 .stMainBlockContainer { max-width: 100%; padding-top: 2.6rem; padding-bottom: 1rem; }

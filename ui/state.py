@@ -78,46 +78,13 @@ def follow_input(key: str, derived_from, default, keep=None) -> None:
     st.session_state[f"_from_{key}"] = derived_from
 
 
-def kept_value(key: str, default, lo: int | None = None, hi: int | None = None):
-    """The value of a widget bound to the address where it is not drawn (a presenter step that shows what it
-    chose): its state in this session, else the address's (a link opened on that step), validated as the widget
-    validates it (an int in [lo, hi], or a bool), else `default`."""
-    value = st.session_state.get(key)
-    if value is None:
-        raw = st.query_params.get(key)
-        if isinstance(default, bool):
-            value = {"true": True, "false": False}.get(raw, default)
-        else:
-            try:
-                value = int(raw)
-            except (TypeError, ValueError):
-                value = default
-    if not isinstance(default, bool) and (not isinstance(value, int) or (lo is not None and value < lo)
-                                          or (hi is not None and value > hi)):
-        return default
-    return value
-
-
-def keep_in_address(values: dict[str, tuple[object, object]]) -> None:
-    """`{key: (value, default)}` of widgets bound to the address but not drawn in this run (a presenter step that
-    shows what they chose without them). Streamlit drops an undrawn widget's parameter from the address at the end
-    of the run (and refuses a write to it while the binding lasts), so the link of such a step would open on the
-    defaults: the bindings of these keys are released (the widget binds again where it is drawn) and each value
-    written back, a default left out as Streamlit leaves it out, so that the address still reproduces the view."""
-    from streamlit.runtime.state.session_state_proxy import get_session_state
-
-    with get_session_state().query_params() as params:  # Streamlit's own object: no public call releases a binding
-        for key in values:
-            binding = params.get_binding_for_param(key)
-            if binding is not None:
-                params.unbind_widget(binding.widget_id)
-    for key, (value, default) in values.items():
-        if value is None or value == default:
-            st.query_params.pop(key, None)
-        else:
-            text = ("true" if value else "false") if isinstance(value, bool) else str(value)  # as Streamlit writes
-            if st.query_params.get(key) != text:
-                st.query_params[key] = text
+def unseen(name: str):
+    """A container that is drawn but never seen (`display: none`, `ui.present.FOCUS_CSS`). Presenter mode's other
+    steps draw there the widgets of a step not shown: Streamlit drops an undrawn widget's value from the session
+    and its parameter from the address at the end of a run, so the link of such a step would open on the defaults
+    and the next step would forget what the last one chose. Drawn unseen, they keep both through public API only;
+    an unseen widget takes no focus, so a clicker's arrow keys never move it."""
+    return st.container(key=f"unseen_{name}")
 
 
 def _to_device(enc: EncodedInput, device: str):
