@@ -43,3 +43,38 @@ def test_cloze_filter_drops_a_filled_in_prompt_only():
     keep = everyday.cloze_filter([("Tokyo is the capital of [MASK].", ["japan"])])
     assert not keep("We went there. Tokyo is the capital of Japan. It rained.")
     assert keep("Tokyo, the capital of Japan, is large.") and keep("Kyoto is the capital of Japan.")
+
+
+def test_near_prompt_filter_drops_the_answer_beside_the_words_next_to_the_blank():
+    keep = everyday.near_prompt_filter([("The sun rises in the [MASK].", ["east", "morning"]),
+                                        ("The [MASK] barked at the mailman.", ["dog"]),
+                                        ("Two [MASK] here.", ["blanks"]), ("[MASK] and [MASK].", ["x"])])
+    assert not keep("The sun rises in the east and sets in the west.")
+    assert not keep("Every day it rises in the morning.")  # the three words before the blank, then an answer
+    assert not keep("A big dog barked at the cat.")  # an answer, then the three words after the blank
+    assert keep("The sun sets in the west.") and keep("The dog barked.") and keep("A cat barked at the dog.")
+    assert keep("Two blanks here.")  # one word beside the blank is not a context
+
+
+def test_the_project_never_writes_a_classroom_or_cloze_sentence_into_its_text():
+    from training.build_corpus import CLASSROOM, CLOZE, cloze_pairs
+
+    pairs = cloze_pairs(CLASSROOM) + cloze_pairs(CLOZE)
+    assert len(cloze_pairs(CLASSROOM)) == 15
+    keep = everyday.near_prompt_filter(pairs)
+    docs = everyday.documents(0, keep=keep)
+    text = " ".join(docs).lower()
+    assert "the sun rises in the east" not in text and "paris is the capital of france" not in text
+    assert "paris is the capital of" in " ".join(everyday.documents(0)).lower(), "unfiltered, the text holds it"
+    assert "the capital of germany is berlin" in text, "facts no prompt asks stay"
+
+
+def test_a_share_of_the_glosses_is_kept_by_hash_and_sources_can_be_chosen(tmp_path):
+    from training.build_corpus import Config, _hash_share, build
+
+    shares = [_hash_share(f"gloss:{i}") for i in range(20000)]
+    assert abs(sum(s < 0.25 for s in shares) / 20000 - 0.25) < 0.01 and shares == [_hash_share(f"gloss:{i}")
+                                                                                     for i in range(20000)]
+    m = build(Config(out=tmp_path, only=("everyday",), max_documents=50, sample_out=tmp_path / "sample.txt"))
+    assert set(m["sources"]) == {"everyday"} and m["train"]["documents"] == 50
+    assert (tmp_path / "sample.txt").read_text().count("\n") == m["test"]["documents"]

@@ -39,8 +39,8 @@ def size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1e6
 
 
-def corpus_line() -> str:
-    m = json.loads((CORPUS / "manifest.json").read_text())
+def corpus_line(corpus: Path = CORPUS) -> str:
+    m = json.loads((corpus / "manifest.json").read_text())
     sources = ", ".join(f"{name} {src['documents']:,} documents ({src['bytes'] / 1e6:.2f} MB)"
                         for name, src in m.get("sources", {}).items())
     return (f"`training/build_corpus.py`: {sources}; train {m['train']['documents']:,} documents "
@@ -53,12 +53,12 @@ def corpus_line() -> str:
 FIRST_FIT = {"embedding_fit_cosine_lstsq": 0.8815, "embedding_fit_cosine": 0.9558, "commit": "3d58514"}
 
 
-def electra_card(models: Path, sequences: int, note: str) -> dict:
+def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS) -> dict:
     gen_dir, disc_dir = models / "electra-generator", models / "electra-discriminator"
     tok = AutoTokenizer.from_pretrained(gen_dir)
     gen = load_role(str(gen_dir), gen_dir, ElectraForMaskedLM).model  # its embeddings: the discriminator's
     disc = ElectraForPreTraining.from_pretrained(disc_dir, dtype=torch.float32).eval()
-    packed = load_packed(CORPUS / "test.txt", tok, max_sequences=sequences)
+    packed = load_packed(corpus / "test.txt", tok, max_sequences=sequences)
     t = time.time()
     h = heldout_scores(gen, disc, packed, mask_token_id=tok.mask_token_id, vocab_size=len(tok), seed=1234)
     r = roc(h.scores, h.labels)
@@ -121,7 +121,7 @@ def electra_card(models: Path, sequences: int, note: str) -> dict:
         "another drawn at random from the vocabulary (`explainers.electra.word_swap_scores`, seed 0): what a person "
         "playing \"Try to fool it\" does, rather than the generator's samples.", "",
         "## Training", "",
-        f"- corpus: {corpus_line()}",
+        f"- corpus: {corpus_line(corpus)}",
         *([f"- continued from the previous built-in pair (discriminator sha256 "
            f"{start[f'{DISC}_sha256'][:16]}…, generator {start[f'{GEN}_sha256'][:16]}…): at the start, "
            f"discriminator ROC-AUC {start.get('auc')}, generator masked top-1 {start.get('generator_top1')} "
@@ -161,7 +161,7 @@ SOFT_AT_WORDS = {
 }
 
 
-def student_card(folder: Path, sequences: int, note: str) -> dict:
+def student_card(folder: Path, sequences: int, note: str, corpus: Path = CORPUS) -> dict:
     tok = AutoTokenizer.from_pretrained(folder)
     # eager attention for both, as the app loads them
     student = AutoModelForMaskedLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
@@ -169,7 +169,7 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
     teacher_dir = ROOT / facts["config"]["teacher"]  # the teacher it was distilled from (its training.json)
     teacher = AutoModelForMaskedLM.from_pretrained(teacher_dir, dtype=torch.float32,
                                                    attn_implementation="eager").eval()
-    packed = load_packed(CORPUS / "test.txt", tok, max_sequences=sequences)
+    packed = load_packed(corpus / "test.txt", tok, max_sequences=sequences)
     t = time.time()
     a = heldout_agreement(student, teacher, packed, mask_token_id=tok.mask_token_id, vocab_size=len(tok))
     seconds = time.time() - t
@@ -207,7 +207,7 @@ def student_card(folder: Path, sequences: int, note: str) -> dict:
         f"the fp16 round trip. Speed measured on {cpu_name()}, {torch.get_num_threads()} threads, load average "
         f"{os.getloadavg()[0]:.1f}; `python benchmarks/bench.py` measures it at 16–512 tokens.", "",
         "## Training", "",
-        f"- corpus: {corpus_line()}",
+        f"- corpus: {corpus_line(corpus)}",
         f"- {facts['step']:,} steps of {cfg['batch_size']} sequences × {cfg['seq_len']} pieces, masked at "
         f"{float(cfg['rate']):.0%} (80/10/10) by `explainers.masking.mask_tokens`; loss "
         "`explainers.distillation.triple_loss` "
@@ -236,9 +236,10 @@ def main() -> None:
     ap.add_argument("path", type=Path, help="assets/models (electra) or the student's folder")
     ap.add_argument("--sequences", type=int, default=512)
     ap.add_argument("--note", default="")
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="the corpus folder (build_corpus.py --out)")
     args = ap.parse_args()
     card = electra_card if args.kind == "electra" else student_card
-    print(json.dumps(card(args.path, args.sequences, args.note), indent=2))
+    print(json.dumps(card(args.path, args.sequences, args.note, args.corpus), indent=2))
 
 
 if __name__ == "__main__":

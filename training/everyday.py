@@ -13,6 +13,7 @@ Two rules keep it honest:
 from __future__ import annotations
 
 import random
+import re
 
 # country, capital, language, continent, people
 COUNTRIES = [
@@ -240,11 +241,12 @@ def sentences(rng: random.Random) -> list[str]:
     return out
 
 
-def documents(seed: int = 0, repeats: int = 10, per_doc: tuple[int, int] = (3, 6)) -> list[str]:
+def documents(seed: int = 0, repeats: int = 10, per_doc: tuple[int, int] = (3, 6), keep=None) -> list[str]:
     """Documents of 3-6 sentences drawn without replacement from every kind, `repeats` shuffles of the pool:
-    the same fact appears in several different contexts, never twice in one document."""
+    the same fact appears in several different contexts, never twice in one document. `keep`: a predicate on a
+    sentence (`near_prompt_filter`); the sentences it refuses never enter the pool."""
     rng = random.Random(seed)
-    pool = sentences(rng)
+    pool = [s for s in sentences(rng) if keep is None or keep(s)]
     docs = []
     for _ in range(repeats):
         order = pool[:]
@@ -264,4 +266,31 @@ def cloze_filter(prompts_and_answers: list[tuple[str, list[str]]]):
     def keep(doc: str) -> bool:
         low = doc.lower()
         return not any(f in low for f in filled)
+    return keep
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def near_prompt_filter(prompts_and_answers: list[tuple[str, list[str]]], context: int = 3):
+    """A predicate that is False for a sentence that is a close variant of an evaluation prompt: it holds one of
+    the prompt's answers next to the `context` words (at least two) that stand beside the blank, as "rises in the
+    east" for "The sun rises in the [MASK].". For the text this project writes itself: an evaluation sentence,
+    or its fact in the same words, written into the corpus measures nothing once the model has trained on it."""
+    patterns = set()
+    for prompt, answers in prompts_and_answers:
+        if prompt.count("[MASK]") != 1:
+            continue
+        left, right = (_words(side) for side in prompt.split("[MASK]"))
+        for answer in answers:
+            a = _words(answer)
+            if len(left) >= 2:
+                patterns.add(" ".join(left[-context:] + a))
+            if len(right) >= 2:
+                patterns.add(" ".join(a + right[:context]))
+
+    def keep(sentence: str) -> bool:
+        text = " " + " ".join(_words(sentence)) + " "
+        return not any(f" {p} " in text for p in patterns)
     return keep

@@ -263,6 +263,11 @@ def cli(doc: str, config_class, train_fn, export_fn, default_run: Path, export_h
     if args.export:
         export_fn(cfg, args.export)
         return
-    record_start(cfg, ["python", "-m", config_class.__module__, *(sys.argv[1:] if argv is None else argv)],
+    if hasattr(cfg, "threads"):  # the history's hardware line names the threads the run uses
+        torch.set_num_threads(cfg.threads)
+    module = config_class.__module__
+    if module == "__main__":  # `python -m training.x`: the module's own name, as the command was typed
+        module = getattr(sys.modules["__main__"].__spec__, "name", module)
+    record_start(cfg, ["python", "-m", module, *(sys.argv[1:] if argv is None else argv)],
                  args.accept_config_change)
     train_fn(cfg)

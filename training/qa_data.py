@@ -45,10 +45,13 @@ from training.qa_wordnet import wordnet_examples
 
 
 # ---------------------------------------------------------------- build, save, load -----------------------------
-def build(test_share: float = 0.1, seed: int = 0, n_stories: int = 4000) -> tuple[list[QAExample], list[QAExample]]:
+def build(test_share: float = 0.1, seed: int = 0, n_stories: int = 4000,
+          wordnet: bool = True) -> tuple[list[QAExample], list[QAExample]]:
     """(train, test): WordNet and story examples, deduplicated by (passage, question), split by group with
-    `build_corpus.in_test_split`, each shuffled (seeded). Without WordNet installed, stories only."""
-    examples = (wordnet_examples(seed) if (WORDNET / "data.noun").exists() else []) + story_examples(n_stories, seed)
+    `build_corpus.in_test_split`, each shuffled (seeded). Without WordNet installed (or `wordnet` False), stories
+    only."""
+    use_wordnet = wordnet and (WORDNET / "data.noun").exists()
+    examples = (wordnet_examples(seed) if use_wordnet else []) + story_examples(n_stories, seed)
     seen, train, test = set(), [], []
     for e in examples:
         key = (e.passage.lower(), e.question.lower())
@@ -85,8 +88,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--test-share", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stories", type=int, default=4000)
+    ap.add_argument("--no-wordnet", action="store_true", help="stories only (the pipeline's tiny profile)")
     args = ap.parse_args(argv)
-    train, test = build(args.test_share, args.seed, args.stories)
+    train, test = build(args.test_share, args.seed, args.stories, wordnet=not args.no_wordnet)
     args.out.mkdir(parents=True, exist_ok=True)
     manifest = {"config": {"test_share": args.test_share, "seed": args.seed, "stories": args.stories},
                 "handwritten": len(HANDWRITTEN)}

@@ -31,16 +31,16 @@ RATES = [r / 100 for r in range(5, 61, 5)]
 FILE = "rate_curve.json"
 
 
-def measure(folder: Path = TEACHER, sequences: int = 32, seeds: int = 10) -> dict:
+def measure(folder: Path = TEACHER, sequences: int = 32, seeds: int = 10, heldout: Path = HELDOUT) -> dict:
     tok = AutoTokenizer.from_pretrained(folder)
     model = BertForMaskedLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
-    batch = load_packed(HELDOUT, tok, seq_len=min(128, model.config.max_position_embeddings),
+    batch = load_packed(heldout, tok, seq_len=min(128, model.config.max_position_embeddings),
                         max_sequences=sequences)
     t = time.time()
     curve = rate_curve(model, batch["input_ids"], batch["attention_mask"], batch["special"],
                        mask_token_id=tok.mask_token_id, vocab_size=len(tok), rates=RATES, seeds=list(range(seeds)))
     return {"curve": asdict(curve), "model_sha256": file_sha256(folder / "model.safetensors"),
-            "heldout_sha256": file_sha256(HELDOUT), "seconds": round(time.time() - t, 1),
+            "heldout_sha256": file_sha256(heldout), "seconds": round(time.time() - t, 1),
             "measured_with": "training/rate_curve.py"}
 
 
@@ -49,9 +49,10 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=TEACHER)
     ap.add_argument("--sequences", type=int, default=32)
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--heldout", type=Path, default=HELDOUT, help="the held-out sample (the app's by default)")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    out = measure(args.model, args.sequences, args.seeds)
+    out = measure(args.model, args.sequences, args.seeds, args.heldout)
     (args.model / FILE).write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {args.model / FILE} in {out['seconds']} s")
 
