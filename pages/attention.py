@@ -214,7 +214,7 @@ if show("one-head"):
     st.markdown(T["one-head"])
     one_head()
 else:  # presenter mode's other steps: the sliders are drawn unseen, so that the head they chose stays in the session
-    with state.unseen("head"):  # and the address, as the head view step shows it
+    with present.unseen("head"):  # and the address, as the head view step shows it
         head_sliders()
 if show("grid"):
     every_head()

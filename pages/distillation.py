@@ -14,7 +14,7 @@ from ui import distill as D  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, paired_bars, stacked_bar  # noqa: E402
-from ui.pairs import choose_pair, encode_or_stop, kept  # noqa: E402
+from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.text import t, table  # noqa: E402
 
 T = prose.sections("distillation")
@@ -138,6 +138,13 @@ def entropy_curve(teacher_entropy: list[float], student_entropy: list[float], vo
         yaxis=dict(title=dict(text=t("distillation.axis_entropy"))), legend=dict(orientation="h", y=-0.3)))
 
 
+def masking_controls() -> tuple[int, int]:
+    c1, c2 = st.columns([3, 1])
+    rate = c1.slider(t("common.rate_masked"), 1, 60, value=RATE, key="d_rate", bind="query-params")
+    seed = c2.number_input(t("common.seed"), 0, 9999, value=SEED, key="d_seed", bind="query-params")
+    return rate, seed
+
+
 @st.fragment
 def soft_targets() -> None:
     """The masked sentence (step "soft"), the temperature (step "temperature") and the loss (step "loss"): one
@@ -146,11 +153,10 @@ def soft_targets() -> None:
         explain("soft")
         if "B" in enc.segment and student.config.model_type == "distilbert":
             st.caption(t("distillation.pair_input"))
-        c1, c2 = st.columns([3, 1])
-        rate = c1.slider(t("common.rate_masked"), 1, 60, value=RATE, key="d_rate", bind="query-params")
-        seed = c2.number_input(t("common.seed"), 0, 9999, value=SEED, key="d_seed", bind="query-params")
-    else:
-        rate, seed = kept("d_rate", RATE, 1, 60, int), kept("d_seed", SEED, 0, 9999, int)
+        rate, seed = masking_controls()
+    else:  # presenter mode's later steps: the controls drawn unseen keep the masking the "soft" step left, in the
+        with present.unseen("distillation"):  # session and in the address
+            rate, seed = masking_controls()
     mp = D.masked_pair(*pair_args, ctx.text_a, ctx.text_b, rate / 100, int(seed))
     if show("soft") or (present.on() and show("loss")):  # the loss's step shows the sentence it is computed on
         st.caption(t("distillation.masked", rate=rate, n=len(mp.positions), maskable=mp.maskable, seed=seed))

@@ -14,7 +14,7 @@ from ui import electra as E  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
-from ui.pairs import choose_pair, encode_or_stop, kept  # noqa: E402
+from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.text import t, table  # noqa: E402
 
 T = prose.sections("electra")
@@ -68,8 +68,10 @@ def _controls() -> tuple[int, float, int]:
 
 
 def _kept_controls() -> tuple[int, float, int]:
-    return (kept("e_rate", 15, 1, 60, int), kept("e_temp", 1.0, 0.1, 3.0, float),
-            kept("e_seed", SEED, 0, 9999, int))
+    """Presenter mode's later steps: the controls drawn unseen, so that the round the "game" step played stays in
+    the session and in the address."""
+    with present.unseen("electra"):
+        return _controls()
 
 
 def _generator_table(r: E.Round) -> None:

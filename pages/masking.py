@@ -312,7 +312,7 @@ def fill_in_the_blank() -> None:
 if show("mask"):
     mask_and_guess(guesses=show("guesses"))  # outside presenter mode the guesses stay under their sentence
 else:  # presenter mode's other steps: the controls are drawn unseen, so that their values stay in the session and
-    with state.unseen("masking"):  # the address (the guesses step shows what they chose)
+    with present.unseen("masking"):  # the address (the guesses step shows what they chose)
         kept = controls()
     if show("guesses"):  # the guesses as a step of their own
         remembered_guesses(kept)

@@ -7,7 +7,7 @@ import re
 import pytest
 import torch
 
-from tests.test_pages import _app
+from tests.test_pages import _app, seen_keys
 from ui.html import md_escape
 
 TEXT = "the big red cat sat on the mat . the dog ran"
@@ -151,13 +151,13 @@ def test_in_presenter_mode_each_part_of_the_game_is_a_step_of_its_own_on_the_sam
     assert not [e for e in at.main.expander if e.label == t("electra.pair")]
     assert not [c for c in at.caption if c.value.startswith("Generator:")]
     at.button(key="present_next").click().run()
-    assert not at.exception and not at.dataframe and not at.main.get("slider")[1:]  # the threshold alone
+    assert not at.exception and not at.dataframe and seen_keys(at, "slider") == {"e_thr"}  # the threshold alone
     caught = sum(p >= 0.5 and y for p, y in zip(d.p_replaced[1:-1], d.replaced[1:-1]))
     assert at.metric[0].label == "Caught" and int(at.metric[0].value) == caught
     for step, key in (("3", "e_lambda"), ("4", "e_word")):
         at.button(key="present_next").click().run()
         assert not at.exception and at.query_params["step"] in (step, [step])
-        assert key in {w.key for w in at.main.get("slider") + at.main.get("text_input")} and not at.metric
+        assert key in seen_keys(at, "slider", "text_input") and not at.metric
 
 
 @pytest.mark.parametrize("step", [1, 2, 3, 4, 5, 6])

@@ -33,10 +33,12 @@ PAIR_BOX = "expander:The teacher and the student"  # opened to type the names an
 def test_link_reproduces_the_distillation_view(base_url, browser, page):  # noqa: F811
     page.goto(f"{base_url}/distillation")
     settle(page)
-    # Not set here: the pair's two name boxes. With a refused pair typed in, the position and T (widgets of a
-    # fragment) stopped reaching the address (seen in 2 of 3 runs, 2026-12-06): a bug left open, see the report.
-    default = {k: v for k, v in view(page).items() if k != PAIR_BOX and not k.startswith("stTextInput")}
+    default = {k: v for k, v in view(page).items() if k != PAIR_BOX}
     set_sentence(page, SENTENCE)
+    open_expander(page, "The teacher and the student")  # a pair the server refuses: the page says so and
+    fill(page, "Teacher", "/tmp/no-such-teacher")  # goes on with the built-in pair
+    fill(page, "Student", "/tmp/no-such-student")
+    open_expander(page, "The teacher and the student")  # closed again
     press(page, "Rate: share of pieces masked (%)", "ArrowRight", 25)  # 15 → 40: several masked positions
     fill(page, "Seed", "5")
     shown = page.locator('[data-testid="stMain"]').get_by_role("combobox", name="Masked position",

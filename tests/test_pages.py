@@ -29,7 +29,7 @@ def _app(page: str | None = None, **query) -> AppTest:
 
 def seen_keys(at: AppTest, *kinds: str) -> set[str]:
     """Keys of the widgets of these kinds ("slider", "toggle", ...) drawn in the main area outside
-    `ui.state.unseen`'s containers, which the browser never shows."""
+    `ui.present.unseen`'s containers, which the browser never shows."""
     from streamlit.testing.v1.element_tree import Block
 
     def walk(node) -> list:

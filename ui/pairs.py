@@ -11,6 +11,7 @@ from explainers.encoding import EmptyInputError, encode_text, EncodedInput
 
 from explainers.model import BUILTIN_NAME, LoadedModel, ModelLoadError
 from ui.html import md_escape
+from ui.present import unseen
 from ui.text import error_text, note_text, t
 
 
@@ -18,39 +19,33 @@ def choose_pair(title: str, labels: tuple[str, str], keys: tuple[str, str], abou
                 load: Callable[[str, str], object], box: bool = True) -> tuple[str, str]:
     """Two model names from an expander (bound to the URL), checked by `load(a, b)`. A pair that fails to load
     gets its message and the built-in pair is used; without a built-in pair, `missing` is shown and the page
-    stops. `box=False` (presenter mode) draws no expander: the pair is the one chosen before (Streamlit keeps a
-    bound widget's value while it is not drawn) or named in the address."""
+    stops. `box=False` (presenter mode) shows no expander: the pair is the one chosen before or named in the
+    address (`ui.present.unseen`)."""
+    def boxes() -> tuple[str, str]:
+        cols = st.columns(2)
+        return tuple(col.text_input(label, BUILTIN_NAME, key=key, bind="query-params").strip() or BUILTIN_NAME
+                     for col, label, key in zip(cols, labels, keys))
+
     if box:
         with st.expander(title, icon=":material/swap_horiz:"):
             st.markdown(about)
-            cols = st.columns(2)
-            names = tuple(col.text_input(label, BUILTIN_NAME, key=key, bind="query-params").strip() or BUILTIN_NAME
-                          for col, label, key in zip(cols, labels, keys))
-    else:
-        names = tuple(str(st.session_state.get(key) or st.query_params.get(key) or "").strip() or BUILTIN_NAME
-                      for key in keys)
+            names = boxes()
+    else:  # the boxes drawn unseen keep the pair chosen before in the session and the address
+        with unseen("pair"):
+            names = boxes()
+    # The refusal's message goes in a box drawn on every run: an element that appears only once a pair is refused
+    # would move every element after it, and a fragment below (the chapter's sliders) then stops writing its
+    # widgets to the address.
+    notice = st.empty()
     try:
         load(*names)
         return names
     except ModelLoadError as err:
         if names == (BUILTIN_NAME, BUILTIN_NAME):
-            st.warning(missing, icon=":material/build:")
+            notice.warning(missing, icon=":material/build:")
             st.stop()
-        st.error(t("common.builtin_pair_instead", error=md_escape(error_text(err))), icon=":material/error:")
+        notice.error(t("common.builtin_pair_instead", error=md_escape(error_text(err))), icon=":material/error:")
         return BUILTIN_NAME, BUILTIN_NAME
-
-
-def kept(key: str, default, low, high, cast):
-    """A bound control that this presenter step does not draw: the value it was left at on the step that does
-    (Streamlit keeps a bound widget's value while it is not drawn), else the address's, else `default` (also for a
-    value out of [low, high] or not a number)."""
-    value = st.session_state.get(key)
-    value = st.query_params.get(key) if value is None else value
-    try:
-        value = cast(value)
-    except (TypeError, ValueError):
-        return default
-    return value if low <= value <= high else default
 
 
 def encode_or_stop(encode: Callable[[], EncodedInput]) -> EncodedInput:

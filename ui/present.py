@@ -32,7 +32,7 @@ _TOGGLE, _GOTO = "_present", "_present_goto"  # session keys: the sidebar toggle
 # their widgets, and may not be set by hand): the language, which a move into the next chapter keeps
 CARRIED = ("lang",)
 
-# A visible focus ring, for everyone who uses the keyboard, not only presenters; and `ui.state.unseen`'s containers
+# A visible focus ring, for everyone who uses the keyboard, not only presenters; and `unseen`'s containers
 # hidden.
 FOCUS_CSS = """<style>
 :focus-visible { outline: 3px solid #f08c00 !important; outline-offset: 2px !important; }
@@ -233,3 +233,12 @@ def next_link(key: str) -> None:
     if nxt is not None and not on():
         st.divider()
         st.page_link(nxt.file, label=t("common.next_chapter", chapter=nxt.title), icon=":material/arrow_forward:")
+
+
+def unseen(name: str):
+    """A container that is drawn but never seen (`display: none`, `FOCUS_CSS`). Presenter mode's other
+    steps draw there the widgets of a step not shown: Streamlit drops an undrawn widget's value from the session
+    and its parameter from the address at the end of a run, so the link of such a step would open on the defaults
+    and the next step would forget what the last one chose. Drawn unseen, they keep both through public API only;
+    an unseen widget takes no focus, so a clicker's arrow keys never move it."""
+    return st.container(key=f"unseen_{name}")

@@ -78,15 +78,6 @@ def follow_input(key: str, derived_from, default, keep=None) -> None:
     st.session_state[f"_from_{key}"] = derived_from
 
 
-def unseen(name: str):
-    """A container that is drawn but never seen (`display: none`, `ui.present.FOCUS_CSS`). Presenter mode's other
-    steps draw there the widgets of a step not shown: Streamlit drops an undrawn widget's value from the session
-    and its parameter from the address at the end of a run, so the link of such a step would open on the defaults
-    and the next step would forget what the last one chose. Drawn unseen, they keep both through public API only;
-    an unseen widget takes no focus, so a clicker's arrow keys never move it."""
-    return st.container(key=f"unseen_{name}")
-
-
 def _to_device(enc: EncodedInput, device: str):
     return (enc.input_ids.to(device), enc.attention_mask.to(device), enc.token_type_ids.to(device))
 
