@@ -25,8 +25,7 @@ with st.sidebar:
     for chapter in chapters.CHAPTERS:
         st.page_link(PAGE[chapter.key], label=chapter.title, icon=chapter.icon)
     present.sidebar_toggle()
-    if present.on():
-        classroom.sidebar_toggle()
+    classroom.sidebar_toggle()  # Class vs BERT in presenter mode, self-study's "Predict first" outside it
     figures.format_choice()
 notice = boot.starting()  # a fresh server's first visitor: the title and a progress bar, not an empty page
 if notice:

@@ -201,7 +201,7 @@ def asked_position(mp: D.MaskedPair) -> int | None:
 def agreement(mp: D.MaskedPair) -> None:
     t_top, s_top, agrees = mp.teacher_top, mp.student_top, mp.agrees
     n = len(agrees)
-    k = asked_position(mp) if present.on() else None
+    k = asked_position(mp) if classroom.on() else None
     if k is not None and classroom.ask("distillation/soft", lambda: class_question(mp, k)):
         return  # Class vs BERT: the class bets before the two models' guesses are shown
     if not present.on():  # on a projector the sentence under the table gives the agreement, the table the rest

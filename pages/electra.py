@@ -77,15 +77,26 @@ def _kept_controls() -> tuple[int, float, int]:
 def _generator_table(r: E.Round) -> None:
     d = r.d
     top_guesses = t("electra.top_guesses")
-    st.dataframe(
-        {t("common.position"): d.positions,
-         t("common.original"): [r.tokens[i] for i in d.positions],
-         top_guesses: [" · ".join(f"{tok} {p:.0%}" for tok, p in zip(ts, ps))
-                       for ts, ps in zip(r.top_tokens, d.top_probs)],
-         t("electra.sampled"): r.sampled,
-         t("electra.result"): [t("electra.sampled_original") if d.replaced[i] == 0 else t("electra.replaced")
-                               for i in d.positions]},
-        hide_index=True, column_config={top_guesses: st.column_config.TextColumn(width="large")})
+    columns = {t("common.position"): d.positions,
+               t("common.original"): [r.tokens[i] for i in d.positions],
+               top_guesses: [" · ".join(f"{tok} {p:.0%}" for tok, p in zip(ts, ps))
+                             for ts, ps in zip(r.top_tokens, d.top_probs)]}
+    if classroom.pending("electra/verdict", CQ.fake(*_fake_question(r, THRESHOLD))["ask"]):
+        st.caption(t("electra.samples_after_you"))  # self-study: what was sampled waits for the reader's answer
+    else:
+        columns[t("electra.sampled")] = r.sampled
+        columns[t("electra.result")] = [t("electra.sampled_original") if d.replaced[i] == 0 else t("electra.replaced")
+                                        for i in d.positions]
+    st.dataframe(columns, hide_index=True, column_config={top_guesses: st.column_config.TextColumn(width="large")})
+
+
+def _fake_question(r: E.Round, thr: float) -> tuple[list[str], list[int], list[float], float]:
+    """ELECTRA's verdict as a question (`classroom.questions.fake`'s arguments): the pieces the discriminator reads
+    ([CLS] and [SEP], never fakes, left out), which of them were replaced, its P(replaced) and the threshold."""
+    d = r.d
+    shown = [i for i, tok in enumerate(r.corrupted) if tok not in special]
+    return ([r.corrupted[i] for i in shown], [k for k, i in enumerate(shown) if d.replaced[i]],
+            [d.p_replaced[i] for i in shown], thr)
 
 
 def _confusion(p: list[float], truth: list[int], tokens: list[str], threshold: float) -> dict[str, int]:
@@ -146,14 +157,8 @@ def verdict(r: E.Round) -> None:
     explain("detect")
     thr = st.slider(t("electra.threshold"), 0.05, 0.95, value=THRESHOLD, step=0.05, key="e_thr",
                     bind="query-params")
-    if present.on():  # Class vs BERT: the class marks the fakes before the discriminator's verdict is shown
-        shown = [i for i, tok in enumerate(r.corrupted) if tok not in special]  # [CLS] and [SEP] are never fakes
-
-        def question() -> dict:
-            return CQ.fake([r.corrupted[i] for i in shown], [k for k, i in enumerate(shown) if d.replaced[i]],
-                           [d.p_replaced[i] for i in shown], thr)
-
-        if classroom.ask("electra/verdict", question):
+    if classroom.on():  # Class vs BERT (or self-study): the fakes are marked before the discriminator's verdict
+        if classroom.ask("electra/verdict", lambda: CQ.fake(*_fake_question(r, thr))):
             return
     st.html(score_chips(r.corrupted, d.p_replaced, d.replaced, thr, special, r.tokens))
     c = _confusion(d.p_replaced, d.replaced, r.corrupted, thr)

@@ -445,7 +445,7 @@ def qa_section(name: str, part: str | None = None) -> None:
     for note in r.input.notes:
         st.warning(note_text(note), icon=":material/info:")
     best = r.best
-    if part == "qa" and present.on():  # Class vs BERT: the class answers before the model's answer is shown
+    if part == "qa" and classroom.on():  # Class vs BERT (or self-study): answered before the model's answer shows
         span = (r.input.offsets[best.start][0], r.input.offsets[best.end][1])
         if classroom.ask("finetuning/qa", lambda: CQ.span_in_passage(question, passage, *span, best.score)):
             return

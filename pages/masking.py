@@ -285,8 +285,10 @@ def class_vs_bert(text: str, tops: list[list[str]], probs: list[list[float]]) ->
     if len(tops) != 1:
         st.caption(t("masking.class_one_mask"))
         return False
-    answer = st.text_input(t("masking.class_answer"), key="fill_answer", max_chars=CQ.MAX_WORD_CHARS,
-                           placeholder=t("masking.class_answer_placeholder"), help=t("masking.class_answer_help"))
+    answer = ""  # self-study: the reader typed the sentence, so the question is what BERT will guess
+    if present.on():
+        answer = st.text_input(t("masking.class_answer"), key="fill_answer", max_chars=CQ.MAX_WORD_CHARS,
+                               placeholder=t("masking.class_answer_placeholder"), help=t("masking.class_answer_help"))
     return classroom.ask("masking/playground", lambda: CQ.blank(text, answer or "", list(zip(tops[0], probs[0]))))
 
 
@@ -301,8 +303,8 @@ def fill_in_the_blank() -> None:
     if not tops:
         st.info(t("masking.no_mask"), icon=":material/edit:")
         return
-    if present.on() and classroom.on() and class_vs_bert(text, tops, probs):
-        return  # the class is answering: the model's guesses wait for the reveal
+    if classroom.on() and class_vs_bert(text, tops, probs):
+        return  # the class (or the reader, in self-study) is answering: the model's guesses wait for the reveal
     cols = st.columns(min(len(tops), 4))
     for j, (toks, ps) in enumerate(zip(tops, probs)):
         chart(guesses_figure(toks, ps, f"[MASK] #{j + 1}"), key=f"fill_{j}", file=f"masking-fill-in-{j + 1}",

@@ -33,6 +33,7 @@ def presenter_script():
     from classroom import questions as Q
     from ui import classroom
 
+    st.query_params["present"] = "1"  # presenter mode, where the question is the class's
     st.session_state[classroom.MODE] = True  # the sidebar's Class vs BERT switch
     classroom.ask("masking/playground",
                   lambda: Q.blank("The capital of France is [MASK].", "Paris",
@@ -148,6 +149,7 @@ def presenter_of(kind: str):
         from classroom import questions as Q
         from ui import classroom
 
+        st.query_params["present"] = "1"
         st.session_state[classroom.MODE] = True
         make = {"fake": lambda: Q.fake(["the", "chef", "ate", "a", "banana"], [4], [.1, .2, .3, .05, .8]),
                 "agree": lambda: Q.agree("The chef cooked a [MASK] meal.", "delicious", "good"),
@@ -203,13 +205,7 @@ def _step(chapter_key: str, step: str) -> AppTest:
     """A presenter step with the sidebar's Class vs BERT switch on."""
     from ui.chapters import chapter
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["present"], at.query_params["step"] = "1", str(chapter(chapter_key).steps.index(step) + 1)
-    at.session_state[classroom.MODE] = True
-    at.run()
-    at.switch_page(f"pages/{chapter_key}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return _self(chapter_key, present="1", step=str(chapter(chapter_key).steps.index(step) + 1))
 
 
 def test_the_qa_step_asks_the_class_before_it_shows_the_models_answer():
@@ -298,3 +294,80 @@ def test_a_sentence_with_two_blanks_is_not_asked():
     at.text_input(key="fill").input("The [MASK] went to [MASK].").run()
     assert t("masking.class_one_mask") in [c.value for c in at.caption]
     assert not [b for b in at.button if b.label == t("classroom.ask")]
+
+
+# ------------------------------------------------------------------------------------------------ self-study
+def _self(chapter_key: str, **query) -> AppTest:
+    """A chapter with the sidebar's switch on: "Predict first" outside presenter mode (`present="1"`: Class vs
+    BERT)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.session_state[classroom.MODE] = True
+    at.run()
+    at.switch_page(f"pages/{chapter_key}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_self_study_asks_the_reader_first_then_reveals_beside_bert_and_stores_nothing():
+    """Outside presenter mode the masking playground's question is the reader's alone: BERT's guesses are hidden
+    until the reader answers; the reveal ranks the reader's word among the model's own guesses (the page's
+    `fill_in`), and nothing reaches the class's store."""
+    from explainers.model import BUILTIN_NAME
+    from ui.state import fill_in
+
+    sentence = "She drank a cup of hot [MASK]."
+    at = _self("masking", fill=sentence)
+    charts = len(at.get("plotly_chart"))
+    assert t("classroom.self_title") in [m.value for m in at.markdown]
+    at.text_input(key="self_masking/playground_word").input("Coffee.")
+    next(b for b in at.button if b.label == t("classroom.reveal")).click().run()
+    assert not at.exception
+    guesses = fill_in(BUILTIN_NAME, "cpu", sentence, 8)[1][0]  # what the page asks the model
+    expected = (t("classroom.self_blank_rank", word="coffee", rank=guesses.index("coffee") + 1, first=guesses[0])
+                if "coffee" in guesses else
+                t("classroom.self_blank_missed", word="coffee", k=len(guesses), first=guesses[0]))
+    assert expected in [m.value for m in at.markdown]
+    assert len(at.get("plotly_chart")) == charts + 3, "the reader's word, BERT's guesses, and the playground's"
+    assert not [k for k in at.session_state if str(k).startswith("_class:")], "no question was opened"
+    next(b for b in at.button if b.label == t("classroom.self_again")).click().run()
+    assert t("classroom.self_title") in [m.value for m in at.markdown]
+
+
+def test_self_study_refuses_an_empty_answer_with_a_message_and_keeps_asking():
+    at = _self("masking", fill="The dog barked at the [MASK].")
+    next(b for b in at.button if b.label == t("classroom.reveal")).click().run()
+    assert t("classroom.bad_blank", n=CQ.MAX_WORD_CHARS) in [w.value for w in at.warning]
+    assert t("classroom.self_title") in [m.value for m in at.markdown]
+
+
+def test_self_lines_say_what_the_numbers_say():
+    from classroom import questions as Q
+    from ui.classroom import self_line
+
+    fake = Q.fake(["the", "chef", "ate", "a", "banana"], [4], [.1, .2, .3, .05, .8])
+    r = Q.reveal(fake, Counter(["1,4"]), 1)
+    assert self_line(r, "fake", fake, "1,4").startswith(t("classroom.self_fake", caught=1, n=1, false=1))
+    agree = Q.agree("The chef cooked a [MASK] meal.", "delicious", "good")
+    assert self_line(Q.reveal(agree, Counter(["no"]), 1), "agree", agree, "no").startswith(
+        t("classroom.self_right"))
+    assert self_line(Q.reveal(agree, Counter(["yes"]), 1), "agree", agree, "yes").startswith(
+        t("classroom.self_wrong"))
+    span = Q.span("Where did Anna go?", "Anna went to Madrid in May".split(), (3, 3), 6.0)
+    assert self_line(Q.reveal(span, Counter(["3-3"]), 1), "span", span, "3-3") == t(
+        "classroom.self_span_same", mine="Madrid")
+    assert self_line(Q.reveal(span, Counter(["5-5"]), 1), "span", span, "5-5") == t(
+        "classroom.self_span_other", mine="May", answer="Madrid")
+
+
+def test_self_study_on_electra_keeps_the_generators_samples_back_until_the_reader_answers():
+    at = _self("electra")
+    assert t("electra.sampled") not in at.dataframe[0].value.columns
+    assert t("electra.samples_after_you") in [c.value for c in at.caption]
+    next(b for b in at.button if b.label == t("classroom.none_fake")).click().run()
+    assert not at.exception
+    assert t("electra.sampled") in at.dataframe[0].value.columns
+    replaced = list(at.dataframe[0].value[t("electra.result")]).count(t("electra.replaced"))
+    line = t("classroom.self_fake", caught=0, n=replaced, false=0)  # "none": nothing caught, nothing flagged
+    assert any(m.value.startswith(line) for m in at.markdown), line

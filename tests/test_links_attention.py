@@ -61,7 +61,7 @@ def test_link_reproduces_the_attention_view(base_url, browser, page):  # noqa: F
     settle(page)
     open_tab(page, "Model view")
     open_expander(page, "The math")
-    assert_link_reproduces(browser, page, default)
+    assert_link_reproduces(browser, page, default, fresh_server=True)
 
 
 def test_head_view_follows_the_layer_and_head_sliders(base_url, page):  # noqa: F811

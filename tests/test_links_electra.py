@@ -97,4 +97,4 @@ def test_link_reproduces_the_electra_view(base_url, browser, page):  # noqa: F81
     press(page, "Operating point: threshold", "ArrowRight")  # 0.50 → 0.55
     open_expander(page, "The math")
     expect(page.get_by_text("“otter”").first).to_be_visible(timeout=TIMEOUT_MS)
-    assert_link_reproduces(browser, page, default)
+    assert_link_reproduces(browser, page, default, fresh_server=True)

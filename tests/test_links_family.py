@@ -68,4 +68,4 @@ def test_link_reproduces_the_family_view(base_url, browser, page):  # noqa: F811
     choose(page, "Hide the piece at", "3 · ice")  # opens on "9 · with"
     open_expander(page, "The math")
     assert_no_exception(page)
-    assert_link_reproduces(browser, page, default)
+    assert_link_reproduces(browser, page, default, fresh_server=True)

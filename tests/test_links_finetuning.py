@@ -69,4 +69,4 @@ def test_link_reproduces_the_finetuning_view(base_url, browser, page):  # noqa: 
     expect(page.get_by_text("Probe on layer 3: accuracy").first).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text("towards the label given (NotNext").first).to_be_visible(timeout=TIMEOUT_MS)
     assert_no_exception(page)
-    assert_link_reproduces(browser, page, default, frozenset({EXAMPLES}))
+    assert_link_reproduces(browser, page, default, frozenset({EXAMPLES}), fresh_server=True)

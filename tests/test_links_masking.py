@@ -66,7 +66,7 @@ def test_link_reproduces_the_masking_view(base_url, browser, page):  # noqa: F81
     settle(page)
     typed(page, "Your sentence", "The [MASK] barked at the [MASK] all night.")
     open_expander(page, "The math")
-    assert_link_reproduces(browser, page, default)
+    assert_link_reproduces(browser, page, default, fresh_server=True)
 
 
 def test_link_of_the_presenter_guesses_step_keeps_the_masking(base_url, browser, page):  # noqa: F811

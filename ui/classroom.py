@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import os
 import secrets
+from collections import Counter
 from typing import Callable
 from urllib.parse import urlencode, urlsplit
 
@@ -89,9 +91,15 @@ MODE = "class_mode"  # the sidebar's switch (presenter mode): steps with a quest
 
 
 def sidebar_toggle() -> None:
-    """The presenter's switch in the sidebar: with it on, a step that has a question for the class opens on
-    the question (Ask the class, or Show the answer), its model's answer hidden until then."""
-    st.toggle(t("classroom.mode"), key=MODE, help=t("classroom.mode_help"))
+    """The sidebar's switch: with it on, a part that has a question opens on it, its model's answer hidden until
+    then. In presenter mode the question is for the class (Ask the class, or Show the answer); outside it, for the
+    reader alone (self-study: answer, then reveal; nothing is stored)."""
+    from ui import present
+
+    if present.on():
+        st.toggle(t("classroom.mode"), key=MODE, help=t("classroom.mode_help"))
+    else:
+        st.toggle(t("classroom.self_mode"), key=MODE, help=t("classroom.self_mode_help"))
 
 
 def on() -> bool:
@@ -109,6 +117,10 @@ def ask(step: str, make: Callable[[], dict]) -> bool:
     show the answer) and until the reveal, which shows the model's answer beside the class's."""
     if not on():
         return False
+    from ui import present
+
+    if not present.on():
+        return _self_study(step, make)
     held = _held(step)
     q = store().question(held[0]) if held else None
     if held and q is None:  # expired (2 hours) or the store was reset
@@ -173,12 +185,13 @@ def reveal_figure(words: list[tuple[str, float]], title: str, right: str, fmt: s
     return fig
 
 
-def pieces_figure(pieces: list[str], class_share: list[float], model_p: list[float], replaced: list[int]) -> go.Figure:
-    """Per piece: the share of the class that flagged it and the discriminator's P(replaced); the pieces that
-    were replaced are named in red."""
+def pieces_figure(pieces: list[str], class_share: list[float], model_p: list[float], replaced: list[int],
+                  who: str | None = None) -> go.Figure:
+    """Per piece: the share of the class (`who`: or of whoever answered) that flagged it and the discriminator's
+    P(replaced); the pieces that were replaced are named in red."""
     labels = [f'<span style="color:{"#c62828" if i in replaced else "#333"}">{html.escape(p)}</span>'
               for i, p in enumerate(pieces)]
-    fig = go.Figure([go.Bar(x=labels, y=class_share, name=t("classroom.the_class"), marker_color="#5c6bc0",
+    fig = go.Figure([go.Bar(x=labels, y=class_share, name=who or t("classroom.the_class"), marker_color="#5c6bc0",
                             hoverinfo="skip"),
                      go.Bar(x=labels, y=model_p, name=t("classroom.the_model"), marker_color="#ef6c00",
                             hoverinfo="skip")])
@@ -187,23 +200,28 @@ def pieces_figure(pieces: list[str], class_share: list[float], model_p: list[flo
     return fig
 
 
+def _reveal_charts(step: str, payload: dict, r, who: str) -> None:
+    """The reveal's figures: `who`'s answers (the class's, or yours) beside the model's."""
+    if isinstance(r, Q.BlankReveal):
+        left, right = st.columns(2)
+        chart(reveal_figure(r.top, who, r.answer, "%{x}"), file="class-vs-bert-class",
+              key=f"class_fig_{step}", where=left, present_height=300)
+        chart(reveal_figure([(g, p) for g, p in payload["truth"]["guesses"][:Q.SHOWN]],
+                            t("classroom.the_model"), r.answer, "%{x:.0%}"), file="class-vs-bert-model",
+              key=f"class_model_{step}", where=right, present_height=300)
+    elif isinstance(r, Q.FakeReveal):
+        chart(pieces_figure(payload["ask"]["pieces"], r.flagged, r.p, r.replaced, who), file="class-vs-bert-fakes",
+              key=f"class_fig_{step}", present_height=300)
+    elif isinstance(r, Q.SpanReveal):
+        chart(reveal_figure(r.top, who, r.model, "%{x}"), file="class-vs-bert-spans",
+              key=f"class_fig_{step}", present_height=300)
+
+
 def _reveal(step: str, code: str, secret: str, q: S.Question) -> None:
     tally = store().answers(code, secret)
     r = Q.reveal(q.payload, tally, store().count(code))
     st.markdown(score_line(r))
-    if isinstance(r, Q.BlankReveal):
-        left, right = st.columns(2)
-        chart(reveal_figure(r.top, t("classroom.the_class"), r.answer, "%{x}"), file="class-vs-bert-class",
-              key=f"class_fig_{step}", where=left, present_height=300)
-        chart(reveal_figure([(g, p) for g, p in q.payload["truth"]["guesses"][:Q.SHOWN]],
-                            t("classroom.the_model"), r.answer, "%{x:.0%}"), file="class-vs-bert-model",
-              key=f"class_model_{step}", where=right, present_height=300)
-    elif isinstance(r, Q.FakeReveal):
-        chart(pieces_figure(q.payload["ask"]["pieces"], r.flagged, r.p, r.replaced), file="class-vs-bert-fakes",
-              key=f"class_fig_{step}", present_height=300)
-    elif isinstance(r, Q.SpanReveal):
-        chart(reveal_figure(r.top, t("classroom.the_class"), r.model, "%{x}"), file="class-vs-bert-spans",
-              key=f"class_fig_{step}", present_height=300)
+    _reveal_charts(step, q.payload, r, t("classroom.the_class"))
     c1, c2, c3 = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
     hideable = [w for w, _ in r.top] if isinstance(r, Q.BlankReveal) else []
     if hideable:
@@ -244,6 +262,97 @@ def score_line(r) -> str:
     else:
         model = t("classroom.model_missed", word=word, k=r.model_k, first=md_escape(r.model_top[0]))
     return f"{cls} · {model}"
+
+
+# ------------------------------------------------------------------------------------------------ self-study
+def _self_key(step: str) -> str:
+    return f"_self:{step}"
+
+
+def _ident(ask: dict) -> str:
+    """A question as the reader sees it (what it asks, not the settings its reveal is judged with)."""
+    return hashlib.sha256(json.dumps(ask, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def pending(step: str, ask: dict) -> bool:
+    """Self-study: is the question `ask` of `step` still unanswered? A part drawn above the question hides what
+    would give its answer away until then (ELECTRA's table of the generator's samples)."""
+    from ui import present
+
+    if not on() or present.on():
+        return False
+    held = st.session_state.get(_self_key(step))
+    return not (held and held[0] == _ident(ask))
+
+
+def _self_reveal(step: str, ident: str, kind: str, payload: dict, answer: str | None = None) -> None:
+    """Self-study's Reveal (or a yes / no / none button): the reader's answer, checked as a class's would be, kept
+    in this session only; a wrong one leaves a message and no reveal."""
+    if answer is None:
+        answer = (st.session_state.get(f"self_{step}_word", "") if kind == "blank"
+                  else ",".join(map(str, st.session_state.get(f"self_{step}_pick") or [])))
+    try:
+        mine = Q.normal_answer(kind, answer, payload)
+    except InputError:
+        st.session_state[f"_self_problem:{step}"] = t(f"classroom.bad_{kind}", n=Q.MAX_WORD_CHARS)
+        return
+    st.session_state[_self_key(step)] = (ident, mine)
+
+
+def _self_again(step: str) -> None:
+    st.session_state.pop(_self_key(step), None)
+
+
+def _self_study(step: str, make: Callable[[], dict]) -> bool:
+    """The same question for one reader outside presenter mode: answer, then the reveal beside the model's
+    answer. Nothing goes to the class's store; a new input (another sentence, another draw) asks anew."""
+    payload = make()
+    kind = payload["kind"]
+    ident = _ident(payload["ask"])
+    held = st.session_state.get(_self_key(step))
+    if held and held[0] == ident:
+        mine = held[1]
+        r = Q.reveal(payload, Counter([mine]), 1)
+        st.markdown(self_line(r, kind, payload, mine))
+        _reveal_charts(step, payload, r, t("classroom.you"))
+        st.button(t("classroom.self_again"), icon=":material/restart_alt:", key=f"self_again_{step}",
+                  on_click=_self_again, args=(step,))
+        return False
+    with st.container(border=True):
+        st.markdown(t("classroom.self_title"))
+        st.html(f'<div class="inside-bert-question">{_question_html(kind, payload)}</div>')
+        _answer_widgets(kind, payload, _self_reveal, (step, ident, kind, payload), keys=f"self_{step}",
+                        label=t("classroom.reveal"))
+        problem = st.session_state.pop(f"_self_problem:{step}", None)
+        if problem:
+            st.warning(problem, icon=":material/edit:")
+    return True
+
+
+def self_line(r, kind: str, payload: dict, mine: str) -> str:
+    """Self-study's one line: the reader's answer against the model's (words escaped)."""
+    if isinstance(r, Q.FakeReveal):
+        n = len(r.replaced)
+        flagged = [i for i, share in enumerate(r.flagged) if share > 0]
+        caught = sum(i in r.replaced for i in flagged)
+        return (t("classroom.self_fake", caught=caught, n=n, false=len(flagged) - caught)
+                + " · " + t("classroom.fake_model", caught=r.model_caught, n=n, false=r.model_false,
+                            threshold=r.threshold))
+    if isinstance(r, Q.SpanReveal):
+        words = Q.span_text(payload["ask"]["words"], mine)
+        if r.agree:
+            return t("classroom.self_span_same", mine=md_escape(words))
+        return t("classroom.self_span_other", mine=md_escape(words), answer=md_escape(r.model))
+    if isinstance(r, Q.AgreeReveal):
+        names = dict(student=md_escape(r.student), teacher=md_escape(r.teacher))
+        verdict = t("classroom.agree_yes", **names) if r.agree else t("classroom.agree_no", **names)
+        right = (mine == "yes") == r.agree
+        return t("classroom.self_right" if right else "classroom.self_wrong") + " · " + verdict
+    guesses = [g for g, _ in payload["truth"]["guesses"]]
+    if mine in guesses:
+        return t("classroom.self_blank_rank", word=md_escape(mine), rank=guesses.index(mine) + 1,
+                 first=md_escape(guesses[0]))
+    return t("classroom.self_blank_missed", word=md_escape(mine), k=len(guesses), first=md_escape(guesses[0]))
 
 
 # ---------------------------------------------------------------------------------------------- the students
@@ -324,37 +433,41 @@ def join_page() -> None:
     _student_view(st.session_state["_joined"])
 
 
-def _question_html(q: S.Question) -> str:
+def _question_html(kind: str, payload: dict) -> str:
     """The question as a student's phone shows it (everything escaped)."""
-    ask = q.payload["ask"]
-    if q.kind == "blank":
+    ask = payload["ask"]
+    if kind == "blank":
         return html.escape(ask["sentence"]).replace("[MASK]", "<mark>?</mark>")
-    if q.kind == "fake":
+    if kind == "fake":
         return html.escape(t("classroom.fake_prompt")) + "<br>" + html.escape(" ".join(ask["pieces"]))
-    if q.kind == "span":
+    if kind == "span":
         return f"<b>{html.escape(ask['question'])}</b><br>{html.escape(' '.join(ask['words']))}"
     return (html.escape(ask["sentence"]).replace("[MASK]", "<mark>?</mark>") + "<br>"
             + html.escape(t("classroom.agree_prompt", teacher=ask["teacher"])))
 
 
-def _answer_widgets(code: str, q: S.Question) -> None:
-    """What a student answers with: a word, the pieces or words to tap, or yes / no."""
-    send = dict(type="primary", use_container_width=True, on_click=_send, args=(code,))
-    if q.kind == "blank":
-        st.text_input(t("classroom.your_word"), max_chars=Q.MAX_WORD_CHARS, key="class_word",
-                      on_change=_send_typed, args=(code,))
-        st.button(t("classroom.send"), **send)
-    elif q.kind in ("fake", "span"):
-        items = q.payload["ask"]["pieces" if q.kind == "fake" else "words"]
-        st.pills(t(f"classroom.pick_{q.kind}"), list(range(len(items))), selection_mode="multi", key="class_pick",
+def _answer_widgets(kind: str, payload: dict, send: Callable, args: tuple, keys: str = "class",
+                    label: str | None = None) -> None:
+    """What a student answers with: a word, the pieces or words to tap, or yes / no. `send(*args, answer=None)`
+    runs on a button (a yes / no or "none" button gives its answer); the word and the taps are read from the
+    session under `<keys>_word` and `<keys>_pick`; `label` names the main button (Send; Reveal in self-study)."""
+    label = label or t("classroom.send")
+    button = dict(type="primary", use_container_width=True, on_click=send, args=args)
+    if kind == "blank":
+        st.text_input(t("classroom.your_word"), max_chars=Q.MAX_WORD_CHARS, key=f"{keys}_word",
+                      on_change=_send_typed if keys == "class" else None, args=args if keys == "class" else None)
+        st.button(label, **button)
+    elif kind in ("fake", "span"):
+        items = payload["ask"]["pieces" if kind == "fake" else "words"]
+        st.pills(t(f"classroom.pick_{kind}"), list(range(len(items))), selection_mode="multi", key=f"{keys}_pick",
                  format_func=lambda i: items[i])
-        st.button(t("classroom.send"), **send)
-        if q.kind == "fake":
-            st.button(t("classroom.none_fake"), use_container_width=True, on_click=_send, args=(code, "none"))
+        st.button(label, **button)
+        if kind == "fake":
+            st.button(t("classroom.none_fake"), use_container_width=True, on_click=send, args=(*args, "none"))
     else:
         yes, no = st.columns(2)
-        yes.button(t("classroom.yes"), use_container_width=True, on_click=_send, args=(code, "yes"))
-        no.button(t("classroom.no"), use_container_width=True, on_click=_send, args=(code, "no"))
+        yes.button(t("classroom.yes"), use_container_width=True, on_click=send, args=(*args, "yes"))
+        no.button(t("classroom.no"), use_container_width=True, on_click=send, args=(*args, "no"))
 
 
 def _mine_text(q: S.Question, mine: str) -> str:
@@ -375,7 +488,7 @@ def _student_view(code: str) -> None:
     if q is None:
         st.info(t("classroom.expired"), icon=":material/timer_off:")
         return
-    st.html(f'<div class="inside-bert-question">{_question_html(q)}</div>')
+    st.html(f'<div class="inside-bert-question">{_question_html(q.kind, q.payload)}</div>')
     mine = store().my_answer(code, _voter())
     if q.state == "revealed":
         r = Q.reveal(q.payload, store().answers(code), store().count(code))
@@ -396,7 +509,7 @@ def _student_view(code: str) -> None:
         st.info(t("classroom.closed", word=md_escape(_mine_text(q, mine))) if mine else t("classroom.closed_none"),
                 icon=":material/lock:")
         return
-    _answer_widgets(code, q)
+    _answer_widgets(q.kind, q.payload, _send, (code,))
     problem = st.session_state.pop("_class_problem", None)
     if problem:
         st.warning(problem, icon=":material/edit:")
