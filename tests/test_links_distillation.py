@@ -48,4 +48,4 @@ def test_link_reproduces_the_distillation_view(base_url, browser, page):  # noqa
     press(page, "Temperature T", "ArrowRight", 3)  # 1.0 → 2.5
     open_expander(page, "The math")
     assert_no_exception(page)
-    assert_link_reproduces(browser, page, default, fresh_server=True)
+    assert_link_reproduces(browser, page, default, fresh_server=True, timed=(".st-key-d_speed",))
