@@ -125,6 +125,12 @@ def py(module: str, *args) -> list[str]:
     return [sys.executable, "-m", module, *map(str, args)]
 
 
+def trained(module: str, args: list, out: Path) -> list[list[str]]:
+    """A training script's two commands: train (resumable, in the stage's `{run}`), then the same command line
+    with `--export out` (the loop checks the configuration, so the export names the run's flags again)."""
+    return [py(module, "--run", "{run}", *args), py(module, "--run", "{run}", *args, "--export", out)]
+
+
 def stages(p: Profile) -> list[Stage]:
     c, m, f = p.cache, p.models, p.flags
     corpus = c / "corpus"
@@ -157,9 +163,7 @@ def stages(p: Profile) -> list[Stage]:
         Stage("teacher-init", "where the teacher starts: a shipped version (full) or a fresh tiny BERT (tiny)",
               [init_cmd], [], [init / weights], init_modules),
         Stage("teacher", "the teacher: masked-language-model training, exported in fp16",
-              [py("training.pretrain_mlm", "--run", "{run}", "--init", init, "--corpus", corpus, *f["teacher"]),
-               py("training.pretrain_mlm", "--run", "{run}", "--init", init, "--corpus", corpus, *f["teacher"],
-                  "--export", teacher)],
+              trained("training.pretrain_mlm", ["--init", init, "--corpus", corpus, *f["teacher"]], teacher),
               [init / weights, *corpus_files, *cloze], [teacher / weights, teacher / "training.json"],
               ("training.pretrain_mlm",), trains=True),
         Stage("teacher-card", "the teacher's model card, measured against where it started",
@@ -170,11 +174,8 @@ def stages(p: Profile) -> list[Stage]:
               [py("training.rate_curve", "--model", teacher, "--heldout", p.sample, *f["rate-curve"])],
               [teacher / weights, p.sample], [teacher / "rate_curve.json"], ("training.rate_curve",)),
         Stage("electra", "the ELECTRA generator and discriminator, sharing their embeddings",
-              [*pair_cmds,
-               py("training.pretrain_electra", "--run", "{run}", "--teacher", teacher, "--corpus", corpus,
-                  *pair_init, *f["electra"]),
-               py("training.pretrain_electra", "--run", "{run}", "--teacher", teacher, "--corpus", corpus,
-                  *pair_init, *f["electra"], "--export", m)],
+              [*pair_cmds, *trained("training.pretrain_electra",
+                                    ["--teacher", teacher, "--corpus", corpus, *pair_init, *f["electra"]], m)],
               [teacher / weights, *corpus_files], [gen / weights, disc / weights, disc / "training.json"],
               ("training.pretrain_electra", "training.warm"), trains=True),
         Stage("electra-card", "the ELECTRA pair's cards",
@@ -182,11 +183,9 @@ def stages(p: Profile) -> list[Stage]:
               [gen / weights, disc / weights, *corpus_files], [gen / "README.md", disc / "README.md"],
               ("training.cards",)),
         Stage("student", "the distilled student (DistilBERT), from the teacher's soft targets",
-              [*init_student,
-               py("training.distill", "--run", "{run}", "--teacher", teacher, "--corpus", corpus, *student_flags,
-                  *f["student"]),
-               py("training.distill", "--run", "{run}", "--teacher", teacher, "--corpus", corpus, *student_flags,
-                  *f["student"], "--export", student)],
+              [*init_student, *trained("training.distill",
+                                       ["--teacher", teacher, "--corpus", corpus, *student_flags, *f["student"]],
+                                       student)],
               [teacher / weights, *corpus_files], [student / weights, student / "training.json"],
               ("training.distill", "training.warm"), trains=True),
         Stage("student-card", "the student's card and measured.json (the distillation chapter's numbers)",
@@ -194,10 +193,8 @@ def stages(p: Profile) -> list[Stage]:
               [student / weights, teacher / weights, *corpus_files], [student / "README.md", student / "measured.json"],
               ("training.cards",)),
         Stage("next-sentence", "the next-sentence classifier and its live probe's held-out pairs",
-              [py("training.finetune_classifier", "--run", "{run}", "--base", teacher, "--corpus", corpus,
-                  "--heldout-out", p.pairs, *f["next-sentence"]),
-               py("training.finetune_classifier", "--run", "{run}", "--base", teacher, "--corpus", corpus,
-                  "--heldout-out", p.pairs, *f["next-sentence"], "--export", m / "next-sentence"),
+              [*trained("training.finetune_classifier", ["--base", teacher, "--corpus", corpus, "--heldout-out",
+                                                         p.pairs, *f["next-sentence"]], m / "next-sentence"),
                py("training.finetune_cards", "classifier", m / "next-sentence")],
               [teacher / weights, *corpus_files],
               [m / "next-sentence" / weights, m / "next-sentence" / "README.md", p.pairs],
@@ -206,9 +203,7 @@ def stages(p: Profile) -> list[Stage]:
               [py("training.qa_data", "--out", c / "qa", *f["qa-data"])],
               [], [c / "qa" / "train.jsonl", c / "qa" / "test.jsonl"], ("training.qa_data",)),
         Stage("qa", "the extractive-QA model (span start and end over the teacher's encoder)",
-              [py("training.finetune_qa", "--run", "{run}", "--base", teacher, "--data", c / "qa", *f["qa"]),
-               py("training.finetune_qa", "--run", "{run}", "--base", teacher, "--data", c / "qa", *f["qa"],
-                  "--export", m / "qa"),
+              [*trained("training.finetune_qa", ["--base", teacher, "--data", c / "qa", *f["qa"]], m / "qa"),
                py("training.finetune_cards", "qa", m / "qa", "--data", c / "qa")],
               [teacher / weights, c / "qa" / "train.jsonl", c / "qa" / "test.jsonl"],
               [m / "qa" / weights, m / "qa" / "README.md"],
