@@ -72,15 +72,23 @@ def replaced_labels(original: torch.Tensor, corrupted: torch.Tensor) -> torch.Te
 
 def corrupt(generator_model, input_ids, attention_mask, special_tokens_mask, *, mask_token_id: int,
             vocab_size: int, rate: float = 0.15, temperature: float = 1.0, token_type_ids=None,
-            generator: torch.Generator | None = None) -> Corruption:
-    """Mask (all chosen → [MASK]), run the generator, sample replacements, build the discriminator's input."""
+            generator: torch.Generator | None = None, sampling: torch.Generator | None = None,
+            pool: torch.Tensor | None = None) -> Corruption:
+    """Mask (all chosen → [MASK]), run the generator, sample replacements, build the discriminator's input.
+    `sampling`: a random generator of its own for the draws (the masks then depend on `generator` only, so that
+    different fake-makers see the same masks). `generator_model` None: no network, every replacement drawn
+    uniformly from the pieces `pool` (`[V]` bool) marks, the paper's random-replacement baseline."""
     m = mask_tokens(input_ids.cpu(), special_tokens_mask.cpu(), mask_token_id=mask_token_id, vocab_size=vocab_size,
                     rate=rate, p_mask=1.0, p_random=0.0, generator=generator)
     selected = m.selected.to(input_ids.device)
-    hidden = encode(generator_model, m.input_ids.to(input_ids.device), attention_mask, token_type_ids)
-    logits = mlm_head(generator_model, hidden[selected])  # [N, V]
+    if generator_model is None:
+        require(pool is not None and bool(pool.any()), "a random fake-maker needs a pool of pieces to draw from")
+        logits = torch.zeros(int(selected.sum()), len(pool)).masked_fill(~pool, float("-inf")).to(input_ids.device)
+    else:
+        hidden = encode(generator_model, m.input_ids.to(input_ids.device), attention_mask, token_type_ids)
+        logits = mlm_head(generator_model, hidden[selected])  # [N, V]
     with torch.no_grad():  # sampled on the CPU, where the torch.Generator lives: no gradient through it
-        sampled = sample(logits.detach().cpu(), temperature, generator=generator).to(input_ids.device)
+        sampled = sample(logits.detach().cpu(), temperature, generator=sampling or generator).to(input_ids.device)
     corrupted = input_ids.clone()
     corrupted[selected] = sampled
     return Corruption(m.input_ids.to(input_ids.device), m.labels.to(input_ids.device), logits, sampled, corrupted,
@@ -179,40 +187,6 @@ def replaced_probability(discriminator_model, input_ids, attention_mask, token_t
 
 
 @dataclass(frozen=True)
-class Roc:
-    """Receiver operating characteristic of scores against 0/1 labels (1 = replaced)."""
-
-    fpr: torch.Tensor  # [K] false-positive rate at each threshold, rising from 0 to 1
-    tpr: torch.Tensor  # [K] true-positive rate
-    thresholds: torch.Tensor  # [K] score ≥ threshold counts as "replaced" (the first is +inf)
-    auc: float  # area under the curve: P(a random replaced token outscores a random original one)
-    positives: int
-    negatives: int
-
-    def at(self, threshold: float) -> tuple[float, float]:
-        """(TPR, FPR) when a score ≥ `threshold` is flagged: the curve's point for the last threshold ≥ it."""
-        i = int((self.thresholds >= threshold).sum()) - 1
-        return float(self.tpr[i]), float(self.fpr[i])
-
-
-def roc(scores: torch.Tensor, labels: torch.Tensor) -> Roc:
-    """ROC curve and AUC of 1-D `scores` against `labels`; tied scores form one step (trapezoid area)."""
-    scores, labels = scores.flatten().double(), labels.flatten().long()
-    pos, neg = int(labels.sum()), int((1 - labels).sum())
-    require(pos > 0 and neg > 0, "ROC needs both replaced and original tokens")
-    order = torch.argsort(scores, descending=True, stable=True)
-    s, y = scores[order], labels[order].double()
-    tp, fp = torch.cumsum(y, 0), torch.cumsum(1 - y, 0)
-    last = torch.ones_like(s, dtype=torch.bool)  # keep the last index of every run of equal scores
-    last[:-1] = s[1:] != s[:-1]
-    tpr = torch.cat([torch.zeros(1, dtype=torch.double), tp[last] / pos])
-    fpr = torch.cat([torch.zeros(1, dtype=torch.double), fp[last] / neg])
-    thresholds = torch.cat([torch.full((1,), float("inf"), dtype=torch.double), s[last]])
-    auc = float(torch.trapezoid(tpr, fpr))
-    return Roc(fpr.float(), tpr.float(), thresholds.float(), auc, pos, neg)
-
-
-@dataclass(frozen=True)
 class Detection:
     """One round of the game on one sequence `[1, T]`, for display. Lists have T entries unless noted."""
 
@@ -250,76 +224,6 @@ def replaced_token_detection(generator_model, discriminator_model, input_ids, at
 
 
 @dataclass(frozen=True)
-class HeldoutScores:
-    """The discriminator's P(replaced) on held-out text corrupted by the generator, over real tokens only
-    ([CLS], [SEP] and padding are never replaced and are left out)."""
-
-    scores: torch.Tensor  # [M] P(replaced)
-    labels: torch.Tensor  # [M] 1 = replaced
-    generator_top1: float  # share of masked positions where the generator's arg-max is the original
-    masked: int  # masked positions
-    sequences: int
-
-
-@torch.no_grad()
-def heldout_scores(generator_model, discriminator_model, packed: dict, *, mask_token_id: int, vocab_size: int,
-                   rate: float = 0.15, temperature: float = 1.0, seed: int = 1234,
-                   batch_size: int = 32) -> HeldoutScores:
-    """Corrupt packed held-out sequences (`input_ids`, `attention_mask`, `special`: `[B, T]`) batch by batch with
-    the generator, as training does, and score every real token with the discriminator."""
-    g = torch.Generator().manual_seed(seed)
-    scores, labels = [], []
-    correct = total = 0
-    n = len(packed["input_ids"])
-    for i in range(0, n, batch_size):
-        ids, att, special = (packed[k][i:i + batch_size] for k in ("input_ids", "attention_mask", "special"))
-        c = corrupt(generator_model, ids, att, special, mask_token_id=mask_token_id, vocab_size=vocab_size,
-                    rate=rate, temperature=temperature, generator=g)
-        target = c.mlm_labels[c.mlm_labels != IGNORE_INDEX]
-        correct += int((c.generator_logits.argmax(-1) == target).sum())
-        total += len(target)
-        keep = special.to(ids.device) == 0
-        scores.append(replaced_probability(discriminator_model, c.corrupted_ids, att)[keep].cpu())
-        labels.append(c.replaced[keep].cpu())
-    return HeldoutScores(torch.cat(scores), torch.cat(labels), correct / max(total, 1), total, n)
-
-
-@dataclass(frozen=True)
-class WordSwaps:
-    """The discriminator on held-out text where one whole word per sequence was swapped for a random word: what a
-    person trying to fool it does, not what the generator does."""
-
-    swapped: torch.Tensor  # [S] P(replaced) at the swapped position
-    untouched: torch.Tensor  # [S] P(replaced) at another word of the same sequence, left as it was
-    edits: list[tuple[int, int, int, int]]  # [S] (sequence, swapped position, new id, untouched position)
-
-
-@torch.no_grad()
-def word_swap_scores(discriminator_model, packed: dict, words: list[int], *, seed: int = 0) -> WordSwaps:
-    """In each packed sequence with two or more pieces from `words` (ids of whole words), swap one of them for a
-    random id from `words` and score it, with another such piece of the sequence, left alone, for comparison.
-    Sequences are scored one by one, unpadded."""
-    g = torch.Generator().manual_seed(seed)
-    vocab = torch.tensor(sorted(set(words)))
-    swapped, untouched, edits = [], [], []
-    for k, (ids, att) in enumerate(zip(packed["input_ids"], packed["attention_mask"])):
-        ids = ids[att.bool()][None].clone()
-        where = torch.isin(ids[0], vocab).nonzero()[:, 0]
-        if len(where) < 2:
-            continue
-        i, j = where[torch.randperm(len(where), generator=g)[:2]].tolist()
-        new = vocab[torch.randint(len(vocab), (1,), generator=g)].item()
-        while new == ids[0, i]:
-            new = vocab[torch.randint(len(vocab), (1,), generator=g)].item()
-        ids[0, i] = new
-        p = replaced_probability(discriminator_model, ids, torch.ones_like(ids))[0]
-        swapped.append(float(p[i]))
-        untouched.append(float(p[j]))
-        edits.append((k, i, new, j))
-    return WordSwaps(torch.tensor(swapped), torch.tensor(untouched), edits)
-
-
-@dataclass(frozen=True)
 class Separation:
     """How the discriminator's scores fall on one sequence: the mean P(replaced) of the pieces that were replaced
     and of those that were not (special tokens left out), the numbers the verdict's sentence states."""
@@ -346,9 +250,3 @@ def separation(p_replaced: list[float], replaced: list[int], real: list[bool]) -
 def outranked_by(p_word: float, p_originals: list[float]) -> int:
     """How many original pieces score at least as high as the typed word: 0 means it stands out above them all."""
     return sum(p >= p_word for p in p_originals)
-
-
-def counts_at(r: Roc, threshold: float) -> tuple[int, int]:
-    """(replaced pieces caught, originals wrongly flagged) at `threshold`: the curve's rates times its counts."""
-    tpr, fpr = r.at(threshold)
-    return round(tpr * r.positives), round(fpr * r.negatives)

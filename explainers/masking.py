@@ -82,7 +82,7 @@ we us our you your i me my not no so too very can could will would shall should 
 whose when where why how all any each some one""".split())
 
 
-def _vocab_flags(vocab: dict[str, int], keep) -> torch.Tensor:
+def vocab_flags(vocab: dict[str, int], keep) -> torch.Tensor:
     """`[V]` bool over a tokenizer's `get_vocab()`: `keep(piece)` for every piece."""
     flags = torch.zeros(max(vocab.values()) + 1, dtype=torch.bool)
     for piece, i in vocab.items():
@@ -92,7 +92,7 @@ def _vocab_flags(vocab: dict[str, int], keep) -> torch.Tensor:
 
 def content_pieces(vocab: dict[str, int]) -> torch.Tensor:
     """`[V]` bool: pieces that start a content word (alphabetic, two letters or more, not a `STOPWORDS` word)."""
-    return _vocab_flags(vocab, lambda piece: piece.isalpha() and len(piece) > 1 and piece.lower() not in STOPWORDS)
+    return vocab_flags(vocab, lambda piece: piece.isalpha() and len(piece) > 1 and piece.lower() not in STOPWORDS)
 
 
 def _every_occurrence(input_ids: torch.Tensor, selected: torch.Tensor, word_ids: torch.Tensor,
@@ -192,7 +192,7 @@ def word_ids_from_tokens(tokens: list[list[str]]) -> torch.Tensor:
 
 def continuation_flags(vocab: dict[str, int]) -> torch.Tensor:
     """`[V]` bool from a tokenizer's `get_vocab()`: True for a WordPiece that continues a word (`##ing`)."""
-    return _vocab_flags(vocab, lambda piece: piece.startswith("##"))
+    return vocab_flags(vocab, lambda piece: piece.startswith("##"))
 
 
 def word_ids_from_ids(input_ids: torch.Tensor, continuation: torch.Tensor) -> torch.Tensor:

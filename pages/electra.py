@@ -9,7 +9,7 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from classroom import questions as CQ  # noqa: E402
-from explainers import electra  # noqa: E402
+from explainers import electra, electra_heldout  # noqa: E402
 from ui import electra as E  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
@@ -247,7 +247,7 @@ def roc_section() -> None:
 
 
 @st.fragment
-def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
+def roc_plot(r: electra_heldout.Roc, h: electra_heldout.HeldoutScores) -> None:
     if present.on():  # the slider beside the curve, over its numbers: the curve gets the step's height
         c1, c2 = st.columns([3, 2])
         where = c2
@@ -275,17 +275,49 @@ def roc_plot(r: electra.Roc, h: electra.HeldoutScores) -> None:
     c2.metric(t("electra.auc"), f"{r.auc:.3f}")
     c2.metric(t("electra.caught_at", threshold=thr), f"{tpr:.1%}", help=t("electra.tpr"))
     c2.metric(t("electra.false_alarms_at", threshold=thr), f"{fpr:.1%}", help=t("electra.fpr"))
-    caught, flagged = electra.counts_at(r, thr)
+    caught, flagged = electra_heldout.counts_at(r, thr)
     c2.caption(t("electra.roc_counts_better" if r.auc > 0.5 else "electra.roc_counts_worse", threshold=thr,
                  caught=caught, positives=r.positives, flagged=flagged, negatives=r.negatives, auc=r.auc))
     c2.caption(t("electra.heldout", sequences=h.sequences, positives=r.positives, negatives=r.negatives,
                  top1=h.generator_top1, masked=h.masked))
 
 
+def stronger_section() -> None:
+    """The same held-out masks filled by makers of fakes of rising strength: the discriminator's task hardens."""
+    explain("stronger")
+    with st.spinner(t("electra.scoring")):
+        makers = E.fake_makers(*pair_args)
+    if any(m.auc is None for m in makers):
+        st.info(t("electra.one_class"), icon=":material/info:")
+        return
+    names = [t(f"electra.maker_{m.name}") for m in makers]
+    c1, c2 = st.columns([3, 2])
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=names, y=[m.auc for m in makers], name=t("electra.auc"), marker_color="#e03131",
+                         text=[f"{m.auc:.3f}" for m in makers], textposition="outside",
+                         hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Bar(x=names, y=[m.caught for m in makers], name=t("electra.caught_at", threshold=0.5),
+                         marker_color="#1c7ed6", text=[f"{m.caught:.0%}" for m in makers], textposition="outside",
+                         hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    fig.update_layout(barmode="group", height=380, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(range=[0, 1.1]),
+                      legend=dict(orientation="h", y=1.12))
+    chart(fig, key="e_stronger", file="electra-stronger", where=c1, present_height=440)
+    c2.dataframe({t("electra.maker"): names, t("electra.maker_top1"): [f"{m.generator_top1:.1%}" for m in makers],
+                  t("electra.maker_function"): ["–" if m.function_share is None else f"{m.function_share:.0%}"
+                                                for m in makers]}, hide_index=True)
+    weak, strong = makers[0], makers[-1]
+    words = dict(weak=names[0], strong=names[-1], weak_top1=weak.generator_top1, strong_top1=strong.generator_top1,
+                 weak_auc=weak.auc, strong_auc=strong.auc, weak_caught=weak.caught, strong_caught=strong.caught)
+    c2.markdown(t("electra.stronger_harder" if electra_heldout.harder_as_stronger(makers) else "electra.stronger_mixed",
+                  **words))
+
+
 if show("game") or show("verdict") or show("loss") or show("fool"):
     game_and_fool_it()
 if show("roc"):
     roc_section()
+if show("stronger"):
+    stronger_section()
 if show("paper"):
     st.markdown(T["paper"])
     rows = table("electra_paper")

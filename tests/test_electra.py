@@ -6,8 +6,9 @@ from transformers import ElectraConfig, ElectraForMaskedLM, ElectraForPreTrainin
 
 from explainers.distillation import soft_target_loss
 from explainers.electra import (LAMBDA, corrupt, discriminator_loss, electra_loss, generator_distillation_loss,
-                               heldout_scores, replaced_labels, replaced_probability, replaced_token_detection, roc,
-                               sample, share_embeddings, word_swap_scores)
+                               replaced_labels, replaced_probability, replaced_token_detection, sample,
+                               share_embeddings)
+from explainers.electra_heldout import heldout_scores, roc, word_swap_scores
 from explainers.masking import mask_tokens
 
 V = 30
@@ -265,3 +266,113 @@ def test_the_joint_steps_teacher_kl_is_the_distillation_stages_kl_on_the_generat
                                         generator=torch.Generator().manual_seed(1), **args)
         assert float(kl) == pytest.approx(float(d.kl), rel=1e-4) and float(kl) > 0
         assert float(teacher_kl(gen, c, att)) == pytest.approx(0.0, abs=1e-6)
+
+
+# ------------------------------------------------------------------ fakes that give themselves away, and rungs
+PIECES = ["[PAD]", "[CLS]", "[SEP]", "[MASK]", "[unused0]", ",", ".", "the", "of", "was", "##s", "##,",
+          "dog", "cat", "house", "ran", "sleep", "green", "river", "bread", "##ing", "door", "window", "music",
+          "piano", "garden", "letter", "summer", "morning", "water"]
+VOCAB = {p: i for i, p in enumerate(PIECES)}  # V = 30 pieces, as the pair above reads
+
+
+def test_function_pieces_are_punctuation_function_words_and_special_pieces():
+    from explainers.electra_heldout import function_pieces, real_pieces
+    flags = function_pieces(VOCAB)
+    assert [p for p in PIECES if flags[VOCAB[p]]] == ["[PAD]", "[CLS]", "[SEP]", "[MASK]", "[unused0]", ",", ".",
+                                                     "the", "of", "was", "##,"]
+    assert [p for p in PIECES if not real_pieces(VOCAB)[VOCAB[p]]] == ["[PAD]", "[CLS]", "[SEP]", "[MASK]",
+                                                                      "[unused0]"]
+
+
+def _content_batch():
+    ids = torch.randint(12, V, (4, 12), generator=torch.Generator().manual_seed(3))  # content words only...
+    ids[:, 3] = VOCAB["the"]  # ...and one function word a row
+    ids[:, 0], ids[:, -1] = VOCAB["[CLS]"], VOCAB["[SEP]"]
+    att = torch.ones_like(ids)
+    special = ((ids == 1) | (ids == 2)).long()
+    return {"input_ids": ids, "attention_mask": att, "special": special}
+
+
+def _always(gen, piece: str):
+    out = copy.deepcopy(gen)
+    with torch.no_grad():
+        out.generator_lm_head.bias[VOCAB[piece]] = 1e4
+    return out
+
+
+def test_function_share_counts_samples_at_masked_content_words_only(pair):
+    from explainers.electra_heldout import function_pieces
+    from explainers.masking import content_pieces
+    gen, disc = pair
+    batch = _content_batch()
+    kw = dict(mask_token_id=3, vocab_size=V, rate=0.5, seed=2, content=content_pieces(VOCAB),
+              function=function_pieces(VOCAB))
+    comma, piano = heldout_scores(_always(gen, ","), disc, batch, **kw), heldout_scores(_always(gen, "piano"), disc,
+                                                                                        batch, **kw)
+    chosen = mask_tokens(batch["input_ids"], batch["special"], mask_token_id=3, vocab_size=V, rate=0.5, p_mask=1.0,
+                         p_random=0.0, generator=torch.Generator().manual_seed(2)).selected
+    at_content = int((chosen & content_pieces(VOCAB)[batch["input_ids"]]).sum())
+    assert 0 < at_content < int(chosen.sum()), "the draw should mask content and function words"
+    assert comma.content_masked == piano.content_masked == at_content
+    assert comma.function_fakes == at_content and comma.function_share == 1.0  # every fake at a content word
+    assert piano.function_fakes == 0 and piano.function_share == 0.0
+
+
+def test_random_fakes_come_from_the_pool_on_the_same_masks_as_the_generators(pair):
+    from explainers.electra_heldout import real_pieces
+    gen, disc = pair
+    batch = _content_batch()
+    kw = dict(mask_token_id=3, vocab_size=V, rate=0.5, seed=5)
+    g = corrupt(gen, batch["input_ids"], batch["attention_mask"], batch["special"],
+                generator=torch.Generator().manual_seed(5), sampling=torch.Generator().manual_seed(6), **{
+                    k: v for k, v in kw.items() if k != "seed"})
+    r = corrupt(None, batch["input_ids"], batch["attention_mask"], batch["special"],
+                generator=torch.Generator().manual_seed(5), sampling=torch.Generator().manual_seed(6),
+                pool=real_pieces(VOCAB), **{k: v for k, v in kw.items() if k != "seed"})
+    assert torch.equal(g.masked_ids, r.masked_ids)  # the draws' own generator leaves the masks alone
+    assert real_pieces(VOCAB)[r.sampled_ids].all() and len(set(r.sampled_ids.tolist())) > 3
+    with pytest.raises(Exception):
+        corrupt(None, batch["input_ids"], batch["attention_mask"], batch["special"], **{
+            k: v for k, v in kw.items() if k != "seed"})
+
+
+def test_fake_makers_are_ordered_by_strength(pair):
+    from explainers.electra_heldout import FakeMaker, compare_fake_makers, harder_as_stronger
+    gen, disc = pair
+    batch = _content_batch()
+    batch["input_ids"][:, 4:9] = VOCAB["piano"]  # the maker that always says "piano" is right at some masks
+    makers = compare_fake_makers({"piano": _always(gen, "piano"), "random": None}, disc, batch, mask_token_id=3,
+                                 vocab=VOCAB, seed=2)
+    assert [m.name for m in makers] == ["random", "piano"]  # weakest first, whatever order they were given in
+    assert makers[0].generator_top1 < makers[1].generator_top1
+    for m in makers:  # caught: the replaced pieces the discriminator scores ≥ 0.5, recomputed here
+        assert 0 <= m.caught <= 1 and m.auc is not None
+    f = lambda name, top1, auc: FakeMaker(name, top1, auc, 0.5, None)  # noqa: E731
+    assert harder_as_stronger([f("a", 0, 0.9), f("b", 0.2, 0.8), f("c", 0.4, 0.7)])
+    assert not harder_as_stronger([f("a", 0, 0.9), f("b", 0.2, 0.7), f("c", 0.4, 0.8)])
+    assert not harder_as_stronger([f("a", 0, 0.9), f("b", 0.2, None)])
+
+
+def test_a_generator_from_distilbert_layers_computes_what_those_layers_computed(tmp_path):
+    """The generator takes a DistilBERT's layers under BERT's names: each layer gives the same output."""
+    from transformers import DistilBertConfig, DistilBertForMaskedLM
+
+    from training.pretrain_electra import generator_from_layers, layers_of
+    torch.manual_seed(0)
+    student = DistilBertForMaskedLM(DistilBertConfig(vocab_size=V, dim=16, n_layers=2, n_heads=2, hidden_dim=32,
+                                                     max_position_embeddings=32)).eval()
+    student.save_pretrained(tmp_path)
+    shape = layers_of(str(tmp_path))
+    assert shape == dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
+    cfg = dict(vocab_size=V, embedding_size=8, max_position_embeddings=32)
+    disc = ElectraForPreTraining(ElectraConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                               intermediate_size=32, **cfg)).eval()
+    gen = ElectraForMaskedLM(ElectraConfig(**shape, **cfg)).eval()
+    facts = generator_from_layers(gen, disc, str(tmp_path))
+    assert facts["generator_layers_from"] == str(tmp_path)
+    assert torch.equal(gen.electra.embeddings_project.weight, disc.electra.embeddings_project.weight)
+    x = torch.randn(2, 7, 16)
+    first = lambda out: out[0] if isinstance(out, tuple) else out  # noqa: E731
+    with torch.no_grad():
+        for theirs, ours in zip(student.distilbert.transformer.layer, gen.electra.encoder.layer):
+            assert torch.allclose(first(ours(x)), first(theirs(x)), atol=1e-5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from explainers import electra
+from explainers import electra, electra_heldout
 from explainers.model import BUILTIN_NAME
 from tests.test_electra_page import _detection
 from tests.test_pages import _app
@@ -130,3 +130,19 @@ def test_the_fool_it_picker_follows_a_new_sentence_and_the_verdict_follows_the_p
     assert f"**{max(ed.p_replaced[i] for i in ed.new_positions):.2f}**" in shown_p()
     at.number_input(key="e_seed").set_value(3).run()  # another draw of the game leaves the picker alone
     assert at.selectbox(key="e_pos").value == positions[0] and not at.warning
+
+
+def test_the_stronger_generator_step_words_its_sentence_from_the_three_makers():
+    at = _app("pages/electra.py")
+    makers = E.fake_makers(*PAIR)
+    assert [m.name for m in makers] == ["random", "generator", "teacher"]  # weakest first, by measured top-1
+    said = [m.value for m in at.markdown if "the discriminator's AUC" in m.value or "does not always" in m.value]
+    assert len(said) == 1, [m.value for m in at.markdown]
+    weak, strong = makers[0], makers[-1]
+    template = "The better the fakes" if electra_heldout.harder_as_stronger(makers) else "does not always make"
+    assert template in said[0]
+    for number in (f"{weak.auc:.3f}", f"{strong.auc:.3f}", f"{weak.caught:.0%}", f"{strong.caught:.0%}",
+                   f"{strong.generator_top1:.0%}"):
+        assert number in said[0], (number, said[0])
+    table = at.dataframe[-1].value
+    assert list(table.iloc[:, 1]) == [f"{m.generator_top1:.1%}" for m in makers]

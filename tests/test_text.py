@@ -19,6 +19,7 @@ from ui import text
 from explainers.policy import LEVELS
 from ui.chapters import CHAPTERS
 from ui.figures import FORMATS
+from ui.electra import MAKERS
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py"), ROOT / "app.py"])  # where the UI words things
@@ -89,6 +90,7 @@ DYNAMIC = {
     "family.mask_": {f"family.mask_{k}" for k in UNILM_KINDS},
     "classroom.bad_": {f"classroom.bad_{k}" for k in ("blank", "fake", "span", "agree")},
     "classroom.pick_": {f"classroom.pick_{k}" for k in ("fake", "span")},
+    "electra.maker_": {f"electra.maker_{k}" for k in MAKERS},
 }
 
 

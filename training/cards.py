@@ -20,7 +20,8 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer, ElectraForMaskedLM
 
 from explainers.corpus import load_packed
 from explainers.distillation import NEAR_TIE, heldout_agreement
-from explainers.electra import heldout_scores, roc, word_swap_scores
+from explainers.electra_heldout import compare_fake_makers, function_pieces, heldout_scores, roc, word_swap_scores
+from explainers.masking import content_pieces
 from explainers.model import MEASURED, ROOT, file_sha256, load_role
 from explainers.speed import encoder_latency
 from training.evaluate_mlm import cloze_scores, read_cloze
@@ -60,15 +61,21 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
     disc = ElectraForPreTraining.from_pretrained(disc_dir, dtype=torch.float32).eval()
     packed = load_packed(corpus / "test.txt", tok, max_sequences=sequences)
     t = time.time()
-    h = heldout_scores(gen, disc, packed, mask_token_id=tok.mask_token_id, vocab_size=len(tok), seed=1234)
+    vocab = tok.get_vocab()
+    h = heldout_scores(gen, disc, packed, mask_token_id=tok.mask_token_id, vocab_size=len(tok), seed=1234,
+                       content=content_pieces(vocab), function=function_pieces(vocab))
     r = roc(h.scores, h.labels)
     acc = float(((h.scores >= 0.5).long() == h.labels).float().mean())
     words = [i for t, i in tok.vocab.items() if t.isalpha() and len(t) >= 3]  # whole words ("##" is not alpha)
     sw = word_swap_scores(disc, packed, words, seed=0)
     cloze = cloze_scores(gen, tok, read_cloze())
     facts = json.loads((gen_dir / "training.json").read_text())
+    teacher_dir = ROOT / facts["config"]["teacher"]
+    teacher = AutoModelForMaskedLM.from_pretrained(teacher_dir, dtype=torch.float32).eval()
+    makers = compare_fake_makers({"random pieces": None, "the generator": gen, "the teacher": teacher}, disc, packed,
+                                 mask_token_id=tok.mask_token_id, vocab=vocab, seed=1234)
     start = facts.get("start", {})
-    fit = facts if facts.get("embedding_fit_cosine") is not None else FIRST_FIT  # a continued pair: the first fit
+    fit = start if start.get("embedding_fit_cosine") is not None else FIRST_FIT  # a continued pair: the first fit
     cfg = facts["config"]
     distilled = int(cfg.get("distill_steps", 0))
     joint = f"stage 2, steps {distilled + 1:,}–{facts['step']:,}" if distilled else f"{facts['step']:,} steps"
@@ -78,7 +85,12 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
                "replaced_share": round(float(h.labels.float().mean()), 4), "tokens": len(h.labels),
                "masked": h.masked, "word_swaps_flagged": round(float((sw.swapped >= 0.5).float().mean()), 4),
                "untouched_words_flagged": round(float((sw.untouched >= 0.5).float().mean()), 4),
-               "generator_cloze_top1": round(cloze["top1"], 4), "generator_cloze_top5": round(cloze["top5"], 4)}
+               "generator_cloze_top1": round(cloze["top1"], 4), "generator_cloze_top5": round(cloze["top5"], 4),
+               "generator_function_share": round(h.function_share, 4),
+               "fake_makers": {m.name: {"top1": round(m.generator_top1, 4), "auc": round(m.auc, 4),
+                                        "caught": round(m.caught, 4), "function_share": round(m.function_share, 4)}
+                               for m in makers}}
+    layers_from = start.get("generator_layers_from")
     lines = [
         "# electra-generator and electra-discriminator: the built-in ELECTRA pair", "",
         f"- **discriminator** (`ElectraForPreTraining`): {d.num_hidden_layers} layers × {d.hidden_size}, "
@@ -89,12 +101,18 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
         f"folders fit 60 MB). They started from a PCA of the teacher's 384-d embeddings and a least-squares "
         f"projection (mean cosine {fit['embedding_fit_cosine_lstsq']} to the teacher's embedding output); "
         f"then 300 Adam steps fitted them to that output (mean cosine {fit['embedding_fit_cosine']}"
-        f"{'' if fit is facts else ', when the first pair was built: commit ' + FIRST_FIT['commit']}). "
+        f"{'' if fit is start else ', when the first pair was built: commit ' + FIRST_FIT['commit']}). "
         "The detection head was new.",
         f"- **generator** (`ElectraForMaskedLM`): {g.num_hidden_layers} layers × {g.hidden_size} "
-        f"({g.hidden_size / d.hidden_size:.2f} of the discriminator's width), {g.num_attention_heads} heads, "
-        f"{gen.num_parameters() / 1e6:.1f} M parameters; new (random initialisation), its output bias started at "
-        "log unigram frequencies.",
+        f"({g.num_hidden_layers * g.hidden_size ** 2 / (d.num_hidden_layers * d.hidden_size ** 2):.2f} of the "
+        f"discriminator's encoder size), {g.num_attention_heads} heads, {gen.num_parameters() / 1e6:.1f} M "
+        "parameters; " + (f"its encoder layers started from `{Path(layers_from).name}` (sha256 "
+                          f"{start['generator_layers_sha256'][:16]}…: the built-in student, the teacher's layers 0, "
+                          "2 and 4 distilled), read the shared embeddings through a copy of the discriminator's "
+                          "projection (`training.pretrain_electra.generator_from_layers`); its prediction head was "
+                          "new, its output bias started at log unigram frequencies."
+                          if layers_from else "new (random initialisation), its output bias started at log unigram "
+                                              "frequencies."),
         f"- shared: one embedding layer (token, position, segment, LayerNorm) for both in training "
         "(`explainers.electra.share_embeddings`). The discriminator's folder stores it; the generator's folder "
         "leaves it out and reads it from there when it loads (`explainers.model.fill_from_base`, which checks the "
@@ -106,6 +124,8 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
         f"| discriminator ROC-AUC, held-out text corrupted by the generator | **{r.auc:.3f}** |",
         f"| discriminator accuracy at threshold 0.5 | {acc:.1%} |",
         f"| generator masked top-1 (every chosen piece shown as [MASK]) | {h.generator_top1:.1%} |",
+        f"| generator samples at masked content words that are punctuation or function words "
+        f"(`explainers.electra_heldout.function_pieces`; {h.content_masked:,} such positions) | {h.function_share:.1%} |",
         f"| generator `shared/eval/cloze_public.tsv` top-1 / top-5 ({len(read_cloze())} prompts) | "
         f"{cloze['top1']:.1%} / {cloze['top5']:.1%} |",
         f"| share of pieces replaced | {float(h.labels.float().mean()):.1%} |",
@@ -118,12 +138,22 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
         f"= 1), one sample per masked position at T = 1, seed 1234; {len(h.labels):,} pieces scored "
         f"({r.positives:,} replaced), [CLS]/[SEP]/padding left out. Measured in {time.time() - t:.0f} s, float32 "
         "after the fp16 round trip. Word swaps: a whole word (alphabetic, ≥ 3 letters, one piece) replaced by "
-        "another drawn at random from the vocabulary (`explainers.electra.word_swap_scores`, seed 0): what a person "
+        "another drawn at random from the vocabulary (`explainers.electra_heldout.word_swap_scores`, seed 0): what a person "
         "playing \"Try to fool it\" does, rather than the generator's samples.", "",
+        "### A stronger generator, a harder task", "",
+        "The same held-out masks (seed 1234) filled by three makers of fakes (`explainers.electra_heldout."
+        "compare_fake_makers`): pieces drawn uniformly from the vocabulary (special and unused pieces left out), "
+        "this generator, and the teacher the generator was distilled from, sampling at T = 1 as if it were the "
+        "generator. The discriminator was trained against its own generator only.", "",
+        "| fakes from | masked top-1 | punctuation or function words at content words | ROC-AUC | caught at 0.5 |",
+        "|---|---|---|---|---|",
+        *[f"| {m.name} | {m.generator_top1:.1%} | {m.function_share:.1%} | {m.auc:.3f} | {m.caught:.1%} |"
+          for m in makers], "",
         "## Training", "",
         f"- corpus: {corpus_line(corpus)}",
         *([f"- continued from the previous built-in pair (discriminator sha256 "
-           f"{start[f'{DISC}_sha256'][:16]}…, generator {start[f'{GEN}_sha256'][:16]}…): at the start, "
+           f"{start[f'{DISC}_sha256'][:16]}…" + (f", generator {start[f'{GEN}_sha256'][:16]}…" if f"{GEN}_sha256" in
+                                                 start else "; a new generator") + "): at the start, "
            f"discriminator ROC-AUC {start.get('auc')}, generator masked top-1 {start.get('generator_top1')} "
            "(256 held-out sequences)"] if start.get("continued_from") else []),
         *([f"- stage 1, steps 1–{int(cfg['distill_steps']):,}: the generator distilled from the built-in "

@@ -19,9 +19,10 @@ folders (fp16 weights, `training.json`, the cards) and the files the app reads.
 Initialisation, per stage: the full profile continues each model from a shipped version named by commit and the
 sha256 of its weights (`training/warm.py` writes that version out of git: no folder is copied); the from-scratch
 rules are the teacher from all-MiniLM-L6-v2 (`training/import_minilm.py`; the tiny profile: a random width-32
-BERT, `training/tiny.py`), the ELECTRA pair from the teacher's embeddings (`pretrain_electra.init_from_teacher`),
-the student from the teacher's layers 0, 2 and 4, and the QA and next-sentence models from the teacher with a
-fresh head.
+BERT, `training/tiny.py`), the ELECTRA discriminator from the teacher's layers and embeddings
+(`pretrain_electra.init_from_teacher`), the student from the teacher's layers 0, 2 and 4, and the QA and
+next-sentence models from the teacher with a fresh head. In both profiles the ELECTRA generator starts from the
+student's layers with a new head (`pretrain_electra.generator_from_layers`).
 """
 from __future__ import annotations
 
@@ -44,8 +45,6 @@ SHARED_CLOZE = ROOT.parent / "shared/eval/cloze_public.tsv"
 WARM = {
     "teacher": ("1a70795", "assets/models/teacher",
                 "c18204c87bb278a8a2dae770a4cb098d795fa214d6b821b027855e107b9ac770"),
-    "electra-generator": ("1a70795", "assets/models/electra-generator",
-                          "db1a93526b33d39e3105c73c9d07270426dd84ab8db1c64e316ec12ac716c8ae"),
     "electra-discriminator": ("1a70795", "assets/models/electra-discriminator",
                               "70116fa0b0c2b61ac2c9f976152c445b80404f2021c1d4ce32b7c6987159496e"),
     "student": ("1a70795", "assets/models/student",
@@ -75,7 +74,7 @@ def full(device: str = "cpu", threads: int = 2) -> Profile:
                                    "--save-every", "50", *t],
                        "teacher-card": ["--sequences", "512"],
                        "rate-curve": [],
-                       "electra": ["--steps", "2100", "--distill-steps", "1400", "--lam", "50", "--eval-every", "200",
+                       "electra": ["--steps", "1300", "--distill-steps", "600", "--lam", "50", "--eval-every", "100",
                                    "--save-every", "50", *t],
                        "electra-card": ["--sequences", "512"],
                        "student": ["--steps", "1900", "--batch-size", "32", "--lr", "2e-4", "--warmup", "100",
@@ -98,7 +97,6 @@ def tiny(out: Path, documents: int = 200) -> Profile:
         "teacher-card": ["--sequences", "4"],
         "rate-curve": ["--sequences", "2", "--seeds", "2"],
         "electra": [*small, "--eval-sequences", "4", "--embedding-size", "16", "--fit-steps", "2",
-                    "--generator-hidden", "16", "--generator-layers", "1", "--generator-heads", "2",
                     "--distill-steps", "1"],
         "electra-card": ["--sequences", "4"],
         "student": [*small, "--eval-sequences", "4"],
@@ -143,7 +141,7 @@ def stages(p: Profile) -> list[Stage]:
             out = c / "warm" / f"{name}-{digest[:12]}" / name
             return py("training.warm", "--commit", commit, "--folder", folder, "--sha256", digest, "--out", out), out
         init_cmd, init = warm("teacher")
-        pair_cmds = [warm("electra-generator")[0], warm("electra-discriminator")[0]]
+        pair_cmds = [warm("electra-discriminator")[0]]  # the generator is new: from the student's layers
         pair = warm("electra-discriminator")[1].parent
         pair_init = ["--init", pair]
         student_cmd, student_init = warm("student")
@@ -175,8 +173,10 @@ def stages(p: Profile) -> list[Stage]:
               [teacher / weights, p.sample], [teacher / "rate_curve.json"], ("training.rate_curve",)),
         Stage("electra", "the ELECTRA generator and discriminator, sharing their embeddings",
               [*pair_cmds, *trained("training.pretrain_electra",
-                                    ["--teacher", teacher, "--corpus", corpus, *pair_init, *f["electra"]], m)],
-              [teacher / weights, *corpus_files], [gen / weights, disc / weights, disc / "training.json"],
+                                    ["--teacher", teacher, "--corpus", corpus, *pair_init, "--generator-init",
+                                     student, *f["electra"]], m)],
+              [teacher / weights, student / weights, *corpus_files],
+              [gen / weights, disc / weights, disc / "training.json"],
               ("training.pretrain_electra", "training.warm"), trains=True),
         Stage("electra-card", "the ELECTRA pair's cards",
               [py("training.cards", "electra", m, "--corpus", corpus, *f["electra-card"])],

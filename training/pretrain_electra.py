@@ -31,13 +31,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
-from transformers import AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
+from transformers import AutoConfig, AutoTokenizer, BertForMaskedLM, ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers.builtin import TEACHER_DIR
 from explainers.corpus import load_packed
 from explainers.errors import BuildError, require
-from explainers.electra import (LAMBDA, corrupt, electra_loss, generator_distillation_loss, heldout_scores, roc,
-                                share_embeddings, teacher_kl)
+from explainers.electra import (LAMBDA, corrupt, electra_loss, generator_distillation_loss, share_embeddings,
+                                teacher_kl)
+from explainers.electra_heldout import function_pieces, heldout_scores, roc
+from explainers.masking import content_pieces
 from explainers.model import file_sha256
 from training.loop import Step, checkpoint_facts, cli, load_checkpoint, param_groups, save_model_folder, train_loop
 
@@ -70,12 +72,52 @@ class Config:
     distill_alpha_mlm: float = 1.0  # weight of the generator's own MLM loss beside the KL in that stage
     joint_kl: float = 0.0  # in the joint steps, β · T² · KL(teacher ‖ generator) added to the generator's loss
     init: str = ""  # a folder holding an earlier pair (electra-generator, electra-discriminator) to continue from
+    generator_init: str = ""  # a BERT or DistilBERT masked-LM folder: the generator takes its layers and their shape
     seed: int = 0
     eval_every: int = 100
     save_every: int = 50
     eval_sequences: int = 256
     threads: int = 2
     bf16: bool = True
+
+
+def layers_of(folder: str) -> dict:
+    """The encoder shape of a BERT or DistilBERT folder, in ElectraConfig's names."""
+    c = AutoConfig.from_pretrained(folder, local_files_only=True)
+    if c.model_type == "distilbert":
+        return dict(hidden_size=c.dim, num_hidden_layers=c.n_layers, num_attention_heads=c.n_heads,
+                    intermediate_size=c.hidden_dim)
+    return dict(hidden_size=c.hidden_size, num_hidden_layers=c.num_hidden_layers,
+                num_attention_heads=c.num_attention_heads, intermediate_size=c.intermediate_size)
+
+
+# DistilBERT's names for the pieces of a BERT layer (the same computation: post-LayerNorm, GELU)
+DISTILBERT_LAYER = {"attention.q_lin": "attention.self.query", "attention.k_lin": "attention.self.key",
+                    "attention.v_lin": "attention.self.value", "attention.out_lin": "attention.output.dense",
+                    "sa_layer_norm": "attention.output.LayerNorm", "ffn.lin1": "intermediate.dense",
+                    "ffn.lin2": "output.dense", "output_layer_norm": "output.LayerNorm"}
+
+
+def generator_from_layers(gen: ElectraForMaskedLM, disc: ElectraForPreTraining, folder: str) -> dict:
+    """Start the generator from a trained masked LM's encoder layers (the built-in student: the teacher's layers
+    0, 2 and 4, distilled), reading the shared embeddings through a copy of the discriminator's projection, which
+    was fitted to reproduce the teacher's embedding output. Its prediction head stays new. Returns facts."""
+    weights = load_file(Path(folder) / "model.safetensors")
+    layers = {}
+    for k, v in weights.items():
+        for prefix in ("distilbert.transformer.layer.", "bert.encoder.layer."):
+            if k.startswith(prefix):
+                i, rest = k[len(prefix):].split(".", 1)
+                for old, new in DISTILBERT_LAYER.items():
+                    if rest.startswith(old + "."):
+                        rest = new + rest[len(old):]
+                layers[f"{i}.{rest}"] = v.float()
+    missing, unexpected = gen.electra.encoder.layer.load_state_dict(layers, strict=False)
+    require(not missing and not unexpected, (missing, unexpected), BuildError)
+    with torch.no_grad():
+        gen.electra.embeddings_project.load_state_dict(disc.electra.embeddings_project.state_dict())
+    return {"generator_layers_from": str(folder), "generator_layers_sha256": file_sha256(Path(folder) /
+                                                                                         "model.safetensors")}
 
 
 def configs(cfg: Config, teacher_config) -> tuple[ElectraConfig, ElectraConfig]:
@@ -86,8 +128,10 @@ def configs(cfg: Config, teacher_config) -> tuple[ElectraConfig, ElectraConfig]:
                   hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
     disc = ElectraConfig(hidden_size=t.hidden_size, num_hidden_layers=t.num_hidden_layers,
                          num_attention_heads=t.num_attention_heads, intermediate_size=t.intermediate_size, **common)
-    gen = ElectraConfig(hidden_size=cfg.generator_hidden, num_hidden_layers=cfg.generator_layers,
-                        num_attention_heads=cfg.generator_heads, intermediate_size=4 * cfg.generator_hidden, **common)
+    shape = layers_of(cfg.generator_init) if cfg.generator_init else dict(
+        hidden_size=cfg.generator_hidden, num_hidden_layers=cfg.generator_layers,
+        num_attention_heads=cfg.generator_heads, intermediate_size=4 * cfg.generator_hidden)
+    gen = ElectraConfig(**shape, **common)
     return gen, disc
 
 
@@ -146,12 +190,15 @@ def init_from_teacher(disc: ElectraForPreTraining, teacher: BertForMaskedLM, tra
     return {"embedding_fit_cosine_lstsq": round(lstsq_cos, 4), "embedding_fit_cosine": round(fit_cos, 4)}
 
 
-def continue_pair(gen: ElectraForMaskedLM, disc: ElectraForPreTraining, folder: Path) -> dict:
+def continue_pair(gen: ElectraForMaskedLM | None, disc: ElectraForPreTraining, folder: Path) -> dict:
     """Continue an earlier pair (`<folder>/electra-discriminator`, `<folder>/electra-generator`, as `export`
     writes them): the discriminator whole, with the embeddings the two share, and the generator's own layers,
-    which were trained reading those embeddings. Returns facts for the log."""
+    which were trained reading those embeddings (not when `gen` is None: a generator of a new shape). Returns facts
+    for the log."""
     facts = {"continued_from": str(folder)}
     for model, name in ((disc, DISCRIMINATOR), (gen, GENERATOR)):
+        if model is None:
+            continue
         weights = {k: v.float() for k, v in load_file(folder / name / "model.safetensors").items()}
         if model is gen:  # the generator's folder leaves out the shared embeddings (and its tied output layer)
             weights = {k: v for k, v in weights.items() if not k.startswith(SHARED)}
@@ -171,10 +218,13 @@ def build(cfg: Config, train_ids: torch.Tensor | None = None, keep_teacher: bool
     gen = ElectraForMaskedLM(gen_cfg)
     share_embeddings(gen, disc)
     if train_ids is not None and cfg.init:
-        facts = continue_pair(gen, disc, Path(cfg.init))
+        facts = continue_pair(None if cfg.generator_init else gen, disc, Path(cfg.init))
     else:
         facts = init_from_teacher(disc, teacher, train_ids, cfg.fit_steps) if train_ids is not None else {}
-    if train_ids is not None and not cfg.init:  # the generator's output bias starts at log unigram frequencies
+    if train_ids is not None and cfg.generator_init:
+        facts |= generator_from_layers(gen, disc, cfg.generator_init)
+    if train_ids is not None and (cfg.generator_init or not cfg.init):  # a new generator head: its output bias
+        # starts at log unigram frequencies
         counts = torch.bincount(train_ids, minlength=gen_cfg.vocab_size).float() + 1.0
         with torch.no_grad():
             gen.generator_lm_head.bias.copy_((counts / counts.sum()).log())
@@ -185,14 +235,17 @@ def build(cfg: Config, train_ids: torch.Tensor | None = None, keep_teacher: bool
 
 def evaluate(gen, disc, tokenizer, packed: dict, *, seed: int = 1234, rate: float = 0.15) -> dict:
     """Held-out text corrupted by the generator (seeded): the discriminator's ROC-AUC over the real tokens
-    ([CLS]/[SEP]/padding excluded), its accuracy at 0.5, and the generator's masked top-1."""
+    ([CLS]/[SEP]/padding excluded), its accuracy at 0.5, the generator's masked top-1 and the share of its samples
+    at masked content words that are punctuation or function words."""
     gen.eval()
     disc.eval()
+    vocab = tokenizer.get_vocab()
     h = heldout_scores(gen, disc, packed, mask_token_id=tokenizer.mask_token_id, vocab_size=len(tokenizer),
-                       rate=rate, seed=seed)
+                       rate=rate, seed=seed, content=content_pieces(vocab), function=function_pieces(vocab))
     s, y = h.scores, h.labels
     return {"auc": round(roc(s, y).auc, 4), "accuracy": round(float(((s >= 0.5).long() == y).float().mean()), 4),
             "replaced_share": round(float(y.float().mean()), 4), "generator_top1": round(h.generator_top1, 4),
+            "generator_function_share": round(h.function_share, 4) if h.content_masked else None,
             "tokens": len(y)}
 
 

@@ -40,7 +40,7 @@ CHAPTERS = (
     Chapter("attention", ":material/visibility:", ("one-head", "grid", "bertviz", "model-view")),
     Chapter("masking", ":material/theater_comedy:",
             ("mask", "guesses", "why", "ablation", "compare", "curve", "playground")),
-    Chapter("electra", ":material/policy:", ("game", "verdict", "loss", "fool", "roc", "paper")),
+    Chapter("electra", ":material/policy:", ("game", "verdict", "loss", "fool", "roc", "stronger", "paper")),
     Chapter("distillation", ":material/school:", ("architecture", "soft", "temperature", "loss", "hidden", "speed",
                                                    "claims")),
     Chapter("finetuning", ":material/tune:", ("cls", "pair", "step", "weights", "measured", "probe", "qa",

@@ -12,9 +12,9 @@ import torch
 from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers import builtin
-from explainers import electra
+from explainers import electra, electra_heldout
 from explainers.encoding import EncodedInput
-from explainers.model import LoadedModel, ModelLoadError
+from explainers.model import BUILTIN_NAME, LoadedModel, ModelLoadError
 from ui import models
 from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
 
@@ -103,12 +103,31 @@ def edit(gen_name: str, disc_name: str, device: str, text_a: str, text_b: str, p
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def heldout_roc(gen_name: str, disc_name: str, device: str,
-                seed: int = 1234) -> tuple[electra.Roc | None, electra.HeldoutScores]:
+                seed: int = 1234) -> tuple[electra_heldout.Roc | None, electra_heldout.HeldoutScores]:
     """ROC of the discriminator on the held-out sample; None when it has only one class (nothing replaced)."""
     gen, disc = get_pair(gen_name, disc_name, device)
     batch = heldout_packed(f"electra:{gen_name}|{disc_name}", gen.tokenizer, gen.max_positions, device)
-    h = electra.heldout_scores(gen.model, disc.model, batch, mask_token_id=gen.tokenizer.mask_token_id,
+    h = electra_heldout.heldout_scores(gen.model, disc.model, batch, mask_token_id=gen.tokenizer.mask_token_id,
                                vocab_size=len(gen.tokenizer), seed=seed)
     if h.labels.sum() == 0 or h.labels.sum() == len(h.labels):
         return None, h
-    return electra.roc(h.scores, h.labels), h
+    return electra_heldout.roc(h.scores, h.labels), h
+
+
+MAKERS = ("random", "generator", "teacher")  # the makers of fakes `fake_makers` compares (`electra.maker_<name>`)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def fake_makers(gen_name: str, disc_name: str, device: str, seed: int = 1234) -> list[electra_heldout.FakeMaker]:
+    """The discriminator against makers of fakes of rising strength on the same held-out masks: random pieces,
+    the pair's generator and, when it reads the same vocabulary, the built-in BERT teacher sampling as a
+    generator (`electra_heldout.compare_fake_makers`)."""
+    gen, disc = get_pair(gen_name, disc_name, device)
+    random, generator, teacher_maker = MAKERS
+    makers = {random: None, generator: gen.model}
+    teacher = models.load(BUILTIN_NAME, device)
+    if teacher.has_mlm_head and same_vocabulary(teacher, disc):
+        makers[teacher_maker] = teacher.model
+    batch = heldout_packed(f"electra:{gen_name}|{disc_name}", gen.tokenizer, gen.max_positions, device)
+    return electra_heldout.compare_fake_makers(makers, disc.model, batch, mask_token_id=gen.tokenizer.mask_token_id,
+                                       vocab=gen.tokenizer.get_vocab(), seed=seed)

@@ -45,6 +45,7 @@ def steps(device: str) -> list[tuple[str, callable]]:
         ("held-out batch", lambda: state.heldout_batch(B, device)),
         ("ELECTRA pair", lambda: E.get_pair(B, B, device)),
         ("ELECTRA held-out ROC", lambda: E.heldout_roc(B, B, device)),
+        ("ELECTRA fakes of rising strength", lambda: E.fake_makers(B, B, device)),
         ("distillation pair", lambda: D.get_pair(B, B, device)),
         ("distillation held-out agreement", lambda: D.heldout(B, B, device)),
         ("next-sentence classifier", lambda: F.load_classifier(device)),
