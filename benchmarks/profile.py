@@ -70,7 +70,10 @@ def profile_case(browser, case, moves: int) -> tuple[int, list, list[float]]:
     pid: list[int] = []
     OUT.mkdir(parents=True, exist_ok=True)
     raw = OUT / f"profile-{case.path.strip('/') or 'overview'}.raw"
-    with streamlit_server(pid=pid) as url:
+    # no warm-up thread: its model work would hold the GIL while the slider moves, and its samples would land on
+    # whatever line the script thread waits at (plotly's optional import showed 25 % "own" time so); the case's
+    # first moves fill the caches the slider needs
+    with streamlit_server(pid=pid, warm=False) as url:
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         measure_rerender(page, url, case, repeats=1, warmup=2)  # caches warm, as bench.py measures
         wait_idle(page, quiet_ms=1000)

@@ -302,9 +302,11 @@ def stronger_section() -> None:
     fig.update_layout(barmode="group", height=380, margin=dict(l=10, r=10, t=30, b=10), yaxis=dict(range=[0, 1.1]),
                       legend=dict(orientation="h", y=1.12))
     chart(fig, key="e_stronger", file="electra-stronger", where=c1, present_height=440)
+    function = t("electra.maker_function")
     c2.dataframe({t("electra.maker"): names, t("electra.maker_top1"): [f"{m.generator_top1:.1%}" for m in makers],
-                  t("electra.maker_function"): ["–" if m.function_share is None else f"{m.function_share:.0%}"
-                                                for m in makers]}, hide_index=True)
+                  function: ["–" if m.function_share is None else f"{m.function_share:.0%}" for m in makers]},
+                 hide_index=True, column_config={function: st.column_config.TextColumn(
+                     help=t("electra.maker_function_help"))})
     weak, strong = makers[0], makers[-1]
     words = dict(weak=names[0], strong=names[-1], weak_top1=weak.generator_top1, strong_top1=strong.generator_top1,
                  weak_auc=weak.auc, strong_auc=strong.auc, weak_caught=weak.caught, strong_caught=strong.caught)
