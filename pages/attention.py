@@ -77,6 +77,7 @@ def one_head() -> None:
     """A fragment: moving the layer/head sliders reruns this section only, not the grid or bertviz."""
     layer, head = head_sliders()
     if (_fragment_rerun() and not present.on()  # presenter mode shows the head view on a step of its own
+            and st.session_state.get("att_view", t("attention.head_view")) == t("attention.head_view")  # open
             and st.session_state.get("_att_head_view", (layer, head)) != (layer, head)):
         st.rerun(scope="app")  # the bertviz head view below shows the chosen head: redraw the page with it
     left, right = st.columns([3, 2])
@@ -204,10 +205,14 @@ def bertviz_views() -> None:
     st.markdown(T["bertviz"])
     head_tab, model_tab = st.tabs([t("attention.head_view"), t("attention.model_view")], key="att_view",
                                   bind="query-params")  # the view shown is in the link
-    with head_tab:
-        head_view()
-    with model_tab:
-        model_view()
+    # only the open tab is drawn (the key turns Streamlit's tab tracking on): a move of the layer or head slider
+    # redraws the page for the head view, and sent the model view's page (every head of every layer) again each time
+    if head_tab.open:
+        with head_tab:
+            head_view()
+    if model_tab.open:
+        with model_tab:
+            model_view()
 
 
 if show("one-head"):
