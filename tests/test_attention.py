@@ -48,3 +48,15 @@ def test_clearest_head_is_the_largest_share_on_a_neighbour_or_itself():
     layer, head, name, share = clearest_head(head_stats(probs, [T - 1]))
     assert (layer, head, name) == (1, 2, "to_prev") and share == np.diagonal(probs[1, 2], -1).mean()
     assert clearest_head(head_stats(np.ones((2, 2, 1, 1)), [0]))[:2] == (0, 0)
+
+
+def test_attention_to_sep_adds_every_sep_column():
+    """A sentence pair has two [SEP]s: a head that splits its attention between them gives them all of it."""
+    T = 6
+    two = np.zeros((T, T))
+    two[:, 2] = two[:, T - 1] = 0.5  # half to the [SEP] after A, half to the [SEP] after B
+    one = np.zeros((T, T))
+    one[:, 2], one[:, 0] = 0.25, 0.75  # a quarter to the first [SEP], the rest to [CLS]
+    s = head_stats(np.stack([two, one])[None], sep_positions=[2, T - 1])
+    np.testing.assert_allclose(s.to_sep[0], [1.0, 0.25])  # an average over the two columns would give 0.5, 0.125
+    assert dominant_pattern(s, 0, 0) == ("to_sep", 1.0)

@@ -249,3 +249,28 @@ def test_the_soft_term_is_t_squared_times_kl_as_the_loss_computes_it():
         cmp = compare_soft(t[0], s[0], temp)
         assert cmp.soft_term == pytest.approx(float(soft_target_loss(s, t, temp)), rel=1e-4)
         assert cmp.soft_term == pytest.approx(temp ** 2 * cmp.kl)
+
+
+def test_the_heldout_kl_is_teacher_to_student(teacher):
+    """KL(teacher ‖ student), recomputed here on the same masked positions: the reverse direction differs."""
+    from explainers.masking import IGNORE_INDEX, mask_tokens
+
+    g = torch.Generator().manual_seed(5)
+    ids = torch.randint(5, 40, (6, 12), generator=g)
+    ids[:, 0], ids[:, -1] = 2, 3
+    special = ((ids == 2) | (ids == 3)).long()
+    att = torch.ones_like(ids)
+    student = init_student(teacher)
+    with torch.no_grad():  # the student's head made sharper, so that the two directions are far apart
+        student.vocab_projector.bias.copy_(torch.linspace(-3, 3, 40))
+    got = heldout_agreement(student, teacher, {"input_ids": ids, "attention_mask": att, "special": special},
+                            mask_token_id=4, vocab_size=40, seed=7)
+    m = mask_tokens(ids, special, mask_token_id=4, vocab_size=40, generator=torch.Generator().manual_seed(7))
+    sel = m.labels != IGNORE_INDEX
+    with torch.no_grad():
+        log_t = teacher(input_ids=m.input_ids, attention_mask=att).logits[sel].log_softmax(-1)
+        log_s = student(input_ids=m.input_ids, attention_mask=att).logits[sel].log_softmax(-1)
+    forward = float((log_t.exp() * (log_t - log_s)).sum(-1).mean())
+    backward = float((log_s.exp() * (log_s - log_t)).sum(-1).mean())
+    assert abs(forward - backward) > 0.05
+    assert got["kl"] == pytest.approx(forward, rel=1e-4)

@@ -86,3 +86,26 @@ def test_the_masking_page_draws_the_lens_for_teacher_and_student(lang):
     assert {"inside-bert-masking-logit-lens-model", "inside-bert-masking-logit-lens-student"} <= set(names), names
     assert at.selectbox(key="lens_pos").options
     assert at.toggle(key="lens").label == t("masking.lens_title", lang)  # in the reader's language
+
+
+@pytest.mark.parametrize("fixture", ["tiny_bert_dir", "tiny_distilbert_dir"])
+def test_each_row_of_the_lens_is_the_prediction_of_the_model_cut_after_that_layer(fixture, request):
+    """Row l is what the model predicts when it keeps only its first l layers (row 0: the embeddings alone), each
+    checked against a copy of the model with its later layers removed, not against the lens's own arithmetic."""
+    import copy
+
+    model, tok = _tiny(request.getfixturevalue(fixture))
+    enc = encode_text(tok, "the cat [MASK] on the mat .", max_length=16)
+    lens = logit_lens(model, enc.input_ids, enc.attention_mask, 3, k=len(tok), token_type_ids=enc.token_type_ids)
+    layers = model.config.num_hidden_layers
+    for kept in range(layers + 1):
+        cut = copy.deepcopy(model)
+        stack = cut.bert.encoder if fixture == "tiny_bert_dir" else cut.distilbert.transformer
+        stack.layer = stack.layer[:kept]
+        kwargs = dict(input_ids=enc.input_ids, attention_mask=enc.attention_mask)
+        if fixture == "tiny_bert_dir":
+            kwargs["token_type_ids"] = enc.token_type_ids
+        with torch.no_grad():
+            probs = cut(**kwargs).logits[0, 3].float().softmax(-1)
+        row = torch.zeros_like(probs).scatter(0, lens.top_ids[kept], lens.top_probs[kept])
+        assert torch.allclose(row, probs, atol=1e-5), f"row {kept} is not the model cut after {kept} layers"
