@@ -8,6 +8,8 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import family  # noqa: E402
+from explainers.family.spanbert import span_length_probs  # noqa: E402
+from explainers.family.unilm import UNILM_KINDS  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui import family as fam  # noqa: E402
 from ui.figures import chart  # noqa: E402
@@ -146,7 +148,7 @@ def roberta_paper() -> None:
 
 # ------------------------------------------------------------------------------------------------ SpanBERT
 def span_length_figure() -> go.Figure:
-    probs = family.span_length_probs().tolist()
+    probs = span_length_probs().tolist()
     fig = go.Figure(go.Bar(x=list(range(1, 11)), y=probs, marker_color="#f08c00",
                            text=[f"{p:.0%}" for p in probs], textposition="outside",
                            hovertemplate=t("family.hover_span_length") + "<extra></extra>"))
@@ -333,10 +335,10 @@ def unilm(lm, enc) -> None:
     fam.follow_input("fam_unilm_layer", ctx.model_name, lm.config.num_hidden_layers)
     layer = c3.slider(t("family.layer"), 1, lm.config.num_hidden_layers, lm.config.num_hidden_layers,
                       key="fam_unilm_layer", bind="query-params")
-    runs = {kind: fam.under_mask(*args, kind, int(source), int(pos), int(layer) - 1) for kind in family.UNILM_KINDS}
+    runs = {kind: fam.under_mask(*args, kind, int(source), int(pos), int(layer) - 1) for kind in UNILM_KINDS}
     shown = list(enc.tokens)
     shown[pos] = lm.tokenizer.mask_token
-    for col, kind in zip(st.columns(3), family.UNILM_KINDS):
+    for col, kind in zip(st.columns(3), UNILM_KINDS):
         r = runs[kind]
         if show("unilm"):
             chart(matrix_figure([[int(x) for x in row] for row in r.allowed], shown, t(f"family.mask_{kind}"), True),
@@ -490,6 +492,6 @@ if show.everything or show.now != "map":
     if show("lens"):
         lens(lm, enc, special)
 if show.everything:
-    with st.expander(t("common.math", file="explainers/family.py"), key="fam_math", bind="query-params"):
+    with st.expander(t("common.math", file="explainers/family/"), key="fam_math", bind="query-params"):
         st.markdown(prose.module_essay(family))
 present.next_link("family")

@@ -33,14 +33,14 @@ DEFAULTS = {"rate": 15, "p_mask": 80, "p_random": 10, "rate_a": 15, "rate_b": 50
 
 def model_read(piece: str, action: int) -> str:
     """A cell of the "model read" column: the piece, and what masking did unless it put [MASK] there."""
-    if action == 2:
+    if action == masking.Action.RANDOM:
         return t("masking.read_random", piece=piece)
-    return t("masking.read_unchanged", piece=piece) if action == 3 else piece
+    return t("masking.read_unchanged", piece=piece) if action == masking.Action.UNCHANGED else piece
 
 
 def guesses_figure(tokens: list[str], probs: list[float], title: str, original: str | None = None) -> go.Figure:
-    fig = go.Figure(go.Bar(x=probs[::-1], y=[f"{t} " for t in tokens[::-1]], orientation="h",
-                           marker_color=["#2f9e44" if t == original else "#748ffc" for t in tokens[::-1]],
+    fig = go.Figure(go.Bar(x=probs[::-1], y=[f"{piece} " for piece in tokens[::-1]], orientation="h",
+                           marker_color=["#2f9e44" if piece == original else "#748ffc" for piece in tokens[::-1]],
                            hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), title=title, xaxis=dict(range=[0, 1]),
                       yaxis=dict(type="category"))
@@ -229,8 +229,9 @@ def rate_curve() -> None:
             points.append(state.rate_point(ctx.model_name, ctx.device, r))
             bar.progress((i + 1) / len(rates), text=t("masking.curve_progress_at", n=len(rates), rate=r))
         bar.empty()
-        curve = RateCurve([p.rate for p in points], [0], [[p.top1 for p in points]], [[p.loss for p in points]],
-                          [p.targets_per_sequence for p in points], len(batch["input_ids"]))
+        curve = RateCurve(rates=[p.rate for p in points], seeds=[0], top1=[[p.top1 for p in points]],
+                          loss=[[p.loss for p in points]], targets_per_sequence=[p.targets_per_sequence for p in points],
+                          sequences=len(batch["input_ids"]))
     x = [r * 100 for r in curve.rates]
     spread = len(curve.seeds) > 1
     fig = go.Figure()

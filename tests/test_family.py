@@ -1,4 +1,4 @@
-"""BERT's family (explainers/family.py): SpanBERT's span lengths and selection, UniLM's three masks, and the
+"""BERT's family (explainers/family/): SpanBERT's span lengths and selection, UniLM's three masks, and the
 encoder applied under a mask."""
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import torch
 from transformers import BertConfig, BertModel
 
 from explainers.errors import InputError
-from explainers.family import encode_under, span_length_probs, span_lengths, span_mask, unilm_mask
+from explainers.family.spanbert import span_length_probs, span_lengths, span_mask
+from explainers.family.unilm import encode_under, unilm_mask
 
 
 def test_span_lengths_follow_the_clipped_geometric_distribution_with_spanberts_mean():
@@ -77,7 +78,7 @@ def test_the_encoder_under_each_mask_sees_what_the_mask_allows(encoder):
 
 # ------------------------------------------------------------------------------------------------ RoBERTa
 def test_static_masking_repeats_its_copies_and_dynamic_masking_draws_anew():
-    from explainers.family import coverage, epoch_masks, epoch_seeds, expected_coverage
+    from explainers.family.roberta import coverage, epoch_masks, epoch_seeds, expected_coverage
 
     assert len(set(epoch_seeds(40, dynamic=False, duplicates=10))) == 10  # BERT's 10 copies over 40 epochs
     assert epoch_seeds(40, False, 10)[:10] == epoch_seeds(40, False, 10)[10:20]  # each seen 4 times
@@ -104,7 +105,7 @@ def test_static_masking_repeats_its_copies_and_dynamic_masking_draws_anew():
 
 # ------------------------------------------------------------------------------------------------ SpanBERT
 def test_a_scattered_selection_has_the_count_asked_and_runs_are_read_back():
-    from explainers.family import runs, scattered_mask
+    from explainers.family.spanbert import runs, scattered_mask
 
     special = torch.tensor([1, 0, 0, 0, 0, 0, 0, 1])
     chosen = scattered_mask(special, 4, torch.Generator().manual_seed(0))
@@ -116,7 +117,7 @@ def test_a_scattered_selection_has_the_count_asked_and_runs_are_read_back():
 def test_span_masking_is_harder_for_the_built_in_model_than_scattered_masking(builtin):
     """The comparison the SpanBERT section shows: one forward pass, its numbers equal a position-by-position
     reading of the model, and (seeded) the pieces inside spans are recovered less often."""
-    from explainers.family import probs_of_originals, span_mask, spans_vs_scattered
+    from explainers.family.spanbert import probs_of_originals, span_mask, spans_vs_scattered
     from explainers.encoding import encode_text
 
     tok = builtin.tokenizer
@@ -139,7 +140,7 @@ def test_span_masking_is_harder_for_the_built_in_model_than_scattered_masking(bu
 
 # ------------------------------------------------------------------------------------------------ ERNIE
 def test_phrases_and_entities_are_found_by_longest_match_with_the_pieces_they_cover(builtin):
-    from explainers.family import find_units, lexicon
+    from explainers.family.ernie import find_units, lexicon
 
     tok = builtin.tokenizer
     text = "After high school, my sister moved from New York to Paris and opened a coffee shop."
@@ -160,7 +161,7 @@ def test_phrases_and_entities_are_found_by_longest_match_with_the_pieces_they_co
 
 
 def test_each_ernie_stage_masks_its_own_units_whole():
-    from explainers.family import Unit, knowledge_mask
+    from explainers.family.ernie import Unit, knowledge_mask
 
     special = torch.zeros(22, dtype=torch.long)
     special[[0, 21]] = 1
@@ -177,7 +178,7 @@ def test_each_ernie_stage_masks_its_own_units_whole():
 
 
 def test_masking_a_whole_entity_takes_away_what_masking_one_piece_leaves(builtin):
-    from explainers.family import Unit, probe_unit
+    from explainers.family.ernie import Unit, probe_unit
     from explainers.encoding import encode_text
 
     tok = builtin.tokenizer
@@ -197,7 +198,7 @@ def test_masking_a_whole_entity_takes_away_what_masking_one_piece_leaves(builtin
 
 # ------------------------------------------------------------------------------------------------ UniLM, MASS
 def test_attention_under_a_mask_gives_no_weight_where_the_mask_forbids(builtin):
-    from explainers.family import attention_under, predict_under
+    from explainers.family.unilm import attention_under, predict_under
 
     ids = builtin.tokenizer("the cat sat on the mat .", return_tensors="pt")["input_ids"]
     n = ids.shape[1]
@@ -214,7 +215,7 @@ def test_attention_under_a_mask_gives_no_weight_where_the_mask_forbids(builtin):
 
 
 def test_mass_inputs_shift_the_fragment_for_the_decoder_and_mask_it_for_the_encoder():
-    from explainers.family import mass_inputs
+    from explainers.family.mass import mass_inputs
 
     ids = torch.tensor([101, 10, 11, 12, 13, 14, 102])
     m = mass_inputs(ids, 2, 5, mask_token_id=103)
@@ -226,7 +227,7 @@ def test_mass_inputs_shift_the_fragment_for_the_decoder_and_mask_it_for_the_enco
 
 
 def test_fragment_probabilities_reveal_the_earlier_pieces_one_by_one(builtin):
-    from explainers.family import fragment_probs
+    from explainers.family.mass import fragment_probs
     from explainers.encoding import encode_text
 
     tok = builtin.tokenizer

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from explainers import family, lens
+from explainers.family import ernie, mass, roberta, spanbert, unilm
 from tests.test_pages import _app
 from ui.state import DEFAULT_A
 from ui.text import t
@@ -132,14 +133,14 @@ def test_every_outcome_sentence_is_chosen_by_its_numbers(text, builtin, student)
     mask_id = builtin.tokenizer.mask_token_id
 
     # SpanBERT: spans against scattered over the draws (seed 0), 5 points either way read "about the same"
-    c = family.spans_vs_scattered(builtin.model, enc.input_ids, enc.attention_mask, special, mask_token_id=mask_id,
+    c = spanbert.spans_vs_scattered(builtin.model, enc.input_ids, enc.attention_mask, special, mask_token_id=mask_id,
                                   draws=20, seed=0, token_type_ids=enc.token_type_ids)
     d = family.direction(c.span_top1, c.scattered_top1, 0.05)
     assert t(_which(d, "family.many_lower", "family.many_same", "family.many_higher"), draws=20,
              spans=c.span_top1, scattered=c.scattered_top1) in shown
 
     # RoBERTa: coverage after 40 epochs, one static copy against dynamic
-    runs = {dyn: family.coverage([m.selected for m in family.epoch_masks(
+    runs = {dyn: roberta.coverage([m.selected for m in roberta.epoch_masks(
         enc.input_ids, special[None], epochs=40, dynamic=dyn, duplicates=1, seed=0, mask_token_id=mask_id,
         vocab_size=len(builtin.tokenizer))], special) for dyn in (False, True)}
     key = "family.coverage_higher" if runs[True][-1] > runs[False][-1] else "family.coverage_same"
@@ -155,10 +156,10 @@ def test_every_outcome_sentence_is_chosen_by_its_numbers(text, builtin, student)
     pos = fam.unilm_position_default(fam.unilm_targets(enc.tokens, sep), source)
     ids = enc.input_ids.clone()
     ids[0, pos] = mask_id
-    p = {kind: float(family.predict_under(builtin.model, ids, family.unilm_mask(kind, ids.shape[1], source), pos,
+    p = {kind: float(unilm.predict_under(builtin.model, ids, unilm.unilm_mask(kind, ids.shape[1], source), pos,
                                           token_type_ids=enc.token_type_ids)[2][enc.input_ids[0, pos]])
-         for kind in family.UNILM_KINDS}
-    for kind in family.UNILM_KINDS[1:]:
+         for kind in unilm.UNILM_KINDS}
+    for kind in unilm.UNILM_KINDS[1:]:
         d = family.direction(p[kind], p["bidirectional"], _tolerance(p[kind], p["bidirectional"]))
         assert t(_which(d, "family.unilm_lower", "family.unilm_same", "family.unilm_higher"), piece=enc.tokens[pos],
                  p_bi=p["bidirectional"]) in shown
@@ -167,7 +168,7 @@ def test_every_outcome_sentence_is_chosen_by_its_numbers(text, builtin, student)
     sentence = [i for i in range(len(enc.tokens)) if not special[i]]
     k = max(1, len(sentence) // 2)
     start = sentence[0] + (len(sentence) - k) // 2
-    a, e = family.fragment_probs(builtin.model, enc.input_ids, enc.attention_mask, start, start + k,
+    a, e = mass.fragment_probs(builtin.model, enc.input_ids, enc.attention_mask, start, start + k,
                                  mask_token_id=mask_id, token_type_ids=enc.token_type_ids)
     ma, me = sum(a) / k, sum(e) / k
     d = family.direction(me, ma, _tolerance(ma, me))
@@ -192,8 +193,8 @@ def test_the_ernie_comparisons_are_chosen_by_the_probes(text, builtin):
     text = text or t("family.ernie_example")
     enc = encode_text(builtin.tokenizer, text)
     offsets = builtin.tokenizer(text, return_offsets_mapping=True)["offset_mapping"]
-    units = family.find_units(text, offsets, family.lexicon())
-    probes = [family.probe_unit(builtin.model, enc.input_ids, enc.attention_mask, u,
+    units = ernie.find_units(text, offsets, ernie.lexicon())
+    probes = [ernie.probe_unit(builtin.model, enc.input_ids, enc.attention_mask, u,
                                 mask_token_id=builtin.tokenizer.mask_token_id) for u in units]
     mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
     drops = [mean(p.alone_p) - mean(p.whole_p) for p in probes]

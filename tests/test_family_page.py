@@ -30,7 +30,7 @@ def test_the_family_chapter_shows_every_section_on_the_default_sentence():
 def test_the_spanbert_numbers_are_the_explainers_on_the_same_sentence(builtin):
     import torch
 
-    from explainers.family import spans_vs_scattered
+    from explainers.family.spanbert import spans_vs_scattered
     from explainers.encoding import encode_text
 
     text = "My grandmother baked fresh bread in the old oven every Sunday morning before church."

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from explainers.attention import STATS
-from explainers.family import UNILM_KINDS
+from explainers.family.unilm import UNILM_KINDS
 from explainers.encoding import EmptyInputError
 from ui import text
 from explainers.policy import LEVELS

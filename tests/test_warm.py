@@ -49,7 +49,8 @@ def test_after_the_warm_up_the_family_steps_open_without_running_the_model(monke
     """ERNIE's probe, UniLM's three masks and the logit lens are what the family chapter's steps open with: once
     `FA.warm_defaults` has run, the steps draw with every model call of theirs made to fail (a warm-up that
     computed other positions, another layer or another text fails here)."""
-    import explainers.family
+    import explainers.family.ernie
+    import explainers.family.unilm
     import explainers.lens
     from tests.test_pages import _app
     from ui import family as FA
@@ -62,8 +63,8 @@ def test_after_the_warm_up_the_family_steps_open_without_running_the_model(monke
     def refuse(*args, **kwargs):
         raise RuntimeError("not warmed")
 
-    for module, name in [(explainers.family, "predict_under"), (explainers.family, "attention_under"),
-                         (explainers.family, "probe_unit"), (explainers.lens, "logit_lens"),
+    for module, name in [(explainers.family.unilm, "predict_under"), (explainers.family.unilm, "attention_under"),
+                         (explainers.family.ernie, "probe_unit"), (explainers.lens, "logit_lens"),
                          (explainers.lens, "top1_when_hidden")]:  # the lens's opening position, measured
         monkeypatch.setattr(module, name, refuse)
     steps = chapter("family").steps

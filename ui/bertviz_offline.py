@@ -44,7 +44,7 @@ def safe_json(obj) -> str:
 
 
 def _format_tokens(tokens: list[str]) -> list[str]:
-    return [t.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for t in tokens]
+    return [piece.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for piece in tokens]
 
 
 def _page(view: str, vis_html: str, params: dict) -> str:

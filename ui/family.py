@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 
 from explainers import family
+from explainers.family import ernie, mass, roberta, spanbert, unilm
 from explainers.masking import Action
 from explainers.encoding import clean_text, encode_text, EncodedInput
 from ui.pairs import special_mask
@@ -76,13 +77,13 @@ class Epochs:
 def epochs(name: str, device: str, text_a: str, text_b: str, n: int, dynamic: bool, copies: int,
            seed: int) -> Epochs:
     lm, enc, special = _setup(name, device, text_a, text_b)
-    masks = family.epoch_masks(enc.input_ids, special, epochs=n, dynamic=dynamic, duplicates=copies, seed=seed,
+    masks = roberta.epoch_masks(enc.input_ids, special, epochs=n, dynamic=dynamic, duplicates=copies, seed=seed,
                                mask_token_id=lm.tokenizer.mask_token_id, vocab_size=len(lm.tokenizer))
     tok = lm.tokenizer.convert_ids_to_tokens
     return Epochs(enc.tokens, [tok(m.input_ids[0].tolist()) for m in masks], [m.action[0].tolist() for m in masks],
-                  family.coverage([m.selected for m in masks], special),
-                  family.expected_coverage(0.15, n, dynamic, copies),
-                  [len(set(family.epoch_seeds(e, dynamic, copies, seed))) for e in range(1, n + 1)])
+                  roberta.coverage([m.selected for m in masks], special),
+                  roberta.expected_coverage(0.15, n, dynamic, copies),
+                  [len(set(roberta.epoch_seeds(e, dynamic, copies, seed))) for e in range(1, n + 1)])
 
 
 # ------------------------------------------------------------------------------------------------ SpanBERT
@@ -104,7 +105,7 @@ class Spans:
     spans: Selection
     scattered: Selection
     lengths: list[int]  # the span draw's run lengths (overlaps and [SEP] merge or cut spans)
-    many: family.SpanComparison | None  # over 20 draws; None when nothing is maskable
+    many: spanbert.SpanComparison | None  # over 20 draws; None when nothing is maskable
 
 
 def _selection(lm, enc, chosen: torch.Tensor, p, hit, top) -> Selection:
@@ -120,29 +121,29 @@ def spans(name: str, device: str, text_a: str, text_b: str, seed: int) -> Spans:
     lm, enc, special = _setup(name, device, text_a, text_b)
     ids, att, types = _on(device, enc)
     g = torch.Generator().manual_seed(seed)
-    span = family.span_mask(special[0], 0.15, generator=g)
-    scattered = family.scattered_mask(special[0], int(span.sum()), g)
+    span = spanbert.span_mask(special[0], 0.15, generator=g)
+    scattered = spanbert.scattered_mask(special[0], int(span.sum()), g)
     chosen = torch.stack([span, scattered])
     batch = ids.expand(2, -1).masked_fill(chosen.to(device), lm.tokenizer.mask_token_id)
-    p, hit, top = family.probs_of_originals(lm.model, batch, att, ids[0], chosen.to(device), types)
+    p, hit, top = spanbert.probs_of_originals(lm.model, batch, att, ids[0], chosen.to(device), types)
     n = int(span.sum())
     many = None
     if n:
-        many = family.spans_vs_scattered(lm.model, ids, att, special.to(device), seed=seed,
+        many = spanbert.spans_vs_scattered(lm.model, ids, att, special.to(device), seed=seed,
                                          draws=span_draws(len(enc.tokens)),
                                          mask_token_id=lm.tokenizer.mask_token_id, token_type_ids=types)
     return Spans(enc.tokens, _selection(lm, enc, span, p[:n], hit[:n], top[:n]),
                  _selection(lm, enc, scattered, p[n:], hit[n:], top[n:]),
-                 [e - s for s, e in family.runs(span)], many)
+                 [e - s for s, e in spanbert.runs(span)], many)
 
 
 # ------------------------------------------------------------------------------------------------ ERNIE
 @dataclass(frozen=True)
 class Units:
-    """Sentence A alone, with its phrases and entities (`explainers.family.find_units`)."""
+    """Sentence A alone, with its phrases and entities (`explainers.family.ernie.find_units`)."""
 
     tokens: list[str]
-    units: list[family.Unit]
+    units: list[ernie.Unit]
     levels: dict[str, tuple[list[str], list[int]]]  # "basic" / "phrase" / "entity" → (shown, action) at 15 %
 
 
@@ -158,11 +159,11 @@ def _sentence(lm, text: str) -> tuple[str, EncodedInput, list[tuple[int, int]]]:
 def units(name: str, device: str, text: str, seed: int) -> Units:
     lm = get_model(name, device)
     clean, enc, offsets = _sentence(lm, text)
-    found = family.find_units(clean, offsets, family.lexicon())
+    found = ernie.find_units(clean, offsets, ernie.lexicon())
     special = special_mask(enc, lm.tokenizer)[0]
     levels = {}
     for level in ("basic", "phrase", "entity"):
-        chosen = family.knowledge_mask(special, found, level, generator=torch.Generator().manual_seed(seed))
+        chosen = ernie.knowledge_mask(special, found, level, generator=torch.Generator().manual_seed(seed))
         shown = enc.input_ids[0].masked_fill(chosen, lm.tokenizer.mask_token_id)
         levels[level] = (lm.tokenizer.convert_ids_to_tokens(shown.tolist()),
                          [int(Action.MASKED) if c else int(Action.KEPT) for c in chosen.tolist()])
@@ -179,11 +180,11 @@ class Probe:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def probe(name: str, device: str, text: str, unit: family.Unit) -> Probe:
+def probe(name: str, device: str, text: str, unit: ernie.Unit) -> Probe:
     lm = get_model(name, device)
     _, enc, _ = _sentence(lm, text)
     ids, att, _ = _on(device, enc)
-    pr = family.probe_unit(lm.model, ids, att, unit, mask_token_id=lm.tokenizer.mask_token_id)
+    pr = ernie.probe_unit(lm.model, ids, att, unit, mask_token_id=lm.tokenizer.mask_token_id)
     tok = lm.tokenizer.convert_ids_to_tokens
     return Probe([enc.tokens[i] for i in pr.positions], pr.alone_p, tok(pr.alone_top), pr.whole_p, tok(pr.whole_top))
 
@@ -280,7 +281,7 @@ def warm_defaults(name: str, device: str, text_a: str, text_b: str, example: str
     if 4 <= len(tokens) <= UNILM_MAX_PIECES and lm.config.model_type in ("bert", "electra"):
         source = unilm_source_default(tokens, sep)
         position = unilm_position_default(unilm_targets(tokens, sep), source)
-        for kind in family.UNILM_KINDS:
+        for kind in unilm.UNILM_KINDS:
             under_mask(name, device, text_a, text_b, kind, source, position, lm.config.num_hidden_layers - 1)
     position = lens_opening(name, device, text_a, text_b)
     if position is not None:
@@ -296,9 +297,9 @@ def under_mask(name: str, device: str, text_a: str, text_b: str, kind: str, sour
     ids = ids.clone()
     original = int(ids[0, position])
     ids[0, position] = lm.tokenizer.mask_token_id
-    allowed = family.unilm_mask(kind, ids.shape[1], source)
-    top, probs, dist = family.predict_under(lm.model, ids, allowed, position, k, types)
-    attention = family.attention_under(lm.model, ids, allowed, types)[layer].mean(0)  # [T, T]
+    allowed = unilm.unilm_mask(kind, ids.shape[1], source)
+    top, probs, dist = unilm.predict_under(lm.model, ids, allowed, position, k, types)
+    attention = unilm.attention_under(lm.model, ids, allowed, types)[layer].mean(0)  # [T, T]
     return UnderMask(allowed.tolist(), attention.tolist(), lm.tokenizer.convert_ids_to_tokens(top), probs,
                      float(dist[original]), int((dist > dist[original]).sum()))
 
@@ -320,8 +321,8 @@ class Fragment:
 def fragment(name: str, device: str, text_a: str, text_b: str, start: int, end: int) -> Fragment:
     lm, enc, _ = _setup(name, device, text_a, text_b)
     ids, att, types = _on(device, enc)
-    m = family.mass_inputs(enc.input_ids[0], start, end, lm.tokenizer.mask_token_id)
-    a, b = family.fragment_probs(lm.model, ids, att, start, end, mask_token_id=lm.tokenizer.mask_token_id,
+    m = mass.mass_inputs(enc.input_ids[0], start, end, lm.tokenizer.mask_token_id)
+    a, b = mass.fragment_probs(lm.model, ids, att, start, end, mask_token_id=lm.tokenizer.mask_token_id,
                                  token_type_ids=types)
     tok = lm.tokenizer.convert_ids_to_tokens
     return Fragment(enc.tokens, tok(m.encoder_ids.tolist()), tok(m.decoder_ids.tolist()), tok(m.targets.tolist()),
@@ -405,7 +406,7 @@ def lens_outcome(name: str, device: str, text_a: str, text_b: str, position: int
 SPAN_TOLERANCE = 0.05  # spans' and scattered pieces' top-1 rates within 5 points read "about the same"
 
 
-def span_direction(m: family.SpanComparison) -> str:
+def span_direction(m: spanbert.SpanComparison) -> str:
     """Spans' top-1 rate over the draws against the scattered pieces': "lower" / "same" / "higher"."""
     return family.direction(m.span_top1, m.scattered_top1, SPAN_TOLERANCE)
 

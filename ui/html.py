@@ -176,7 +176,7 @@ UNIT_COLOURS = {"phrase": "#d0bfff", "entity": "#99e9f2", None: "#f1f3f5"}  # ER
 
 
 def unit_chips(tokens: list[str], units: list, special: set[str]) -> str:
-    """The pieces grouped into ERNIE's units (`explainers.family.Unit`): a phrase or an entity is one box around
+    """The pieces grouped into ERNIE's units (`explainers.family.ernie.Unit`): a phrase or an entity is one box around
     its pieces; every other piece stands alone."""
     kind_at = {i: u.kind for u in units for i in range(u.start, u.end)}
     starts = {u.start: u for u in units}

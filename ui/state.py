@@ -172,7 +172,7 @@ def masked_sentence(name: str, device: str, text_a: str, text_b: str, rate: floa
                           int((special == 0).sum()))
     if not positions:
         return base
-    ids, att, types = (t.to(device) for t in (m.input_ids, enc.attention_mask, enc.token_type_ids))
+    ids, att, types = (x.to(device) for x in (m.input_ids, enc.attention_mask, enc.token_type_ids))
     p = predict(lm.model, ids, att, positions, k=k, token_type_ids=types,
                 targets=enc.input_ids[0, positions].tolist())
     return MaskedSentence(enc.tokens, shown, m.action[0].tolist(), positions,
