@@ -229,7 +229,4 @@ elif show("bertviz"):
     head_view()
 elif show("model-view"):
     model_view()
-if show.everything:
-    with st.expander(t("common.math", file="explainers/attention.py"), key="att_math", bind="query-params"):
-        st.markdown(prose.module_essay(att))
-present.next_link("attention")
+present.chapter_end("attention", (att, "att_math"))

@@ -392,7 +392,4 @@ if show("speed"):
     speed_meter()
 elif show("claims"):  # presenter mode: the claims on a step of their own, next to the last measurement
     claims(latency())
-if show.everything:
-    with st.expander(t("common.math", file="explainers/distillation.py"), key="d_math", bind="query-params"):
-        st.markdown(prose.module_essay(dist))
-present.next_link("distillation")
+present.chapter_end("distillation", (dist, "d_math"))

@@ -325,7 +325,4 @@ if show("paper"):
     rows = table("electra_paper")
     st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
     st.markdown(T["paper-after"])
-if show.everything:
-    with st.expander(t("common.math", file="explainers/electra.py"), key="e_math", bind="query-params"):
-        st.markdown(prose.module_essay(electra))
-present.next_link("electra")
+present.chapter_end("electra", (electra, "e_math"))

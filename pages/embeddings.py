@@ -130,7 +130,4 @@ if show("pca"):
         st.caption(t("embeddings.pca_keeps", **fields) if 2 * kept >= len(enc.tokens)
                    else t("embeddings.pca_rough", **fields))
 
-if show.everything:
-    with st.expander(t("common.math", file="explainers/embeddings.py"), key="emb_math", bind="query-params"):
-        st.markdown(prose.module_essay(emb))
-present.next_link("embeddings")
+present.chapter_end("embeddings", (emb, "emb_math"))

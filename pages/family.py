@@ -491,7 +491,4 @@ if show.everything or show.now != "map":
         mass(lm, enc, special)
     if show("lens"):
         lens(lm, enc, special)
-if show.everything:
-    with st.expander(t("common.math", file="explainers/family/"), key="fam_math", bind="query-params"):
-        st.markdown(prose.module_essay(family))
-present.next_link("family")
+present.chapter_end("family", (family, "fam_math"))

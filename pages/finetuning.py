@@ -539,8 +539,4 @@ if show("qa") or show("spans") or show("vectors"):
         vectors_section(qa_name)
 if show.everything:
     st.markdown(T["data"])
-    with st.expander(t("common.math", file="explainers/finetune.py"), key="f_math", bind="query-params"):
-        st.markdown(prose.module_essay(ft))
-    with st.expander(t("common.math", file="explainers/qa.py"), key="f_qa_math", bind="query-params"):
-        st.markdown(prose.module_essay(qa))
-present.next_link("finetuning")
+present.chapter_end("finetuning", (ft, "f_math"), (qa, "f_qa_math"))

@@ -336,7 +336,4 @@ if show("curve"):
     rate_curve()
 if show("playground"):
     fill_in_the_blank()
-if show.everything:
-    with st.expander(t("common.math", file="explainers/masking.py"), key="mask_math", bind="query-params"):
-        st.markdown(prose.module_essay(masking))
-present.next_link("masking")
+present.chapter_end("masking", (masking, "mask_math"))

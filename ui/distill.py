@@ -22,30 +22,22 @@ from explainers.masking import IGNORE_INDEX, mask_tokens
 from explainers.mlm import encode, mlm_head
 from explainers.encoding import EncodedInput
 from explainers.model import BUILTIN_DIR, BUILTIN_NAME, LoadedModel, ModelLoadError
-from ui import models
-from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
+from ui.pairs import encode_for_pair, heldout_packed, load_pair, special_mask
 
 STUDENT_DIR = builtin.folder("student")
 SPEED_KEPT = 64  # speed measurements kept (pairs × texts), the oldest dropped first
 
 
 def get_pair(teacher_name: str, student_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
-    """Both models (`ui.models`: shared, under the loading policy), checked to make a pair."""
-    teacher = models.load(teacher_name, device, BUILTIN_DIR, AutoModelForMaskedLM)
-    student = models.load(student_name, device, STUDENT_DIR, AutoModelForMaskedLM)
-    if not _pair_fits(teacher_name, student_name, device, teacher, student):
-        raise ModelLoadError("distillation_vocabularies", teacher=teacher.name, student=student.name)
-    if teacher.config.hidden_size != student.config.hidden_size:  # DistilBERT's cosine loss compares hidden vectors
+    """Both models, checked to make a pair (`ui.pairs.load_pair`) of one width: DistilBERT's cosine loss compares
+    hidden vectors."""
+    teacher, student = load_pair((teacher_name, student_name), device, (BUILTIN_DIR, STUDENT_DIR),
+                                 (AutoModelForMaskedLM, AutoModelForMaskedLM), ("teacher", "student"),
+                                 "distillation_vocabularies")
+    if teacher.config.hidden_size != student.config.hidden_size:
         raise ModelLoadError("distillation_widths", teacher=teacher_name, student=student_name,
                              teacher_width=teacher.config.hidden_size, student_width=student.config.hidden_size)
     return teacher, student
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _pair_fits(teacher_name: str, student_name: str, device: str, _teacher: LoadedModel,
-               _student: LoadedModel) -> bool:
-    """Compared once per pair of names (two 30,522-entry vocabularies), not on every call."""
-    return same_vocabulary(_teacher, _student)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

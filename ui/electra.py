@@ -14,27 +14,19 @@ from transformers import ElectraForMaskedLM, ElectraForPreTraining
 from explainers import builtin
 from explainers import electra, electra_heldout
 from explainers.encoding import EncodedInput
-from explainers.model import BUILTIN_NAME, LoadedModel, ModelLoadError
+from explainers.model import BUILTIN_NAME, LoadedModel
 from ui import models
-from ui.pairs import encode_for_pair, heldout_packed, same_vocabulary, special_mask
+from ui.pairs import encode_for_pair, heldout_packed, load_pair, same_vocabulary, special_mask
 
 GENERATOR_DIR = builtin.folder("electra-generator")
 DISCRIMINATOR_DIR = builtin.folder("electra-discriminator")
 
 
 def get_pair(gen_name: str, disc_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
-    """Both models (`ui.models`: shared, under the loading policy), checked to make a pair."""
-    gen = models.load(gen_name, device, GENERATOR_DIR, ElectraForMaskedLM)
-    disc = models.load(disc_name, device, DISCRIMINATOR_DIR, ElectraForPreTraining)
-    if not _pair_fits(gen_name, disc_name, device, gen, disc):
-        raise ModelLoadError("electra_vocabularies", generator=gen.name, discriminator=disc.name)
-    return gen, disc
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _pair_fits(gen_name: str, disc_name: str, device: str, _gen: LoadedModel, _disc: LoadedModel) -> bool:
-    """Compared once per pair of names (two 30,522-entry vocabularies), not on every call."""
-    return same_vocabulary(_gen, _disc)
+    """Both models, checked to make a pair (`ui.pairs.load_pair`)."""
+    return load_pair((gen_name, disc_name), device, (GENERATOR_DIR, DISCRIMINATOR_DIR),
+                     (ElectraForMaskedLM, ElectraForPreTraining), ("generator", "discriminator"),
+                     "electra_vocabularies")
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

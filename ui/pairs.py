@@ -10,6 +10,7 @@ import torch
 from explainers.encoding import EmptyInputError, encode_text, EncodedInput
 
 from explainers.model import BUILTIN_NAME, LoadedModel, ModelLoadError
+from ui import models
 from ui.html import md_escape
 from ui.present import unseen
 from ui.text import error_text, note_text, t
@@ -58,6 +59,22 @@ def encode_or_stop(encode: Callable[[], EncodedInput]) -> EncodedInput:
     for note in enc.notes:
         st.warning(note_text(note), icon=":material/info:")
     return enc
+
+
+def load_pair(names: tuple[str, str], device: str, folders: tuple, heads: tuple, roles: tuple[str, str],
+              refusal: str) -> tuple[LoadedModel, LoadedModel]:
+    """The two models of a chapter's pair (`ui.models`: shared, under the loading policy), each with its head
+    class and built-in folder, checked to read one vocabulary; else `ModelLoadError(refusal, <role>=<name>)`."""
+    a, b = (models.load(name, device, folder, head) for name, folder, head in zip(names, folders, heads))
+    if not _pair_fits(*names, device, a, b):
+        raise ModelLoadError(refusal, **{roles[0]: a.name, roles[1]: b.name})
+    return a, b
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _pair_fits(name_a: str, name_b: str, device: str, _a: LoadedModel, _b: LoadedModel) -> bool:
+    """Compared once per pair of names (two 30,522-entry vocabularies), not on every call."""
+    return same_vocabulary(_a, _b)
 
 
 def same_vocabulary(a: LoadedModel, b: LoadedModel) -> bool:

@@ -17,13 +17,14 @@ address, so a class can start at step 7 tomorrow.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from dataclasses import dataclass
 
 import streamlit as st
 
 from explainers.errors import BuildError, require
 from ui import prose
-from ui.chapters import CHAPTERS, Chapter, chapter, next_chapter
+from ui.chapters import CHAPTERS, ROOT, Chapter, chapter, next_chapter
 from ui.text import t
 
 PRESENT, STEP = "present", "step"  # query parameters: ?present=1&step=3
@@ -233,6 +234,19 @@ def next_link(key: str) -> None:
     if nxt is not None and not on():
         st.divider()
         st.page_link(nxt.file, label=t("common.next_chapter", chapter=nxt.title), icon=":material/arrow_forward:")
+
+
+def chapter_end(key: str, *essays: tuple[object, str]) -> None:
+    """Every chapter's ending: outside presenter mode, each `(module, expander key)`'s essay (the module docstring,
+    `ui.prose.module_essay`) in an expander bound to the address and titled with the module's file, then the link
+    to the next chapter."""
+    if not on():
+        for module, expander in essays:
+            path = Path(module.__file__).resolve().relative_to(ROOT)
+            where = f"{path.parent}/" if path.name == "__init__.py" else str(path)  # a package: its folder
+            with st.expander(t("common.math", file=where), key=expander, bind="query-params"):
+                st.markdown(prose.module_essay(module))
+    next_link(key)
 
 
 def unseen(name: str):
