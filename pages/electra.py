@@ -12,10 +12,10 @@ from classroom import questions as CQ  # noqa: E402
 from explainers import electra, electra_heldout  # noqa: E402
 from ui import electra as E  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
-from ui.figures import chart  # noqa: E402
+from ui.figures import chart, paper_table  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
-from ui.text import t, table  # noqa: E402
+from ui.text import t  # noqa: E402
 
 T = prose.sections("electra")
 show = present.steps("electra", T["title"], T["intro"])
@@ -35,7 +35,8 @@ if not present.on():  # sizes are for the reader at a desk; a presenter's step k
     st.caption(t("electra.sizes", gen_layers=gen.config.num_hidden_layers, gen_width=gen.config.hidden_size,
                  gen_params=gen.model.num_parameters() / 1e6, disc_layers=disc.config.num_hidden_layers,
                  disc_width=disc.config.hidden_size, disc_params=disc.model.num_parameters() / 1e6,
-                 ratio=gen.config.hidden_size / disc.config.hidden_size))
+                 ratio=(gen.config.num_hidden_layers * gen.config.hidden_size ** 2)
+                 / (disc.config.num_hidden_layers * disc.config.hidden_size ** 2)))
 
 
 def explain(name: str, where=None) -> None:
@@ -322,7 +323,6 @@ if show("stronger"):
     stronger_section()
 if show("paper"):
     st.markdown(T["paper"])
-    rows = table("electra_paper")
-    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
+    paper_table("electra_paper")
     st.markdown(T["paper-after"])
 present.chapter_end("electra", (electra, "e_math"))

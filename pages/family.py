@@ -12,21 +12,15 @@ from explainers.family.spanbert import span_length_probs  # noqa: E402
 from explainers.family.unilm import UNILM_KINDS  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui import family as fam  # noqa: E402
-from ui.figures import chart  # noqa: E402
+from ui.figures import chart, paper_table  # noqa: E402
 from ui.html import masked_chips, md_escape, token_labels, unit_chips  # noqa: E402
 from ui.lens import lens_columns  # noqa: E402
-from ui.text import t, table  # noqa: E402
+from ui.text import t  # noqa: E402
 
 T = prose.sections("family")
 show = present.steps("family", T["title"], T["intro"])
 ctx = state.context()
 args = (ctx.model_name, ctx.device, ctx.text_a, ctx.text_b)
-
-
-def paper_table(name: str, columns: int | None = None) -> None:
-    """A TSV of the papers' numbers; `columns`: only the first ones."""
-    rows = table(name)
-    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0][:columns])}, border="horizontal")
 
 
 def family_map() -> None:

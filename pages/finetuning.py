@@ -15,7 +15,7 @@ from explainers.errors import ExplainerError  # noqa: E402
 from explainers.model import BUILTIN_NAME, ModelLoadError  # noqa: E402
 from ui import finetune as F  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
-from ui.figures import chart  # noqa: E402
+from ui.figures import chart, paper_table  # noqa: E402
 from ui.html import md_escape, start_end_chips, token_chips  # noqa: E402
 from ui.text import error_text, note_text, t, table  # noqa: E402
 
@@ -259,8 +259,7 @@ def measured_section(c: F.Classifier) -> None:
                  minutes=facts["train_seconds"] / 60, probe_seconds=facts["probe_seconds"],
                  hardware=facts["hardware"]))
     st.markdown(T["paper"])
-    rows = table("bert_feature_based")
-    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
+    paper_table("bert_feature_based")
 
 
 # --------------------------------------------------------------------------------------------- 2 · live probe

@@ -11,9 +11,9 @@ from explainers import mlm  # noqa: E402
 from explainers.mlm import RateCurve  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
 from ui.lens import lens_columns  # noqa: E402
-from ui.figures import chart  # noqa: E402
+from ui.figures import chart, paper_table  # noqa: E402
 from ui.html import masked_chips  # noqa: E402
-from ui.text import t, table  # noqa: E402
+from ui.text import t  # noqa: E402
 
 T = prose.sections("masking")
 show = present.steps("masking", T["title"], T["intro"])
@@ -328,8 +328,7 @@ if show("why"):
     why_80_10_10()
 if show("ablation"):
     st.markdown(T["ablation"])
-    rows = table("bert_masking_ablation")
-    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0])}, border="horizontal")
+    paper_table("bert_masking_ablation")
 if show("compare"):
     compare_rates()
 if show("curve"):

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import present
+from ui.text import table
 
 FORMAT_KEY = "figure_format"  # session key of the sidebar's choice: "png" or "svg"
 FORMATS = ("png", "svg")
@@ -67,3 +68,10 @@ def format_choice() -> None:
 
     st.segmented_control(t("figures.format"), FORMATS, format_func=lambda f: t(f"figures.{f}"), default="png",
                          key=FORMAT_KEY, help=t("figures.format_help"))
+
+
+def paper_table(name: str, columns: int | None = None) -> None:
+    """A TSV of numbers from the papers (`assets/text/<lang>/<name>.tsv`, its first row the header) as a plain
+    table; `columns`: only the first ones."""
+    rows = table(name)
+    st.table({h: [r[j] for r in rows[1:]] for j, h in enumerate(rows[0][:columns])}, border="horizontal")
