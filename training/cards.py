@@ -90,7 +90,7 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
                "fake_makers": {m.name: {"top1": round(m.generator_top1, 4), "auc": round(m.auc, 4),
                                         "caught": round(m.caught, 4), "function_share": round(m.function_share, 4)}
                                for m in makers}}
-    layers_from = start.get("generator_layers_from")
+    layers_from = start.get("generator_layers_from") or facts["config"].get("generator_init")
     lines = [
         "# electra-generator and electra-discriminator: the built-in ELECTRA pair", "",
         f"- **discriminator** (`ElectraForPreTraining`): {d.num_hidden_layers} layers × {d.hidden_size}, "
@@ -106,8 +106,9 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
         f"- **generator** (`ElectraForMaskedLM`): {g.num_hidden_layers} layers × {g.hidden_size} "
         f"({g.num_hidden_layers * g.hidden_size ** 2 / (d.num_hidden_layers * d.hidden_size ** 2):.2f} of the "
         f"discriminator's encoder size), {g.num_attention_heads} heads, {gen.num_parameters() / 1e6:.1f} M "
-        "parameters; " + (f"its encoder layers started from `{Path(layers_from).name}` (sha256 "
-                          f"{start['generator_layers_sha256'][:16]}…: the built-in student, the teacher's layers 0, "
+        "parameters; " + (f"its encoder layers started from `{Path(layers_from).name}` ("
+                          + (f"sha256 {start['generator_layers_sha256'][:16]}…: " if "generator_layers_sha256" in start
+                             else "") + "the built-in student, the teacher's layers 0, "
                           "2 and 4 distilled), read the shared embeddings through a copy of the discriminator's "
                           "projection (`training.pretrain_electra.generator_from_layers`); its prediction head was "
                           "new, its output bias started at log unigram frequencies."
@@ -172,8 +173,9 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
         f"(discriminator and shared embeddings) and {cfg['generator_lr']} (generator), {cfg['warmup']} warm-up "
         "steps then linear decay to 0 at the last step, gradient clipping 1.0, "
         + ("bf16 autocast" if str(cfg.get("bf16", "True")) == "True" else "float32"),
-        f"- {facts['train_seconds'] / 3600:.2f} hours on {facts.get('hardware') or cpu_name()}, "
-        f"{cfg.get('threads', 1)} torch thread(s), torch {torch.__version__}",
+        f"- {facts['train_seconds'] / 3600:.2f} hours on " + (facts["hardware"] if facts.get("hardware") else
+                                                               f"{cpu_name()}, {cfg.get('threads', 1)} torch "
+                                                               f"thread(s), torch {torch.__version__}"),
         *([f"- {note}"] if note else []), "",
         "## This pair's files (sha256)", "", "generator:", *hashes(gen_dir), "", "discriminator:",
         *hashes(disc_dir), "",
