@@ -249,7 +249,7 @@ def rate_curve() -> None:
                          name=t("masking.curve_predictions"),
                          hovertemplate=t("masking.hover_predictions") + "<extra></extra>"))
     # BERT's rate as a shape and its label in the one layout call: add_vline cost about a third of every move of
-    # the rate slider, which reruns this figure (py-spy, benchmarks/profile.py)
+    # the rate slider, which reruns this figure (py-spy, benchmarks/profile_sliders.py)
     fig.update_layout(shapes=[dict(type="line", x0=15, x1=15, yref="paper", y0=0, y1=1,
                                    line=dict(dash="dash", color="#e03131"))],
                       annotations=[dict(x=15, yref="paper", y=1, text=t("masking.bert_rate"), showarrow=False,

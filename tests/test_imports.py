@@ -28,7 +28,7 @@ def imports(path: Path, modules: set[str]) -> set[str]:
 
 
 def graph() -> dict[str, set[str]]:
-    files = [p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py")]
+    files = [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")]  # subpackages too (explainers/family)
     modules = {module_name(p) for p in files}
     return {module_name(p): imports(p, modules) - {module_name(p)} for p in files}
 
@@ -109,3 +109,15 @@ def test_no_module_reads_the_session_when_imported():
     run = subprocess.run([sys.executable, "-c", IMPORT_WITHOUT_SESSION.format(root=str(ROOT), modules=modules)],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
+
+
+def test_no_script_folder_shadows_the_standard_library():
+    """A script run from a folder puts that folder first on sys.path: a `benchmarks/profile.py` made torch's
+    `import cProfile` find it instead of the standard library's `profile`, and bench.py failed to load a model."""
+    import sys
+
+    folders = ("benchmarks", "deploy", "docs", "harness", "training", ".")
+    clash = [str(p.relative_to(ROOT)) for folder in folders for p in (ROOT / folder).glob("*.py")
+             if p.stem in sys.stdlib_module_names]
+    assert not clash, clash
+

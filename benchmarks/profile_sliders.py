@@ -1,7 +1,10 @@
 """Where a slider's rerun spends its time: py-spy samples the server while the benchmark's slider cases move.
 
     pip install -r benchmarks/requirements.txt
-    python benchmarks/profile.py [--moves 12] [--case masking] [--results]
+    python benchmarks/profile_sliders.py [--moves 12] [--case masking] [--results]
+
+(Not `profile.py`: run as a script from this folder, that name would shadow the standard library's `profile`,
+which `cProfile` imports when torch loads, and break bench.py.)
 
 For each slider case of `bench.RERENDER_CASES`: a fresh `streamlit run app.py`, the case's page opened and
 settled, then py-spy (a sampling profiler attached from outside, so the server runs unmodified) records while the
@@ -98,7 +101,7 @@ def main() -> None:
     ap.add_argument("--case", help="only the cases whose page path contains this")
     ap.add_argument("--results", action="store_true", help="write a summary into benchmarks/RESULTS.md")
     args = ap.parse_args()
-    lines = ["## Profile", "", "`python benchmarks/profile.py`: py-spy at 250 Hz on the server while each slider "
+    lines = ["## Profile", "", "`python benchmarks/profile_sliders.py`: py-spy at 250 Hz on the server while each slider "
              f"case moves {args.moves} times (warm caches); shares of the script thread's samples.", ""]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
