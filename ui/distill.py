@@ -32,8 +32,9 @@ def get_pair(teacher_name: str, student_name: str, device: str) -> tuple[LoadedM
     """Both models, checked to make a pair (`ui.pairs.load_pair`) of one width: DistilBERT's cosine loss compares
     hidden vectors."""
     teacher, student = load_pair((teacher_name, student_name), device, (BUILTIN_DIR, STUDENT_DIR),
-                                 (AutoModelForMaskedLM, AutoModelForMaskedLM), ("teacher", "student"),
-                                 "distillation_vocabularies")
+                                 (AutoModelForMaskedLM, AutoModelForMaskedLM),
+                                 lambda a, b: ModelLoadError("distillation_vocabularies", teacher=a.name,
+                                                             student=b.name))
     if teacher.config.hidden_size != student.config.hidden_size:
         raise ModelLoadError("distillation_widths", teacher=teacher_name, student=student_name,
                              teacher_width=teacher.config.hidden_size, student_width=student.config.hidden_size)

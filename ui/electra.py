@@ -14,7 +14,7 @@ from transformers import ElectraForMaskedLM, ElectraForPreTraining
 from explainers import builtin
 from explainers import electra, electra_heldout
 from explainers.encoding import EncodedInput
-from explainers.model import BUILTIN_NAME, LoadedModel
+from explainers.model import BUILTIN_NAME, LoadedModel, ModelLoadError
 from ui import models
 from ui.pairs import encode_for_pair, heldout_packed, load_pair, same_vocabulary, special_mask
 
@@ -25,8 +25,8 @@ DISCRIMINATOR_DIR = builtin.folder("electra-discriminator")
 def get_pair(gen_name: str, disc_name: str, device: str) -> tuple[LoadedModel, LoadedModel]:
     """Both models, checked to make a pair (`ui.pairs.load_pair`)."""
     return load_pair((gen_name, disc_name), device, (GENERATOR_DIR, DISCRIMINATOR_DIR),
-                     (ElectraForMaskedLM, ElectraForPreTraining), ("generator", "discriminator"),
-                     "electra_vocabularies")
+                     (ElectraForMaskedLM, ElectraForPreTraining),
+                     lambda g, d: ModelLoadError("electra_vocabularies", generator=g.name, discriminator=d.name))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -61,13 +61,13 @@ def encode_or_stop(encode: Callable[[], EncodedInput]) -> EncodedInput:
     return enc
 
 
-def load_pair(names: tuple[str, str], device: str, folders: tuple, heads: tuple, roles: tuple[str, str],
-              refusal: str) -> tuple[LoadedModel, LoadedModel]:
+def load_pair(names: tuple[str, str], device: str, folders: tuple, heads: tuple,
+              refusal: Callable[[LoadedModel, LoadedModel], ModelLoadError]) -> tuple[LoadedModel, LoadedModel]:
     """The two models of a chapter's pair (`ui.models`: shared, under the loading policy), each with its head
-    class and built-in folder, checked to read one vocabulary; else `ModelLoadError(refusal, <role>=<name>)`."""
+    class and built-in folder, checked to read one vocabulary; else the chapter's `refusal(a, b)` is raised."""
     a, b = (models.load(name, device, folder, head) for name, folder, head in zip(names, folders, heads))
     if not _pair_fits(*names, device, a, b):
-        raise ModelLoadError(refusal, **{roles[0]: a.name, roles[1]: b.name})
+        raise refusal(a, b)
     return a, b
 
 
