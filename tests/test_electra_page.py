@@ -167,3 +167,14 @@ def test_every_presenter_step_draws_without_code_names(tiny_electra_dirs, step):
     at = _pair_app(tiny_electra_dirs, present="1", step=str(step))
     text = " ".join(e.value for e in [*at.main.markdown, *at.main.caption])
     assert not find_code(text, code_identifiers())
+
+
+def test_a_generator_with_another_vocabulary_is_refused_by_name(tiny_electra_dirs):
+    """The tiny generator (19 pieces) beside the built-in discriminator: the message names both, and the chapter
+    goes on with the built-in pair."""
+    gen_dir, _ = tiny_electra_dirs
+    at = _app("pages/electra.py", e_gen=str(gen_dir))
+    refused = [e.value for e in at.error if "use different vocabularies" in e.value]
+    assert len(refused) == 1, refused  # generator first, then the discriminator, as the words say
+    assert refused[0].startswith(md_escape(f"'{gen_dir}' and 'built-in' use")), refused
+    assert at.slider(key="e_rate").value == 15  # the built-in pair's game is drawn
