@@ -3,6 +3,10 @@
 Whole documents are packed greedily into `[CLS] doc doc ... [SEP]` of at most `seq_len` tokens (a document
 longer than that is cut into pieces), the rest padded. Returns tensors `[N, seq_len]`: input_ids,
 attention_mask (1 = token), special (1 = [CLS]/[SEP]/padding, never masked).
+
+A document marked `alone` gets a row of its own, as BERT's pretraining data does for a tenth of its sequences
+("short_seq_prob", Devlin et al. 2019, to lessen the mismatch between pretraining on full rows and the short
+inputs a model is later asked about): the cloze prompts the teacher is measured on are single sentences.
 """
 from __future__ import annotations
 
@@ -11,12 +15,17 @@ from pathlib import Path
 import torch
 
 
-def pack(docs_ids: list[list[int]], cls_id: int, sep_id: int, pad_id: int, seq_len: int) -> dict:
+def pack(docs_ids: list[list[int]], cls_id: int, sep_id: int, pad_id: int, seq_len: int,
+         alone: list[bool] | None = None) -> dict:
     room = seq_len - 2
     rows, current = [], []
-    for ids in docs_ids:
+    for i, ids in enumerate(docs_ids):
+        by_itself = bool(alone and alone[i])
         for start in range(0, max(len(ids), 1), room):
             piece = ids[start:start + room]
+            if by_itself:
+                rows.append(piece)
+                continue
             if current and len(current) + len(piece) > room:
                 rows.append(current)
                 current = []
@@ -33,12 +42,20 @@ def pack(docs_ids: list[list[int]], cls_id: int, sep_id: int, pad_id: int, seq_l
     return {"input_ids": input_ids, "attention_mask": attention, "special": special.long()}
 
 
-def load_packed(path: Path, tokenizer, seq_len: int = 128, max_sequences: int | None = None) -> dict:
+def alone_share(n_docs: int, share: float, seed: int = 0) -> list[bool]:
+    """Which documents get a row of their own: each with probability `share`, from a seeded generator."""
+    return (torch.rand(n_docs, generator=torch.Generator().manual_seed(seed)) < share).tolist()
+
+
+def load_packed(path: Path, tokenizer, seq_len: int = 128, max_sequences: int | None = None,
+                alone: float = 0.0, seed: int = 0) -> dict:
+    """`alone`: the share of documents that get a row of their own (`alone_share`)."""
     docs = [d for d in Path(path).read_text(encoding="utf-8").splitlines() if d.strip()]
     if max_sequences is not None:
         docs = docs[: max_sequences * 12]  # documents average ~25 tokens: plenty for max_sequences rows
     ids = tokenizer(docs, add_special_tokens=False)["input_ids"]
-    packed = pack(ids, tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id, seq_len)
+    packed = pack(ids, tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id, seq_len,
+                  alone_share(len(ids), alone, seed) if alone else None)
     if max_sequences is not None:
         packed = {k: v[:max_sequences] for k, v in packed.items()}
     return packed

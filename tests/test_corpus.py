@@ -1,6 +1,6 @@
 import torch
 
-from explainers.corpus import pack
+from explainers.corpus import alone_share, pack
 from training import everyday
 from training.build_corpus import in_test_split
 
@@ -20,6 +20,15 @@ def test_a_document_longer_than_a_row_is_cut_into_pieces():
     out = pack([list(range(1, 15))], CLS, SEP, PAD, seq_len=8)
     body = [row[1:row.index(SEP)] for row in out["input_ids"].tolist()]
     assert body == [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12], [13, 14]]
+
+
+def test_a_document_marked_alone_gets_rows_of_its_own_and_the_rest_pack_around_it():
+    docs = [[1, 2], [3, 4], [5, 6, 7, 8, 9, 10, 11, 12], [13]]
+    out = pack(docs, CLS, SEP, PAD, seq_len=8, alone=[False, True, True, False])
+    body = [row[1:row.index(SEP)] for row in out["input_ids"].tolist()]
+    assert body == [[3, 4], [5, 6, 7, 8, 9, 10], [11, 12], [1, 2, 13]]
+    flags = alone_share(20000, 0.1, seed=3)
+    assert flags == alone_share(20000, 0.1, seed=3) and abs(sum(flags) / 20000 - 0.1) < 0.01
 
 
 def test_the_held_out_split_is_a_hash_of_the_key_at_the_requested_share():

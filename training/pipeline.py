@@ -70,8 +70,8 @@ def full(device: str = "cpu", threads: int = 2) -> Profile:
                    ROOT / "assets/text/en/heldout.txt", ROOT / "assets/text/en/heldout_pairs.tsv", device, {
                        "corpus": [],
                        "teacher": ["--steps", "1500", "--lr", "2e-4", "--warmup", "100", "--whole-word", "true",
-                                   "--every-occurrence", "true", "--unigram-bias", "false", "--eval-every", "250",
-                                   "--save-every", "50", *t],
+                                   "--every-occurrence", "true", "--unigram-bias", "false", "--alone", "0.1",
+                                   "--eval-every", "250", "--save-every", "50", *t],
                        "teacher-card": ["--sequences", "512"],
                        "rate-curve": [],
                        "electra": ["--steps", "1300", "--distill-steps", "600", "--lam", "50", "--eval-every", "100",

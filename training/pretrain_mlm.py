@@ -49,6 +49,7 @@ class Config:
     unigram_bias: bool = True  # start the output bias at log unigram frequencies (False: keep init's head)
     whole_word: bool = False  # select whole words (all pieces of a word together), as the chapter shows
     every_occurrence: bool = False  # with whole_word: a chosen content word is hidden wherever it occurs
+    alone: float = 0.0  # share of documents given a row of their own (BERT's short sequences; corpus.pack)
     cloze: Path = CLOZE  # the cloze prompts each evaluation scores (top-5)
 
 
@@ -70,7 +71,7 @@ def train(cfg: Config) -> None:
     cfg.run.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(cfg.init)
     t0 = time.time()
-    train_data = load_packed(cfg.corpus / "train.txt", tokenizer, cfg.seq_len)
+    train_data = load_packed(cfg.corpus / "train.txt", tokenizer, cfg.seq_len, alone=cfg.alone, seed=cfg.seed)
     test_data = load_packed(cfg.corpus / "test.txt", tokenizer, cfg.seq_len, max_sequences=cfg.eval_sequences)
     print(f"packed {len(train_data['input_ids'])} train sequences in {time.time() - t0:.0f}s", flush=True)
     model = build_model(cfg, tokenizer, train_data["input_ids"][train_data["attention_mask"].bool()])
