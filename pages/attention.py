@@ -11,7 +11,7 @@ import streamlit as st  # noqa: E402
 from explainers import attention as att  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
-from ui.html import token_labels  # noqa: E402
+from ui.html import md_table, token_labels  # noqa: E402
 from ui.text import t  # noqa: E402
 
 T = prose.sections("attention")
@@ -56,14 +56,6 @@ for _key, _open in (("layer", OPEN_LAYER), ("head", OPEN_HEAD)):
 st.session_state["_att_open"] = (OPEN_LAYER, OPEN_HEAD)
 
 
-def _fragment_rerun() -> bool:
-    """Is this a rerun of a fragment alone (a slider in it moved), not of the whole page?"""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    run = get_script_run_ctx()
-    return bool(run and run.fragment_ids_this_run)
-
-
 def head_sliders() -> tuple[int, int]:
     c1, c2 = st.columns(2)
     layer = c1.slider(t("attention.layer"), 0, L - 1, value=OPEN_LAYER, key="layer", bind="query-params",
@@ -74,12 +66,9 @@ def head_sliders() -> tuple[int, int]:
 
 @st.fragment
 def one_head() -> None:
-    """A fragment: moving the layer/head sliders reruns this section only, not the grid or bertviz."""
+    """A fragment: moving the layer/head sliders reruns this section only (the matrix, its reading and, outside
+    presenter mode, bertviz's head view of the same head), not the grid or the model view."""
     layer, head = head_sliders()
-    if (_fragment_rerun() and not present.on()  # presenter mode shows the head view on a step of its own
-            and st.session_state.get("att_view", t("attention.head_view")) == t("attention.head_view")  # open
-            and st.session_state.get("_att_head_view", (layer, head)) != (layer, head)):
-        st.rerun(scope="app")  # the bertviz head view below shows the chosen head: redraw the page with it
     left, right = st.columns([3, 2])
     with left:
         # one go.Figure(data, layout) call: plotly's update_layout path parsing costs more than the numbers.
@@ -105,13 +94,16 @@ def one_head() -> None:
         if (layer, head) == (OPEN_LAYER, OPEN_HEAD) and not np.isnan(OPEN_SHARE):
             st.caption(t("attention.opened_on", n=L * H, pattern=STAT[OPEN_PATTERN].lstrip("→ "), share=OPEN_SHARE))
         if not present.on():  # a secondary table: on the projector the sentences above say what it measures
-            st.table({t("attention.statistic"): [STAT[k] for k in att.STATS],
-                      t("attention.this_head"): [f"{stats.get(k)[layer, head]:.3f}" for k in att.STATS],
-                      t("attention.average_head"): [f"{np.nanmean(stats.get(k)):.3f}" for k in att.STATS]},
-                     border="horizontal")
+            st.markdown(md_table({
+                t("attention.statistic"): [STAT[k] for k in att.STATS],
+                t("attention.this_head"): [f"{stats.get(k)[layer, head]:.3f}" for k in att.STATS],
+                t("attention.average_head"): [f"{np.nanmean(stats.get(k)):.3f}" for k in att.STATS]}))
         i, j = np.unravel_index(np.argmax(probs[layer, head]), probs.shape[-2:])
         st.caption(t("attention.strongest", source=enc.tokens[i], target=enc.tokens[j],
                      weight=probs[layer, head, i, j]))
+    if not present.on():  # presenter mode: the head view is a step of its own
+        st.markdown(T["bertviz"])
+        head_view()
 
 
 def every_head() -> None:
@@ -174,15 +166,15 @@ def head_view() -> None:
     # the head chosen above, alone: twelve heads overlaid are a tangle
     layer, head = _chosen_head()
     st.caption(t("attention.head_view_one", layer=layer, head=head))
-    if show.everything:  # the page: the layer/head sliders above rerun the page when they leave this head
-        st.session_state["_att_head_view"] = (layer, head)
     view = state.head_view_html(*args, layer, head)
     if present.on():
         st.iframe(_fitted(view, 0.8), height=HEAD_VIEW_HEIGHT, alt=t("attention.head_view_alt"))
         return
     st.iframe(view, height="content", alt=t("attention.head_view_alt"))
-    st.download_button(t("attention.download_view"), view, file_name=f"inside-bert-head-view-{layer}-{head}.html",
-                       mime="text/html", icon=":material/download:", key="dl_head_view",
+    # the page is handed over when the button is pressed (a callable), not stored again on every slider move
+    st.download_button(t("attention.download_view"), lambda: view,
+                       file_name=f"inside-bert-head-view-{layer}-{head}.html", mime="text/html",
+                       icon=":material/download:", key="dl_head_view", on_click="ignore",
                        help=t("attention.download_view_help"))
 
 
@@ -195,23 +187,18 @@ def model_view() -> None:
         return
     st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
     st.iframe(view, height="content", alt=t("attention.model_view_alt"))
-    st.download_button(t("attention.download_view"), view, file_name="inside-bert-model-view.html",
-                       mime="text/html", icon=":material/download:", key="dl_model_view",
+    st.download_button(t("attention.download_view"), lambda: view, file_name="inside-bert-model-view.html",
+                       mime="text/html", icon=":material/download:", key="dl_model_view", on_click="ignore",
                        help=t("attention.download_view_help"))
 
 
-def bertviz_views() -> None:
-    """Outside presenter mode: both views under one heading, in tabs."""
-    st.markdown(T["bertviz"])
-    head_tab, model_tab = st.tabs([t("attention.head_view"), t("attention.model_view")], key="att_view",
-                                  bind="query-params")  # the view shown is in the link
-    # only the open tab is drawn (the key turns Streamlit's tab tracking on): a move of the layer or head slider
-    # redraws the page for the head view, and sent the model view's page (every head of every layer) again each time
-    if head_tab.open:
-        with head_tab:
-            head_view()
-    if model_tab.open:
-        with model_tab:
+def model_view_section() -> None:
+    """Outside presenter mode: the model view in an expander that is drawn only while open (every head of every
+    layer is the largest element of the chapter); whether it is open is in the link."""
+    st.markdown(T["model-view"])
+    box = st.expander(t("attention.model_view"), key="att_model", on_change="rerun", bind="query-params")
+    if box.open:
+        with box:
             model_view()
 
 
@@ -223,8 +210,8 @@ else:  # presenter mode's other steps: the sliders are drawn unseen, so that the
         head_sliders()
 if show("grid"):
     every_head()
-if show.everything:  # the page: both bertviz views in tabs; presenter mode: a step each
-    bertviz_views()
+if show.everything:  # the page: the head view is drawn in one_head, the model view on request
+    model_view_section()
 elif show("bertviz"):
     head_view()
 elif show("model-view"):

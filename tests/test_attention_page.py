@@ -32,14 +32,20 @@ def test_the_head_view_and_the_model_view_are_a_step_each_and_fit_the_screen():
     assert len(model) == 1 and 'id="bertviz-model"' in model[0] and "style.zoom" in model[0]
 
 
-def test_outside_presenter_mode_both_views_are_whole_in_tabs_with_their_downloads():
-    """Two tabs; only the open one is drawn (the head view first), so a slider move that redraws the page for the
-    head view does not send the model view again."""
+def test_outside_presenter_mode_the_head_view_follows_the_sliders_and_the_model_view_waits_to_be_opened():
+    """The head view is drawn in the sliders' fragment (a move reruns that alone); the model view, every head of
+    every layer, only while its expander is open, which the link keeps."""
     at = _app(PAGE)
     frames = _frames(at)
-    assert len(at.tabs) == 2 and len(frames) == 1 and "style.zoom" not in frames[0]
+    assert len(frames) == 1 and 'id="bertviz-head"' in frames[0] and "style.zoom" not in frames[0]
     assert {b.key for b in at.get("download_button")} & {"dl_head_view", "dl_model_view"} == {"dl_head_view"}
-    at = _app(PAGE, att_view=t("attention.model_view", "en"))  # the model view's tab, as its link opens it
+    at.slider(key="layer").set_value(1)
+    at.slider(key="head").set_value(2)
+    at.run()
     frames = _frames(at)
-    assert len(at.tabs) == 2 and len(frames) == 1 and "style.zoom" not in frames[0]
-    assert {b.key for b in at.get("download_button")} & {"dl_head_view", "dl_model_view"} == {"dl_model_view"}
+    assert len(frames) == 1 and '"layer": 1, "heads": [2]' in frames[0]
+    at = _app(PAGE, att_model="true")  # the model view's expander, as its link opens it
+    frames = _frames(at)
+    assert len(frames) == 2 and 'id="bertviz-model"' in frames[1] and "style.zoom" not in frames[1]
+    assert {b.key for b in at.get("download_button")} & {"dl_head_view", "dl_model_view"} == {"dl_head_view",
+                                                                                             "dl_model_view"}

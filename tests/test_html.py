@@ -41,3 +41,14 @@ def test_start_end_chips_bars_follow_the_probabilities_and_text_is_escaped():
     heights = [float(h) for h in re.findall(r"height:([\d.]+)em;background:#\w+;align-self", out)]
     assert heights == pytest.approx([0.75, 3.0, 2.25, 0.0])  # start, end per piece; p = 1 → 3 em
     assert "<img" not in out and "&lt;img" in out and "P&lt;end&gt; 0.0%" in out
+
+
+def test_a_markdown_table_has_a_row_per_value_and_shows_every_cell_as_typed():
+    import markdown_it
+
+    from ui.html import md_table
+
+    text = md_table({"statistic": ["→ [SEP]", "<b>x</b> | y"], "this head": ["0.250", "*1*"]})
+    rendered = markdown_it.MarkdownIt().enable("table").render(text)
+    assert rendered.count("<tr>") == 3 and "<b>" not in rendered and "<em>" not in rendered
+    assert "→ [SEP]" in rendered and "&lt;b&gt;x&lt;/b&gt; | y" in rendered and "*1*" in rendered

@@ -18,7 +18,7 @@ import pytest
 from harness.browser import CHROMIUM, slider
 from harness.views import settle
 from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
-from tests.test_links_embeddings import (assert_link_reproduces, open_expander, open_tab, press, set_sentence,
+from tests.test_links_embeddings import (assert_link_reproduces, open_expander, press, set_sentence,
                                          view)
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
@@ -59,7 +59,7 @@ def test_link_reproduces_the_attention_view(base_url, browser, page):  # noqa: F
     press(page, "Head", "ArrowRight", 3)
     page.locator('[data-testid="stMain"] [data-testid="stButtonGroup"] button').filter(has_text="entropy").click()
     settle(page)
-    open_tab(page, "Model view")
+    open_expander(page, "Model view")  # the model view waits in an expander
     open_expander(page, "The math")
     assert_link_reproduces(browser, page, default, fresh_server=True)
 
