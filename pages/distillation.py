@@ -12,7 +12,7 @@ from explainers.model import BUILTIN_NAME  # noqa: E402
 from explainers.speed import against_layers  # noqa: E402
 from ui import distill as D  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
-from ui.figures import chart  # noqa: E402
+from ui.figures import arrow, chart  # noqa: E402
 from ui.html import masked_chips, paired_bars, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.text import t, table  # noqa: E402
@@ -92,8 +92,8 @@ def architecture() -> None:
     teacher_col, student_col = t("common.teacher"), t("common.student")
     count = st.column_config.NumberColumn(format="localized")
     parts = [*(t(f"distillation.part_{k}") for k in pt), t("distillation.total")]
-    c2.dataframe({t("distillation.part"): parts, teacher_col: [*pt.values(), tt],
-                  student_col: [*ps.values(), ts]}, hide_index=True,
+    c2.dataframe(arrow({t("distillation.part"): parts, teacher_col: [*pt.values(), tt],
+                        student_col: [*ps.values(), ts]}), hide_index=True,
                  column_config={teacher_col: count, student_col: count})
     enc_t = pt["layers"]
     enc_s = ps["layers"]
@@ -212,10 +212,11 @@ def agreement(mp: D.MaskedPair) -> None:
         m3.metric(t("distillation.student_right"),
                   t("common.k_of_n", k=sum(b == mp.tokens[p] for b, p in zip(s_top, mp.positions)), n=n))
     lead, kl = t("distillation.lead"), t("distillation.kl_t1")
-    st.dataframe({t("common.position"): mp.positions, t("common.original"): [mp.tokens[p] for p in mp.positions],
-                  t("distillation.read"): [mp.shown[p] for p in mp.positions], t("distillation.teacher_top1"): t_top,
-                  t("distillation.student_top1"): s_top,
-                  t("distillation.agree"): ["✓" if a else "✗" for a in agrees], lead: mp.leads, kl: mp.kls},
+    st.dataframe(arrow({t("common.position"): mp.positions,
+                        t("common.original"): [mp.tokens[p] for p in mp.positions],
+                        t("distillation.read"): [mp.shown[p] for p in mp.positions],
+                        t("distillation.teacher_top1"): t_top, t("distillation.student_top1"): s_top,
+                        t("distillation.agree"): ["✓" if a else "✗" for a in agrees], lead: mp.leads, kl: mp.kls}),
                  hide_index=True, column_config={
                      lead: st.column_config.NumberColumn(format="%.2f",
                                                          help=t("distillation.lead_help", near_tie=dist.NEAR_TIE)),

@@ -12,7 +12,7 @@ from classroom import questions as CQ  # noqa: E402
 from explainers import electra, electra_heldout  # noqa: E402
 from ui import electra as E  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
-from ui.figures import chart, paper_table  # noqa: E402
+from ui.figures import arrow, chart, paper_table  # noqa: E402
 from ui.html import masked_chips, md_escape, score_chips, stacked_bar  # noqa: E402
 from ui.pairs import choose_pair, encode_or_stop  # noqa: E402
 from ui.text import t  # noqa: E402
@@ -88,7 +88,8 @@ def _generator_table(r: E.Round) -> None:
         columns[t("electra.sampled")] = r.sampled
         columns[t("electra.result")] = [t("electra.sampled_original") if d.replaced[i] == 0 else t("electra.replaced")
                                         for i in d.positions]
-    st.dataframe(columns, hide_index=True, column_config={top_guesses: st.column_config.TextColumn(width="large")})
+    st.dataframe(arrow(columns), hide_index=True,
+                 column_config={top_guesses: st.column_config.TextColumn(width="large")})
 
 
 def _fake_question(r: E.Round, thr: float) -> tuple[list[str], list[int], list[float], float]:
@@ -304,8 +305,8 @@ def stronger_section() -> None:
                       legend=dict(orientation="h", y=1.12))
     chart(fig, key="e_stronger", file="electra-stronger", where=c1, present_height=440)
     function = t("electra.maker_function")
-    c2.dataframe({t("electra.maker"): names, t("electra.maker_top1"): [f"{m.generator_top1:.1%}" for m in makers],
-                  function: ["–" if m.function_share is None else f"{m.function_share:.0%}" for m in makers]},
+    c2.dataframe(arrow({t("electra.maker"): names, t("electra.maker_top1"): [f"{m.generator_top1:.1%}" for m in makers],
+                        function: ["–" if m.function_share is None else f"{m.function_share:.0%}" for m in makers]}),
                  hide_index=True, column_config={function: st.column_config.TextColumn(
                      help=t("electra.maker_function_help"))})
     weak, strong = makers[0], makers[-1]

@@ -12,7 +12,7 @@ from explainers.family.spanbert import span_length_probs  # noqa: E402
 from explainers.family.unilm import UNILM_KINDS  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui import family as fam  # noqa: E402
-from ui.figures import chart, paper_table  # noqa: E402
+from ui.figures import arrow, chart, paper_table  # noqa: E402
 from ui.html import masked_chips, md_escape, token_labels, unit_chips  # noqa: E402
 from ui.lens import lens_columns  # noqa: E402
 from ui.text import t  # noqa: E402
@@ -152,8 +152,8 @@ def span_length_figure() -> go.Figure:
 
 
 def selection_table(tokens: list[str], sel: fam.Selection) -> None:
-    st.dataframe({t("common.position"): sel.positions, t("common.original"): [tokens[i] for i in sel.positions],
-                  t("family.top_guess"): sel.guesses, t("family.p_original"): sel.p_original},
+    st.dataframe(arrow({t("common.position"): sel.positions, t("common.original"): [tokens[i] for i in sel.positions],
+                        t("family.top_guess"): sel.guesses, t("family.p_original"): sel.p_original}),
                  hide_index=True, column_config={t("family.p_original"): st.column_config.ProgressColumn(
                      min_value=0.0, max_value=1.0, format="%.2f")})
 
@@ -254,8 +254,8 @@ def ernie_probe(text: str, u: fam.Units) -> None:
     p = fam.probe(ctx.model_name, ctx.device, text, u.units[pick])
     alone, whole = t("family.p_alone"), t("family.p_whole")
     bar = dict(min_value=0.0, max_value=1.0, format="%.2f")
-    st.dataframe({t("family.piece"): p.pieces, alone: p.alone_p, t("family.guess_alone"): p.alone_top,
-                  whole: p.whole_p, t("family.guess_whole"): p.whole_top}, hide_index=True,
+    st.dataframe(arrow({t("family.piece"): p.pieces, alone: p.alone_p, t("family.guess_alone"): p.alone_top,
+                        whole: p.whole_p, t("family.guess_whole"): p.whole_top}), hide_index=True,
                  column_config={alone: st.column_config.ProgressColumn(**bar),
                                 whole: st.column_config.ProgressColumn(**bar)})
     d = fam.probe_direction(p)
@@ -396,8 +396,8 @@ def mass(lm, enc, special: set[str]) -> None:
     if show("mass"):
         st.caption(t("family.encoder_reads"))
         st.html(masked_chips(f.tokens, f.encoder, action, special, legend_actions=()))
-        st.dataframe({t("family.decoder_reads"): f.decoder, t("family.decoder_predicts"): f.targets,
-                      t("family.all_masked"): f.all_masked, t("family.earlier_shown"): f.earlier_shown},
+        st.dataframe(arrow({t("family.decoder_reads"): f.decoder, t("family.decoder_predicts"): f.targets,
+                            t("family.all_masked"): f.all_masked, t("family.earlier_shown"): f.earlier_shown}),
                      hide_index=True, column_config={c: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                                         format="%.2f")
                                                      for c in (t("family.all_masked"), t("family.earlier_shown"))})

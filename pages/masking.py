@@ -11,7 +11,7 @@ from explainers import mlm  # noqa: E402
 from explainers.mlm import RateCurve  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
 from ui.lens import lens_columns  # noqa: E402
-from ui.figures import chart, paper_table  # noqa: E402
+from ui.figures import arrow, chart, paper_table  # noqa: E402
 from ui.html import masked_chips  # noqa: E402
 from ui.text import t  # noqa: E402
 
@@ -121,14 +121,14 @@ def guess_table(ms: state.MaskedSentence, settings: tuple) -> None:
     m2.metric(t("masking.in_top_k", k=K), t("common.k_of_n", k=sum(r < K for r in ms.target_ranks), n=n))
     p_original, top_guesses = t("masking.p_original"), t("masking.top_guesses")
     st.dataframe(
-        {t("common.position"): ms.positions,
-         t("common.original"): [ms.tokens[i] for i in ms.positions],
-         t("masking.model_read"): [model_read(ms.shown[i], ms.action[i]) for i in ms.positions],
-         top_guesses: [" · ".join(f"{tok} {p:.0%}" for tok, p in zip(ts, ps))
-                       for ts, ps in zip(ms.top_tokens, ms.top_probs)],
-         p_original: ms.target_probs,
-         t("masking.recovered"): [t("masking.hit") if r == 0 else t("masking.miss", rank=r + 1)
-                                  for r in ms.target_ranks]},
+        arrow({t("common.position"): ms.positions,
+               t("common.original"): [ms.tokens[i] for i in ms.positions],
+               t("masking.model_read"): [model_read(ms.shown[i], ms.action[i]) for i in ms.positions],
+               top_guesses: [" · ".join(f"{tok} {p:.0%}" for tok, p in zip(ts, ps))
+                             for ts, ps in zip(ms.top_tokens, ms.top_probs)],
+               p_original: ms.target_probs,
+               t("masking.recovered"): [t("masking.hit") if r == 0 else t("masking.miss", rank=r + 1)
+                                        for r in ms.target_ranks]}),
         hide_index=True,
         column_config={p_original: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f"),
                        top_guesses: st.column_config.TextColumn(width="large")})

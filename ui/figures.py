@@ -62,6 +62,15 @@ def chart(fig: go.Figure, *, file: str, key: str, where=None, present_height: in
     return (where or st).plotly_chart(fig, key=key, config=config(file), **kwargs)
 
 
+def arrow(columns: dict[str, list]):
+    """A table's columns as a pyarrow Table for `st.dataframe`: Streamlit serialises an Arrow table as it is, while
+    a dict goes through a pandas DataFrame and its conversion to Arrow first (in py-spy, about half of the masking
+    chapter's script time on a move of its Rate slider)."""
+    import pyarrow as pa
+
+    return pa.table(columns)
+
+
 def format_choice() -> None:
     """The sidebar's "Figure downloads" choice."""
     from ui.text import t
