@@ -55,6 +55,9 @@ def test_the_apps_loaders_read_every_model_the_pipeline_wrote(built):
         lm = load_role(str(models / folder), models / folder, head)
         assert lm.tokenizer.vocab == teacher.tokenizer.vocab, folder
         assert (models / folder / "README.md").is_file() and json.loads((models / folder / "training.json").read_text())
+    # the ELECTRA pair's history names the weights its generator's layers came from (the student's)
+    start = json.loads((models / "electra-discriminator" / "training.json").read_text())["start"]
+    assert start["generator_layers_sha256"] == file_sha256(models / "student" / "model.safetensors")
     # the files the chapters read back, each tied to the weights it measured
     student = models / "student"
     assert measured_facts(student, student=student / "model.safetensors") is not None

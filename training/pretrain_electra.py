@@ -312,7 +312,8 @@ def export(cfg: Config, out: Path) -> None:
     disc.load_state_dict(state["discriminator"])
     first = json.loads((cfg.run / "log.jsonl").read_text().splitlines()[0])  # step 0: the initialisation
     start = ("embedding_fit_cosine_lstsq", "embedding_fit_cosine", "continued_from", f"{DISCRIMINATOR}_sha256",
-             f"{GENERATOR}_sha256", "auc", "generator_top1")  # how the run began
+             f"{GENERATOR}_sha256", "generator_layers_from", "generator_layers_sha256", "auc",
+             "generator_top1")  # how the run began
     facts = checkpoint_facts(state, start={k: first[k] for k in start if k in first})
     save_model_folder(out / DISCRIMINATOR, disc, tokenizer, facts)
     # the generator's folder leaves out the embeddings the two share and reads them from the discriminator's
