@@ -125,10 +125,11 @@ def test_a_warm_start_is_written_out_of_git_and_checked_by_sha256(tmp_path):
 def test_a_run_key_is_the_same_from_another_checkout_and_changes_with_the_flags(monkeypatch, tmp_path):
     def stage(root: Path, steps: str) -> pipeline.Stage:
         out = root / "assets/models/teacher"
-        return pipeline.Stage("teacher", "", [["python", "-m", "training.pretrain_mlm", "--run", "{run}", "--steps",
-                                                steps, "--export", str(out)]], [], [out / "model.safetensors"])
+        return pipeline.Stage("teacher", "", [[sys.executable, "-m", "training.pretrain_mlm", "--run", "{run}",
+                                                "--steps", steps, "--export", str(out)]], [], [out / "model.safetensors"])
 
     here = pipeline.run_key(stage(pipeline.ROOT, "3"))
     monkeypatch.setattr(pipeline, "ROOT", tmp_path / "worktree")
+    monkeypatch.setattr(sys, "executable", "/usr/bin/python3.11")  # `python3.11` where the first said `python`
     assert pipeline.run_key(stage(tmp_path / "worktree", "3")) == here
     assert pipeline.run_key(stage(tmp_path / "worktree", "4")) != here

@@ -233,10 +233,12 @@ def module_files(modules: tuple[str, ...]) -> list[Path]:
 
 def run_key(stage: Stage) -> str:
     """A hash of the stage's commands and of its inputs' contents (code included): the same key, the same run.
-    The repository's own path is left out, so a second checkout (a `git worktree` that rebuilds the models while
-    this one serves the app) finds the same runs."""
-    here = str(ROOT)
-    h = hashlib.sha256(json.dumps([[str(a).replace(here, "<repo>") for a in cmd] for cmd in stage.commands]).encode())
+    The repository's own path and the interpreter's are left out, so a second checkout (a `git worktree` that
+    rebuilds the models while this one serves the app) and `python` or `python3.11` find the same runs."""
+    def general(arg) -> str:
+        return "<python>" if str(arg) == sys.executable else str(arg).replace(str(ROOT), "<repo>")
+
+    h = hashlib.sha256(json.dumps([[general(a) for a in cmd] for cmd in stage.commands]).encode())
     for path in sorted(set(stage.inputs) | set(module_files(stage.modules))):
         h.update(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{file_sha256(path)}".encode())
     return h.hexdigest()[:12]
