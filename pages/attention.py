@@ -66,8 +66,8 @@ def head_sliders() -> tuple[int, int]:
 
 @st.fragment
 def one_head() -> None:
-    """A fragment: moving the layer/head sliders reruns this section only (the matrix, its reading and, outside
-    presenter mode, bertviz's head view of the same head), not the grid or the model view."""
+    """A fragment: moving the layer/head sliders reruns this section only (the matrix and its reading), not the
+    grid or bertviz's views: the head view below follows the sliders by itself (`ui.bertviz_offline.FOLLOW_JS`)."""
     layer, head = head_sliders()
     left, right = st.columns([3, 2])
     with left:
@@ -101,9 +101,8 @@ def one_head() -> None:
         i, j = np.unravel_index(np.argmax(probs[layer, head]), probs.shape[-2:])
         st.caption(t("attention.strongest", source=enc.tokens[i], target=enc.tokens[j],
                      weight=probs[layer, head, i, j]))
-    if not present.on():  # presenter mode: the head view is a step of its own
-        st.markdown(T["bertviz"])
-        head_view()
+        if not present.on():
+            head_view_download(layer, head)
 
 
 def every_head() -> None:
@@ -163,16 +162,20 @@ def _chosen_head() -> tuple[int, int]:
 def head_view() -> None:
     if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
         st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
-    # the head chosen above, alone: twelve heads overlaid are a tangle
-    layer, head = _chosen_head()
-    st.caption(t("attention.head_view_one", layer=layer, head=head))
-    view = state.head_view_html(*args, layer, head)
+    st.caption(t("attention.head_view_one"))
+    # one frame per sentence, made for the opening head: it reads the sliders' layer and head from the page's
+    # address and redraws itself, so a slider move neither reruns this part of the page nor reloads the frame
+    view = state.head_view_html(*args, OPEN_LAYER, OPEN_HEAD)
     if present.on():
         st.iframe(_fitted(view, 0.8), height=HEAD_VIEW_HEIGHT, alt=t("attention.head_view_alt"))
         return
     st.iframe(view, height="content", alt=t("attention.head_view_alt"))
-    # the page is handed over when the button is pressed (a callable), not stored again on every slider move
-    st.download_button(t("attention.download_view"), lambda: view,
+
+
+def head_view_download(layer: int, head: int) -> None:
+    """The head view of the chosen head as a file; its page is handed over when the button is pressed."""
+    view = state.head_view_html(*args, layer, head)
+    st.download_button(t("attention.download_head_view", layer=layer, head=head), lambda: view,
                        file_name=f"inside-bert-head-view-{layer}-{head}.html", mime="text/html",
                        icon=":material/download:", key="dl_head_view", on_click="ignore",
                        help=t("attention.download_view_help"))
@@ -205,6 +208,9 @@ def model_view_section() -> None:
 if show("one-head"):
     st.markdown(T["one-head"])
     one_head()
+    if show.everything:  # the page: bertviz's head view of the same head, under the sliders it follows
+        st.markdown(T["bertviz"])
+        head_view()
 else:  # presenter mode's other steps: the sliders are drawn unseen, so that the head they chose stays in the session
     with present.unseen("head"):  # and the address, as the head view step shows it
         head_sliders()

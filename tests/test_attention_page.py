@@ -33,8 +33,9 @@ def test_the_head_view_and_the_model_view_are_a_step_each_and_fit_the_screen():
 
 
 def test_outside_presenter_mode_the_head_view_follows_the_sliders_and_the_model_view_waits_to_be_opened():
-    """The head view is drawn in the sliders' fragment (a move reruns that alone); the model view, every head of
-    every layer, only while its expander is open, which the link keeps."""
+    """The head view is one frame per sentence that follows the sliders itself (a move reruns their fragment alone
+    and sends no frame); the model view, every head of every layer, only while its expander is open, which the
+    link keeps."""
     at = _app(PAGE)
     frames = _frames(at)
     assert len(frames) == 1 and 'id="bertviz-head"' in frames[0] and "style.zoom" not in frames[0]
@@ -42,8 +43,10 @@ def test_outside_presenter_mode_the_head_view_follows_the_sliders_and_the_model_
     at.slider(key="layer").set_value(1)
     at.slider(key="head").set_value(2)
     at.run()
-    frames = _frames(at)
-    assert len(frames) == 1 and '"layer": 1, "heads": [2]' in frames[0]
+    # the same frame (it follows the sliders through the page's address: tests/test_links_attention.py), and the
+    # download is the chosen head's
+    assert _frames(at) == frames and "window.parent.location.search" in frames[0]
+    assert at.get("download_button")[0].proto.label == t("attention.download_head_view", "en", layer=1, head=2)
     at = _app(PAGE, att_model="true")  # the model view's expander, as its link opens it
     frames = _frames(at)
     assert len(frames) == 2 and 'id="bertviz-model"' in frames[1] and "style.zoom" not in frames[1]

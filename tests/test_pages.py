@@ -79,8 +79,9 @@ def test_the_attention_chapter_opens_on_the_clearest_head_and_bertviz_shows_it_a
     assert (at.slider(key="layer").value, at.slider(key="head").value) == (layer, head) != (0, 0)
     assert f'"layer": {layer}, "heads": [{head}]' in at.get("iframe")[0].proto.srcdoc
     downloads = at.get("download_button")
-    # the head view's tab is open and drawn; the model view's tab is drawn when opened (tests/test_attention_page.py)
-    assert [(d.key, d.proto.label) for d in downloads] == [("dl_head_view", t("attention.download_view"))]
+    # the head view is drawn; the model view when its expander is opened (tests/test_attention_page.py)
+    assert [(d.key, d.proto.label) for d in downloads] == [("dl_head_view", t("attention.download_head_view",
+                                                                               layer=layer, head=head))]
 
 
 @pytest.mark.parametrize("layer", ["99", "-4", "abc"])

@@ -53,10 +53,53 @@ def _page(view: str, vis_html: str, params: dict) -> str:
             f'{_libraries()}{vis_html}<script>{js}</script></body></html>')
 
 
+# The head view on the page follows the chapter's Layer and Head sliders without being sent again: the sliders are
+# bound to the page's address (?layer=…&head=…), which the frame (same origin, `st.iframe`) reads ten times a second,
+# redrawing bertviz's view (its markup reset, its script run again with that layer and head) when they change. The
+# page then keeps one frame per sentence instead of reloading a 450 kB document on every move. A page with no such
+# address (a downloaded file) opens on the layer and head it was made with.
+FOLLOW_JS = """<script>
+(() => {
+  const root = document.getElementById("bertviz-head"), markup = root.innerHTML;
+  const base = %(params)s, code = %(code)s, layers = base.include_layers, nHeads = %(heads)d;
+  const whole = (value, fallback, ok) => {
+    const n = Number(value);
+    return value !== null && value !== "" && Number.isInteger(n) && ok(n) ? n : fallback;
+  };
+  let shown = null;
+  function chosen() {
+    let q = new URLSearchParams();
+    try { if (window.parent !== window) q = new URLSearchParams(window.parent.location.search); } catch (e) {}
+    return [whole(q.get("layer"), base.layer, n => layers.includes(n)),
+            whole(q.get("head"), base.heads === null ? null : base.heads[0], n => n >= 0 && n < nHeads)];
+  }
+  function draw() {
+    const [layer, head] = chosen(), key = layer + "," + head;
+    if (key === shown) return;
+    shown = key;
+    root.innerHTML = markup;
+    window.bertvizParams = Object.assign({}, base, {layer: layer, heads: head === null ? null : [head]});
+    (new Function(code))();
+    document.body.dataset.shown = key;
+  }
+  let waiting = false;
+  function follow() {  // a new layer or head: redrawn once the page is idle, after Streamlit has drawn the move
+    const [layer, head] = chosen();
+    if (waiting || layer + "," + head === shown) return;
+    waiting = true;
+    (window.requestIdleCallback || setTimeout)(() => { waiting = false; draw(); }, {timeout: 300});
+  }
+  draw();
+  setInterval(follow, 100);
+})();
+</script>"""
+
+
 def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int, layer: int = 0,
                    head: int | None = None) -> str:
     """bertviz head view of every layer (its own layer selector), for the first `max_tokens` tokens, opening on
-    `layer` with only `head` drawn (None: all heads overlaid); its colour boxes switch heads on and off."""
+    `layer` with only `head` drawn (None: all heads overlaid); its colour boxes switch heads on and off. In a page
+    whose address names `layer` and `head` (the chapter's sliders) it shows and follows those (`FOLLOW_JS`)."""
     require(probs.ndim == 4 and probs.shape[-1] == len(tokens), "probs must be [L, H, T, T] for the tokens")
     n = min(len(tokens), max_tokens)
     toks = _format_tokens(tokens[:n])
@@ -70,7 +113,10 @@ def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int, layer:
     vis = ('<div id="bertviz-head" style="font-family:Helvetica,Arial,sans-serif">'
            f'<span style="user-select:none">{html.escape(t("chips.bertviz_layer"))} <select id="layer"></select></span>'
            '<div id="vis"></div></div>')
-    return _page("head_view", vis, params)
+    code = _asset("bertviz", "head_view.js").replace("PYTHON_PARAMS", "window.bertvizParams")
+    follow = FOLLOW_JS % {"params": safe_json(params), "code": safe_json(code), "heads": probs.shape[1]}
+    return (f'<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:white">'
+            f'{_libraries()}{vis}{follow}</body></html>')
 
 
 def model_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int) -> str:
