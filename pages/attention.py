@@ -154,11 +154,6 @@ def _fitted(view: str, floor: float, labels: str = "") -> str:
     return view.replace("</body>", FIT_JS % {"floor": floor, "labels": json.dumps(labels)} + "</body>")
 
 
-def _chosen_head() -> tuple[int, int]:
-    """(layer, head) the sliders chose (drawn above, seen or unseen, before any view that reads them)."""
-    return st.session_state["layer"], st.session_state["head"]
-
-
 def head_view() -> None:
     if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
         st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
@@ -173,9 +168,10 @@ def head_view() -> None:
 
 
 def head_view_download(layer: int, head: int) -> None:
-    """The head view of the chosen head as a file; its page is handed over when the button is pressed."""
-    view = state.head_view_html(*args, layer, head)
-    st.download_button(t("attention.download_head_view", layer=layer, head=head), lambda: view,
+    """The head view of the chosen head as a file: its page (450 kB) is made when the button is pressed, on a thread
+    of Streamlit's, not on every move of the sliders."""
+    st.download_button(t("attention.download_head_view", layer=layer, head=head),
+                       lambda: state.head_view_html(*args, layer, head),
                        file_name=f"inside-bert-head-view-{layer}-{head}.html", mime="text/html",
                        icon=":material/download:", key="dl_head_view", on_click="ignore",
                        help=t("attention.download_view_help"))

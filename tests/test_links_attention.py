@@ -106,3 +106,21 @@ def test_presenter_steps_show_the_heads_the_sliders_chose(base_url, page):  # no
     page.goto(page.url)  # the same step opened from its address (a new session): the address's head
     settle(page)
     assert head_view_shows(page) == (layer + 1, [head + 1])
+
+
+def test_the_head_views_file_is_made_when_pressed_for_the_head_the_sliders_chose(base_url, page):  # noqa: F811
+    """The download's page is made on Streamlit's thread when the button is pressed (a callable), for the layer
+    and head chosen by then, as a whole offline page."""
+    page.goto(f"{base_url}/attention")
+    settle(page)
+    layer, head = sliders(page)
+    press(page, "Layer", "ArrowRight")
+    press(page, "Head", "ArrowLeft")
+    button = page.get_by_role("button", name=f"Download layer {layer + 1}, head {head - 1} (HTML)")
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        button.click()
+    download = info.value
+    text = Path(download.path()).read_text(encoding="utf-8")
+    assert download.suggested_filename == f"inside-bert-head-view-{layer + 1}-{head - 1}.html"
+    assert f'"layer": {layer + 1}, "heads": [{head - 1}]' in text and "d3js.org v5" in text and "jQuery v3" in text
+    assert_no_exception(page)

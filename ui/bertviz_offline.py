@@ -47,10 +47,15 @@ def _format_tokens(tokens: list[str]) -> list[str]:
     return [piece.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for piece in tokens]
 
 
+def _document(body: str) -> str:
+    """A page with jQuery, d3 and the require.js stand-in, then `body`."""
+    return (f'<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:white">'
+            f'{_libraries()}{body}</body></html>')
+
+
 def _page(view: str, vis_html: str, params: dict) -> str:
     js = _asset("bertviz", f"{view}.js").replace("PYTHON_PARAMS", safe_json(params))
-    return (f'<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:white">'
-            f'{_libraries()}{vis_html}<script>{js}</script></body></html>')
+    return _document(f"{vis_html}<script>{js}</script>")
 
 
 # The head view on the page follows the chapter's Layer and Head sliders without being sent again: the sliders are
@@ -80,7 +85,6 @@ FOLLOW_JS = """<script>
     root.innerHTML = markup;
     window.bertvizParams = Object.assign({}, base, {layer: layer, heads: head === null ? null : [head]});
     (new Function(code))();
-    document.body.dataset.shown = key;
   }
   let waiting = false;
   function follow() {  // a new layer or head: redrawn once the page is idle, after Streamlit has drawn the move
@@ -115,8 +119,7 @@ def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int, layer:
            '<div id="vis"></div></div>')
     code = _asset("bertviz", "head_view.js").replace("PYTHON_PARAMS", "window.bertvizParams")
     follow = FOLLOW_JS % {"params": safe_json(params), "code": safe_json(code), "heads": probs.shape[1]}
-    return (f'<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:white">'
-            f'{_libraries()}{vis}{follow}</body></html>')
+    return _document(vis + follow)
 
 
 def model_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int) -> str:

@@ -43,10 +43,10 @@ def md_escape(text: str) -> str:
 def md_table(columns: dict[str, list[str]]) -> str:
     """A Markdown table of these columns, every cell escaped (`md_escape`). Cheaper to send than `st.table`,
     which converts its data to Arrow through pandas on every rerun."""
-    head = list(columns)
-    rows = zip(*columns.values())
-    line = lambda cells: "| " + " | ".join(md_escape(str(c)) for c in cells) + " |"  # noqa: E731
-    return "\n".join([line(head), "|" + "---|" * len(head), *map(line, rows)])
+    def line(cells) -> str:
+        return "| " + " | ".join(md_escape(str(c)) for c in cells) + " |"
+
+    return "\n".join([line(columns), "|" + "---|" * len(columns), *map(line, zip(*columns.values()))])
 
 
 def token_labels(tokens: list[str]) -> list[str]:
