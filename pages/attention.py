@@ -12,7 +12,7 @@ from explainers import attention as att  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import md_table, token_labels  # noqa: E402
-from ui.text import t  # noqa: E402
+from ui.text import current, t  # noqa: E402
 
 T = prose.sections("attention")
 show = present.steps("attention", T["title"], T["intro"])
@@ -160,7 +160,7 @@ def head_view() -> None:
     st.caption(t("attention.head_view_one"))
     # one frame per sentence, made for the opening head: it reads the sliders' layer and head from the page's
     # address and redraws itself, so a slider move neither reruns this part of the page nor reloads the frame
-    view = state.head_view_html(*args, OPEN_LAYER, OPEN_HEAD)
+    view = state.head_view_html(*args, OPEN_LAYER, OPEN_HEAD, current())
     if present.on():
         st.iframe(_fitted(view, 0.8), height=HEAD_VIEW_HEIGHT, alt=t("attention.head_view_alt"))
         return
@@ -170,8 +170,9 @@ def head_view() -> None:
 def head_view_download(layer: int, head: int) -> None:
     """The head view of the chosen head as a file: its page (450 kB) is made when the button is pressed, on a thread
     of Streamlit's, not on every move of the sliders."""
+    lang = current()  # read here: the button's thread has no session
     st.download_button(t("attention.download_head_view", layer=layer, head=head),
-                       lambda: state.head_view_html(*args, layer, head),
+                       lambda: state.head_view_html(*args, layer, head, lang),
                        file_name=f"inside-bert-head-view-{layer}-{head}.html", mime="text/html",
                        icon=":material/download:", key="dl_head_view", on_click="ignore",
                        help=t("attention.download_view_help"))

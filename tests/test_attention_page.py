@@ -52,3 +52,10 @@ def test_outside_presenter_mode_the_head_view_follows_the_sliders_and_the_model_
     assert len(frames) == 2 and 'id="bertviz-model"' in frames[1] and "style.zoom" not in frames[1]
     assert {b.key for b in at.get("download_button")} & {"dl_head_view", "dl_model_view"} == {"dl_head_view",
                                                                                              "dl_model_view"}
+
+
+def test_the_head_views_words_are_the_readers_language_after_another_reader_drew_it_in_english():
+    """The frame's page is cached per sentence: its layer selector's label must follow the language too."""
+    assert t("chips.bertviz_layer", "en") in _frames(_app(PAGE))[0]
+    zh = _frames(_app(PAGE, lang="zh"))[0]
+    assert t("chips.bertviz_layer", "zh") in zh and t("chips.bertviz_layer", "en") not in zh

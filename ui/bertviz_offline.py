@@ -59,10 +59,10 @@ def _page(view: str, vis_html: str, params: dict) -> str:
 
 
 # The head view on the page follows the chapter's Layer and Head sliders without being sent again: the sliders are
-# bound to the page's address (?layer=…&head=…), which the frame (same origin, `st.iframe`) reads ten times a second,
-# redrawing bertviz's view (its markup reset, its script run again with that layer and head) when they change. The
-# page then keeps one frame per sentence instead of reloading a 450 kB document on every move. A page with no such
-# address (a downloaded file) opens on the layer and head it was made with.
+# bound to the page's address (?layer=…&head=…), which the frame (same origin, `st.iframe`) reads ten times a
+# second, redrawing bertviz's view (its markup reset, its script run again with that layer and head) when they
+# change. The page then keeps one frame per sentence instead of reloading a 450 kB document on every move. A page
+# with no such address (a downloaded file) opens on the layer and head it was made with.
 FOLLOW_JS = """<script>
 (() => {
   const root = document.getElementById("bertviz-head"), markup = root.innerHTML;
@@ -100,7 +100,7 @@ FOLLOW_JS = """<script>
 
 
 def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int, layer: int = 0,
-                   head: int | None = None) -> str:
+                   head: int | None = None, lang: str | None = None) -> str:
     """bertviz head view of every layer (its own layer selector), for the first `max_tokens` tokens, opening on
     `layer` with only `head` drawn (None: all heads overlaid); its colour boxes switch heads on and off. In a page
     whose address names `layer` and `head` (the chapter's sliders) it shows and follows those (`FOLLOW_JS`)."""
@@ -114,8 +114,9 @@ def head_view_html(probs: np.ndarray, tokens: list[str], max_tokens: int, layer:
         "heads": None if head is None else [int(head)],
         "include_layers": list(range(probs.shape[0])),
     }
+    label = html.escape(t("chips.bertviz_layer", lang))
     vis = ('<div id="bertviz-head" style="font-family:Helvetica,Arial,sans-serif">'
-           f'<span style="user-select:none">{html.escape(t("chips.bertviz_layer"))} <select id="layer"></select></span>'
+           f'<span style="user-select:none">{label} <select id="layer"></select></span>'
            '<div id="vis"></div></div>')
     code = _asset("bertviz", "head_view.js").replace("PYTHON_PARAMS", "window.bertvizParams")
     follow = FOLLOW_JS % {"params": safe_json(params), "code": safe_json(code), "heads": probs.shape[1]}

@@ -114,11 +114,13 @@ MODEL_VIEW_MAX_TOKENS = 48
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def head_view_html(name: str, device: str, text_a: str, text_b: str, layer: int = 0, head: int | None = None) -> str:
+def head_view_html(name: str, device: str, text_a: str, text_b: str, layer: int, head: int | None, lang: str) -> str:
+    """`lang`: the page's words (its layer selector's label) are part of the cache key, and named, not read from the
+    session: the download's page is made on a thread of Streamlit's that has none."""
     from ui.bertviz_offline import head_view_html as build
 
     enc = encoded(name, device, text_a, text_b)
-    return build(attention(name, device, text_a, text_b), enc.tokens, HEAD_VIEW_MAX_TOKENS, layer, head)
+    return build(attention(name, device, text_a, text_b), enc.tokens, HEAD_VIEW_MAX_TOKENS, layer, head, lang)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -34,14 +34,14 @@ def steps(device: str) -> list[tuple[str, callable]]:
     from ui import family as FA
     from ui import finetune as F
     from ui import state
-    from ui.text import t
+    from ui.text import LANG, t
 
     a, b = state.DEFAULT_A, state.DEFAULT_B
     return [
         ("model", lambda: state.get_model(B, device)),
         ("attention", lambda: state.head_stats(B, device, a, b)),
         ("bertviz model view", lambda: state.model_view_html(B, device, a, b)),
-        ("bertviz head view", lambda: state.head_view_html(B, device, a, b, *opening_head(device))),
+        ("bertviz head view", lambda: state.head_view_html(B, device, a, b, *opening_head(device), LANG)),
         ("held-out batch", lambda: state.heldout_batch(B, device)),
         ("ELECTRA pair", lambda: E.get_pair(B, B, device)),
         ("ELECTRA held-out ROC", lambda: E.heldout_roc(B, B, device)),
