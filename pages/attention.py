@@ -9,6 +9,7 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import attention as att  # noqa: E402
+from ui import attention as A  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import md_table, token_labels  # noqa: E402
@@ -19,8 +20,8 @@ show = present.steps("attention", T["title"], T["intro"])
 lm, enc = state.prepare()
 ctx = state.context()
 args = (ctx.model_name, ctx.device, ctx.text_a, ctx.text_b)
-probs = state.attention(*args)  # [L, H, T, T]
-stats = state.head_stats(*args)
+probs = A.attention(*args)  # [L, H, T, T]
+stats = A.head_stats(*args)
 L, H = probs.shape[:2]
 labels = token_labels(enc.tokens)
 STAT = {k: t(f"attention.stat_{k}") for k in att.STATS}  # each statistic's name, in the reader's language
@@ -155,12 +156,12 @@ def _fitted(view: str, floor: float, labels: str = "") -> str:
 
 
 def head_view() -> None:
-    if len(enc.tokens) > state.HEAD_VIEW_MAX_TOKENS:
-        st.caption(t("attention.first_tokens", shown=state.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
+    if len(enc.tokens) > A.HEAD_VIEW_MAX_TOKENS:
+        st.caption(t("attention.first_tokens", shown=A.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
     st.caption(t("attention.head_view_one"))
     # one frame per sentence, made for the opening head: it reads the sliders' layer and head from the page's
     # address and redraws itself, so a slider move neither reruns this part of the page nor reloads the frame
-    view = state.head_view_html(*args, OPEN_LAYER, OPEN_HEAD, current())
+    view = A.head_view_html(*args, OPEN_LAYER, OPEN_HEAD, current())
     if present.on():
         st.iframe(_fitted(view, 0.8), height=HEAD_VIEW_HEIGHT, alt=t("attention.head_view_alt"))
         return
@@ -172,20 +173,20 @@ def head_view_download(layer: int, head: int) -> None:
     of Streamlit's, not on every move of the sliders."""
     lang = current()  # read here: the button's thread has no session
     st.download_button(t("attention.download_head_view", layer=layer, head=head),
-                       lambda: state.head_view_html(*args, layer, head, lang),
+                       lambda: A.head_view_html(*args, layer, head, lang),
                        file_name=f"inside-bert-head-view-{layer}-{head}.html", mime="text/html",
                        icon=":material/download:", key="dl_head_view", on_click="ignore",
                        help=t("attention.download_view_help"))
 
 
 def model_view() -> None:
-    view = state.model_view_html(*args)
+    view = A.model_view_html(*args)
     if present.on():
-        if len(enc.tokens) > state.MODEL_VIEW_MAX_TOKENS:
-            st.caption(t("attention.first_tokens", shown=state.MODEL_VIEW_MAX_TOKENS, total=len(enc.tokens)))
+        if len(enc.tokens) > A.MODEL_VIEW_MAX_TOKENS:
+            st.caption(t("attention.first_tokens", shown=A.MODEL_VIEW_MAX_TOKENS, total=len(enc.tokens)))
         st.iframe(_fitted(view, 0.6, MODEL_VIEW_LABELS), height=MODEL_VIEW_HEIGHT, alt=t("attention.model_view_alt"))
         return
-    st.caption(T["model-view-cap"].format(cap=state.MODEL_VIEW_MAX_TOKENS))
+    st.caption(T["model-view-cap"].format(cap=A.MODEL_VIEW_MAX_TOKENS))
     st.iframe(view, height="content", alt=t("attention.model_view_alt"))
     st.download_button(t("attention.download_view"), lambda: view, file_name="inside-bert-model-view.html",
                        mime="text/html", icon=":material/download:", key="dl_model_view", on_click="ignore",

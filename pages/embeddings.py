@@ -7,6 +7,7 @@ import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from explainers import embeddings as emb  # noqa: E402
+from ui import embeddings as EM  # noqa: E402
 from ui import present, prose, state  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import token_chips, token_labels  # noqa: E402
@@ -17,7 +18,7 @@ show = present.steps("embeddings", T["title"], T["intro"])
 lm, enc = state.prepare()
 ctx = state.context()
 args = (ctx.model_name, ctx.device, ctx.text_a, ctx.text_b)
-parts = state.embedding_parts(*args)
+parts = EM.embedding_parts(*args)
 labels = token_labels(enc.tokens)
 
 special = set(lm.tokenizer.all_special_tokens)
@@ -89,7 +90,7 @@ if show("positions"):
     st.markdown(T["positions"])
     n = st.slider(t("embeddings.positions"), min_value=8, max_value=lm.max_positions, value=min(64, lm.max_positions),
                   step=8, key="emb_n", bind="query-params")
-    cos = state.position_cosine(ctx.model_name, ctx.device, int(n))
+    cos = EM.position_cosine(ctx.model_name, ctx.device, int(n))
     fig = go.Figure(go.Heatmap(z=cos, colorscale="Viridis", zmin=-1, zmax=1,
                                hovertemplate=t("embeddings.hover_cosine") + "<extra></extra>"))
     fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=30),  # constrain: a square without empty bands

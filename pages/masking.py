@@ -9,8 +9,9 @@ from classroom import questions as CQ  # noqa: E402
 from explainers import masking  # noqa: E402
 from explainers import mlm  # noqa: E402
 from explainers.mlm import RateCurve  # noqa: E402
+from ui import lens as L  # noqa: E402
+from ui import masking as M  # noqa: E402
 from ui import classroom, present, prose, state  # noqa: E402
-from ui.lens import lens_columns  # noqa: E402
 from ui.figures import arrow, chart, paper_table  # noqa: E402
 from ui.html import masked_chips  # noqa: E402
 from ui.text import t  # noqa: E402
@@ -52,10 +53,10 @@ def heading(name: str) -> str:
     return T[name].partition("\n")[0]
 
 
-def masked(rate: int, p_mask: int, p_random: int, seed: int, whole: bool, every: bool) -> state.MaskedSentence:
+def masked(rate: int, p_mask: int, p_random: int, seed: int, whole: bool, every: bool) -> M.MaskedSentence:
     """The sentence masked at these settings (rate and shares in %, as the sliders give them; `every`: every
     occurrence of a chosen whole word)."""
-    return state.masked_sentence(*args, rate / 100, p_mask / 100, p_random / 100, seed, whole, K, every)
+    return M.masked_sentence(*args, rate / 100, p_mask / 100, p_random / 100, seed, whole, K, every)
 
 
 def controls() -> tuple[int, int, int, int, bool, bool]:
@@ -100,7 +101,7 @@ def remembered_guesses(settings: tuple) -> None:
     guess_table(ms, settings)
 
 
-def guess_table(ms: state.MaskedSentence, settings: tuple) -> None:
+def guess_table(ms: M.MaskedSentence, settings: tuple) -> None:
     """The model's guesses at every chosen position (`settings` as `masked` takes them), and outside presenter
     mode the logit lens."""
     rate, _, _, seed, _, _ = settings
@@ -140,14 +141,14 @@ def guess_table(ms: state.MaskedSentence, settings: tuple) -> None:
         logit_lens(ms, (rate / 100, p_mask / 100, p_random / 100, seed, whole, every))
 
 
-def logit_lens(ms: state.MaskedSentence, settings: tuple) -> None:
+def logit_lens(ms: M.MaskedSentence, settings: tuple) -> None:
     """The logit lens at one masked position: the sidebar's model, and beside the built-in teacher its student."""
     st.caption(t("masking.lens_explain"))
     state.follow_input("lens_pos", (ctx.model_name, tuple(ms.tokens), tuple(ms.positions)), ms.positions[0])
     pos = st.selectbox(t("masking.lens_position"), ms.positions, key="lens_pos", bind="query-params",
                        format_func=lambda i: f"{i} · {ms.tokens[i]} → {ms.shown[i]}")
     pos = pos if pos in ms.positions else ms.positions[0]  # a shared link made for another masking
-    lens_columns(ctx.model_name, lambda student: state.lens_at(*args, *settings, int(pos), student), "lens",
+    L.lens_columns(ctx.model_name, lambda student: L.lens_at(*args, *settings, int(pos), student), "lens",
                  "masking-logit-lens")
     st.page_link("pages/family.py", label=t("masking.lens_family_link"), icon=":material/family_history:")
 
@@ -167,12 +168,12 @@ def why_80_10_10() -> None:
     pos = pos if pos in maskable else maskable[len(maskable) // 2]  # a shared link made for another sentence
     draw = c2.number_input(t("masking.random_draw"), 0, 999, 0, key="why_draw", bind="query-params",
                            help=t("masking.random_draw_help"))
-    random_id = state.random_piece(len(lm.tokenizer), int(draw), int(pos))
+    random_id = M.random_piece(len(lm.tokenizer), int(draw), int(pos))
     cases = [("mask", t("masking.reads_mask"), lm.tokenizer.mask_token_id),
              ("random", t("masking.reads_random", piece=lm.tokenizer.convert_ids_to_tokens(random_id)), random_id),
              ("original", t("masking.reads_original"), None)]
     for col, (case, label, replacement) in zip(st.columns(3), cases):
-        toks, probs, p_orig, rank = state.guesses_with(*args, int(pos), replacement, 8)
+        toks, probs, p_orig, rank = M.guesses_with(*args, int(pos), replacement, 8)
         chart(guesses_figure(toks, probs, label, enc.tokens[pos]), key=f"why_{case}",
               file=f"masking-why-80-10-10-{case}", where=col, present_height=330)
         col.caption(t("masking.p_of_original", piece=enc.tokens[pos], p=p_orig, rank=rank + 1))
@@ -186,7 +187,7 @@ def compare_rates() -> None:
         with col:
             r = st.slider(t("masking.rate_short"), 1, 60, value=DEFAULTS[key], key=key, bind="query-params")
             rates.append(int(r))
-            m = state.masked_sentence(*args, r / 100, 0.8, 0.1, 0, False, K)
+            m = M.masked_sentence(*args, r / 100, 0.8, 0.1, 0, False, K)
             st.html(masked_chips(m.tokens, m.shown, m.action, special))
             if m.positions:
                 hits = sum(x == 0 for x in m.target_ranks)
@@ -198,10 +199,10 @@ def compare_rates() -> None:
     lo, hi = min(rates), max(rates)
     if lo == hi:
         return
-    (h_lo, n_lo), (h_hi, n_hi) = (state.rate_comparison(*args, r / 100, K) for r in (lo, hi))
+    (h_lo, n_lo), (h_hi, n_hi) = (M.rate_comparison(*args, r / 100, K) for r in (lo, hi))
     if not n_lo or not n_hi:
         return
-    fields = dict(draws=state.COMPARE_DRAWS, lo=lo, hi=hi, s_lo=h_lo / n_lo, s_hi=h_hi / n_hi, n_lo=n_lo, n_hi=n_hi)
+    fields = dict(draws=M.COMPARE_DRAWS, lo=lo, hi=hi, s_lo=h_lo / n_lo, s_hi=h_hi / n_hi, n_lo=n_lo, n_hi=n_hi)
     if h_hi / n_hi < h_lo / n_lo:
         st.markdown(t("masking.compare_fewer", **fields))
     else:
@@ -215,8 +216,8 @@ def _measure_live() -> None:
 def rate_curve() -> None:
     st.markdown(heading("curve") if present.on() else T["curve"])
     rates = [r / 100 for r in range(5, 61, 5)]
-    curve = state.shipped_rate_curve(ctx.model_name)
-    batch = state.heldout_batch(ctx.model_name, ctx.device)
+    curve = M.shipped_rate_curve(ctx.model_name)
+    batch = M.heldout_batch(ctx.model_name, ctx.device)
     if curve is None and st.session_state.get("curve_for") != ctx.model_name:
         # another model: measured on request, so that the rest of the chapter does not wait for it
         st.button(t("masking.curve_measure"), on_click=_measure_live, icon=":material/monitoring:",
@@ -226,7 +227,7 @@ def rate_curve() -> None:
         bar = st.progress(0.0, text=t("masking.curve_progress", n=len(rates)))
         points = []
         for i, r in enumerate(rates):
-            points.append(state.rate_point(ctx.model_name, ctx.device, r))
+            points.append(M.rate_point(ctx.model_name, ctx.device, r))
             bar.progress((i + 1) / len(rates), text=t("masking.curve_progress_at", n=len(rates), rate=r))
         bar.empty()
         curve = RateCurve(rates=[p.rate for p in points], seeds=[0], top1=[[p.top1 for p in points]],
@@ -276,7 +277,7 @@ def rate_curve() -> None:
         st.caption(t("masking.heldout_seeds", seeds=len(curve.seeds), **facts))
     else:
         st.caption(t("masking.heldout", **facts))
-    card = state.shipped_teacher_top1(ctx.model_name)
+    card = M.shipped_teacher_top1(ctx.model_name)
     if card:
         at15 = curve.mean("top1")[min(range(len(curve.rates)), key=lambda i: abs(curve.rates[i] - 0.15))]
         st.caption(t("masking.card_top1", top1=card["teacher_top1"], sequences=card["sequences"],
@@ -305,7 +306,7 @@ def fill_in_the_blank() -> None:
     if not text.strip():
         st.info(t("masking.type_a_sentence"), icon=":material/edit:")
         return
-    tokens, tops, probs = state.fill_in(ctx.model_name, ctx.device, text, 8)
+    tokens, tops, probs = M.fill_in(ctx.model_name, ctx.device, text, 8)
     if not tops:
         st.info(t("masking.no_mask"), icon=":material/edit:")
         return

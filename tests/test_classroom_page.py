@@ -315,7 +315,7 @@ def test_self_study_asks_the_reader_first_then_reveals_beside_bert_and_stores_no
     until the reader answers; the reveal ranks the reader's word among the model's own guesses (the page's
     `fill_in`), and nothing reaches the class's store."""
     from explainers.model import BUILTIN_NAME
-    from ui.state import fill_in
+    from ui.masking import fill_in
 
     sentence = "She drank a cup of hot [MASK]."
     at = _self("masking", fill=sentence)

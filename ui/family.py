@@ -332,10 +332,10 @@ def fragment(name: str, device: str, text_a: str, text_b: str, start: int, end: 
 # ------------------------------------------------------------------------------------------------ the lens
 @st.cache_data(max_entries=128, show_spinner=False)
 def lens_hiding(name: str, device: str, text_a: str, text_b: str, position: int, student: bool = False, k: int = 3):
-    """The logit lens (`ui.state.LensView`) at `position` of the sidebar sentence with that one piece read as
+    """The logit lens (`ui.lens.LensView`) at `position` of the sidebar sentence with that one piece read as
     [MASK], with the sidebar's model or (`student`) the built-in student."""
     from explainers.lens import logit_lens
-    from ui.state import lens_view
+    from ui.lens import lens_view
 
     lm, enc, _ = _setup(name, device, text_a, text_b)
     if student:

@@ -1,12 +1,53 @@
-"""The logit lens drawn (`explainers.lens`): the masking chapter's and the family chapter's figure."""
+"""The logit lens (`explainers.lens`), cached and drawn: the masking chapter's and the family chapter's figure."""
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
+import streamlit as st
 
-from ui.state import LensView
+from explainers.errors import require
 from ui.text import t
+
+
+@dataclass(frozen=True)
+class LensView:
+    """`explainers.lens.logit_lens` at one masked position, in pieces: what the Masking chapter's lens draws."""
+
+    layers: list[int]  # [L+1]: 0 = embeddings
+    top_tokens: list[list[str]]  # [L+1, k]
+    top_probs: list[list[float]]  # [L+1, k]
+    final_token: str  # the last layer's top-1
+    final_ranks: list[int]  # [L+1] its rank at each layer (0 = top-1)
+    final_probs: list[float]  # [L+1] its probability at each layer
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def lens_at(name: str, device: str, text_a: str, text_b: str, rate: float, p_mask: float, p_random: float,
+            seed: int, whole_word: bool, every: bool, position: int, student: bool = False, k: int = 3) -> LensView:
+    """The logit lens at `position` of the sidebar sentence masked as `masked_sentence` masks it, read with the
+    sidebar's model, or (`student`) with the built-in student, which shares the built-in teacher's vocabulary."""
+    from explainers.lens import logit_lens
+    from ui.masking import masked
+
+    lm, enc, _, m = masked(name, device, text_a, text_b, rate, p_mask, p_random, seed, whole_word, every)
+    if student:
+        from explainers.model import BUILTIN_NAME
+        from ui.distill import get_pair
+
+        require(name == BUILTIN_NAME, "the built-in student reads the built-in teacher's vocabulary only")
+        lm = get_pair(BUILTIN_NAME, BUILTIN_NAME, device)[1]
+    lens = logit_lens(lm.model, m.input_ids.to(device), enc.attention_mask.to(device), position, k=k,
+                      token_type_ids=enc.token_type_ids.to(device))
+    return lens_view(lens, lm.tokenizer)
+
+
+def lens_view(lens, tokenizer) -> LensView:
+    """An `explainers.lens.Lens` in the tokenizer's pieces, as the lens figure draws it."""
+    tokens = tokenizer.convert_ids_to_tokens
+    return LensView(lens.layers, [tokens(row) for row in lens.top_ids.tolist()], lens.top_probs.tolist(),
+                    tokens(lens.final_id), lens.final_ranks.tolist(), lens.final_probs.tolist())
 
 
 def lens_figure(view: LensView, title: str) -> go.Figure:

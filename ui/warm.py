@@ -33,16 +33,18 @@ def steps(device: str) -> list[tuple[str, callable]]:
     from ui import electra as E
     from ui import family as FA
     from ui import finetune as F
+    from ui import attention as A
+    from ui import masking as M
     from ui import state
     from ui.text import LANG, t
 
     a, b = state.DEFAULT_A, state.DEFAULT_B
     return [
         ("model", lambda: state.get_model(B, device)),
-        ("attention", lambda: state.head_stats(B, device, a, b)),
-        ("bertviz model view", lambda: state.model_view_html(B, device, a, b)),
-        ("bertviz head view", lambda: state.head_view_html(B, device, a, b, *opening_head(device), LANG)),
-        ("held-out batch", lambda: state.heldout_batch(B, device)),
+        ("attention", lambda: A.head_stats(B, device, a, b)),
+        ("bertviz model view", lambda: A.model_view_html(B, device, a, b)),
+        ("bertviz head view", lambda: A.head_view_html(B, device, a, b, *opening_head(device), LANG)),
+        ("held-out batch", lambda: M.heldout_batch(B, device)),
         ("ELECTRA pair", lambda: E.get_pair(B, B, device)),
         ("ELECTRA held-out ROC", lambda: E.heldout_roc(B, B, device)),
         ("ELECTRA fakes of rising strength", lambda: E.fake_makers(B, B, device)),
@@ -63,9 +65,10 @@ def opening_head(device: str) -> tuple[int, int]:
     """The head the attention chapter opens on for the default sentence (its sliders' `value=`)."""
     from explainers import attention as att
     from explainers.model import BUILTIN_NAME
+    from ui import attention as A
     from ui import state
 
-    return att.clearest_head(state.head_stats(BUILTIN_NAME, device, state.DEFAULT_A, state.DEFAULT_B))[:2]
+    return att.clearest_head(A.head_stats(BUILTIN_NAME, device, state.DEFAULT_A, state.DEFAULT_B))[:2]
 
 
 def _run(work: list[tuple[str, callable]]) -> None:
