@@ -91,6 +91,40 @@ def test_a_changed_corpus_rebuilds_what_depends_on_it_and_nothing_else(built):
     assert len(runs) == 2, "a new corpus starts a run of its own; the first run's checkpoints stay"
 
 
+def report_of(stdout: str) -> dict[str, str]:
+    return {m.group(2): "ran" if m.group(1) == "." else "skipped"
+            for m in re.finditer(r"^(\.|--) +(\S+)$", stdout, re.M)}
+
+
+def test_a_killed_rebuild_keeps_the_stages_it_finished(tmp_path):
+    """doit writes its record only when a run ends: `training.rebuild` runs one doit a stage, so a rebuild killed
+    (SIGKILL, as at a session's end) during the ELECTRA stage leaves the student and its parents on record."""
+    import os
+    import signal
+    import time
+
+    from training.rebuild import ORDER
+
+    assert ORDER.index("student") < ORDER.index("electra"), "ELECTRA's generator starts from the student"
+    log = tmp_path / "log.txt"
+    with log.open("w") as f:
+        run = subprocess.Popen([sys.executable, "-m", "training.rebuild", "profile=tiny", f"out={tmp_path / 'out'}"],
+                               cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 600
+        started = re.compile(r"^\.  electra$", re.M)  # doit's line as the ELECTRA stage starts
+        while not started.search(log.read_text()) and run.poll() is None and time.time() < deadline:
+            time.sleep(0.5)
+        assert run.poll() is None, "killed while the ELECTRA stage runs: " + log.read_text()[-3000:]
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    again = subprocess.run([sys.executable, "-m", "training.rebuild", "profile=tiny", f"out={tmp_path / 'out'}",
+                            "student"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    report = report_of(again.stdout)
+    assert report and set(report.values()) == {"skipped"}, report
+    assert set(report) == {"corpus", "teacher-init", "teacher", "student"}, report
+
+
 def test_every_built_in_model_and_file_the_app_reads_is_made_by_a_stage_of_the_full_profile():
     from explainers import builtin
 

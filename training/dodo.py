@@ -1,6 +1,7 @@
 """doit's view of `training/pipeline.py`: one task per stage, its file inputs as `file_dep`, its outputs as
 `targets`, its commands as the action. doit keeps its record of what ran in the profile's cache, outside git.
 
+    python -m training.rebuild                          # full profile, one doit a stage (training/rebuild.py)
     doit -f training/dodo.py                            # full profile: the shipped models
     doit -f training/dodo.py profile=tiny out=/tmp/tiny  # tiny profile (CI runs it: tests/test_pipeline.py);
                                                         # documents=N: the tiny corpus's size (200)

@@ -6,7 +6,7 @@ checkpoints it starts from, by sha256 where they are shipped versions; its confi
 in the order the files make, and skips it otherwise:
 
     pip install -r requirements-pipeline.txt
-    doit -f training/dodo.py                            # bring the shipped models up to date
+    python -m training.rebuild                          # bring the shipped models up to date, a stage a run
     doit -f training/dodo.py profile=tiny out=/tmp/tiny  # the same stages on tiny models, in minutes
     doit -f training/dodo.py list                       # the stages; `doit -f training/dodo.py info teacher`
 
