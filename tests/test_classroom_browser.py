@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.browser import CHROMIUM, streamlit_server
+from harness.browser import streamlit_server
 from harness.redis import REDIS_SERVER
 from deploy.local_replicas import NGINX
-from tests.test_browser import TIMEOUT_MS, assert_no_exception, browser, wait_idle  # noqa: F401
+from tests.browser_fixtures import NEEDS_BROWSER, TIMEOUT_MS, assert_no_exception, browser, wait_idle  # noqa: F401
 from ui.text import t
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
-                                reason="needs /usr/bin/chromium and the playwright package")
+pytestmark = NEEDS_BROWSER
 
 if importlib.util.find_spec("playwright") is not None:
     from playwright.sync_api import expect

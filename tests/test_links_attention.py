@@ -15,16 +15,13 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
-from harness.browser import CHROMIUM, slider
+from harness.browser import slider
 from harness.views import settle
-from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
+from tests.browser_fixtures import NEEDS_BROWSER, TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
 from tests.test_links_embeddings import (assert_link_reproduces, open_expander, press, set_sentence,
                                          view)
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
-                                reason="needs /usr/bin/chromium and the playwright package")
+pytestmark = NEEDS_BROWSER
 
 if importlib.util.find_spec("playwright") is not None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout

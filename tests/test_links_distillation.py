@@ -11,20 +11,13 @@ missing).
 """
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-import pytest
-
-from harness.browser import CHROMIUM
 from harness.views import settle
-from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
+from tests.browser_fixtures import NEEDS_BROWSER, assert_no_exception, base_url, browser, page, server  # noqa: F401
 from tests.test_links_electra import choose, options, set_sentence
 from tests.test_links_embeddings import assert_link_reproduces, open_expander, press, view
 from tests.test_links_masking import typed as fill
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
-                                reason="needs /usr/bin/chromium and the playwright package")
+pytestmark = NEEDS_BROWSER
 
 SENTENCE = "Quiet rivers carry silver fish past the old mill at dawn."
 PAIR_BOX = "expander:The teacher and the student"  # opened to type the names and closed again: not a setting

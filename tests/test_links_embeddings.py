@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
 from urllib.parse import quote
 
-import pytest
-
-from harness.browser import CHROMIUM, slider, streamlit_server
+from harness.browser import slider, streamlit_server
 from harness.views import main_text, reopen, settle, sidebar_link, widgets
-from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
+from tests.browser_fixtures import NEEDS_BROWSER, TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
-                                reason="needs /usr/bin/chromium and the playwright package")
+pytestmark = NEEDS_BROWSER
 
 if importlib.util.find_spec("playwright") is not None:
     from playwright.sync_api import expect

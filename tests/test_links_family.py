@@ -9,18 +9,11 @@ Run: `python -m pytest tests/test_links_family.py -q` (skipped where /usr/bin/ch
 """
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-import pytest
-
 from harness.views import settle
-from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
+from tests.browser_fixtures import NEEDS_BROWSER, assert_no_exception, base_url, browser, page, server  # noqa: F401
 from tests.test_links_embeddings import assert_link_reproduces, open_expander, press, set_sentence, view
 
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists()
-                                or importlib.util.find_spec("playwright") is None,
-                                reason="needs /usr/bin/chromium and the playwright package")
+pytestmark = NEEDS_BROWSER
 
 # [CLS] we ate ice cream in the living room with jane austen . [SEP]: two phrases and a name for ERNIE
 SENTENCE = "We ate ice cream in the living room with Jane Austen."

@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
 
-import pytest
-
-from harness.browser import CHROMIUM
 from harness.views import settle
-from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
+from tests.browser_fixtures import NEEDS_BROWSER, TIMEOUT_MS, assert_no_exception, base_url, browser, page, server  # noqa: F401
 from tests.test_links_embeddings import assert_link_reproduces
 from tests.test_links_masking import typed as fill
 from tests.test_links_embeddings import open_expander, press, view
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
-                                reason="needs /usr/bin/chromium and the playwright package")
+pytestmark = NEEDS_BROWSER
 
 if importlib.util.find_spec("playwright") is not None:
     from playwright.sync_api import expect

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
-from harness.browser import CHROMIUM
 from harness.views import reopen, settle
-from tests.test_browser import TIMEOUT_MS, base_url, browser, page, server  # noqa: F401
+from tests.browser_fixtures import NEEDS_BROWSER, TIMEOUT_MS, base_url, browser, page, server  # noqa: F401
 from tests.test_links_embeddings import press, view
 from ui.chapters import chapter
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
-                                reason="needs /usr/bin/chromium and the playwright package")
+pytestmark = NEEDS_BROWSER
 
 if importlib.util.find_spec("playwright") is not None:
     from playwright.sync_api import expect

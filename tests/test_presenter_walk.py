@@ -6,28 +6,14 @@ previous step down and leaving the focus on its slider. In English and in 中文
 and no text under 18 device px. And the very first visitor of a fresh server sees the app at once."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from harness import walk
-from harness.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+from harness.browser import streamlit_server, wait_idle
+from tests.browser_fixtures import ARTIFACTS, NEEDS_BROWSER, browser  # noqa: F401
 from ui.chapters import CHAPTERS
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
-                                reason="needs /usr/bin/chromium and the playwright package")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture(scope="module")

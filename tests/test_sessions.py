@@ -12,17 +12,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
-import pytest
-
-from harness.browser import CHROMIUM, slider
-from tests.test_browser import TIMEOUT_MS, assert_no_exception, base_url, browser, server, wait_idle  # noqa: F401
+from harness.browser import slider
+from tests.browser_fixtures import NEEDS_BROWSER, TIMEOUT_MS, assert_no_exception, base_url, browser, server, wait_idle  # noqa: F401
 from ui.chapters import CHAPTERS
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or importlib.util.find_spec("playwright") is None,
-                                reason="needs /usr/bin/chromium and the playwright package")
+pytestmark = NEEDS_BROWSER
 
 if importlib.util.find_spec("playwright") is not None:
     from playwright.sync_api import expect
