@@ -158,7 +158,7 @@ def test_the_layer_map_is_the_one_the_student_records(tiny_bert_dir, tiny_studen
 
 
 def test_the_built_in_pairs_quality_row_is_the_model_cards_measurement_and_a_retrained_student_is_not():
-    """The built-in pair's held-out numbers on the page are the ones `training/cards.py` measured and wrote to
+    """The built-in pair's held-out numbers on the page are the ones `training/cards/student.py` measured and wrote to
     the README (one measurement, not a second, smaller one); a measured.json that names other weights is
     ignored."""
     import json
@@ -189,7 +189,7 @@ def test_the_built_in_pairs_quality_row_is_the_model_cards_measurement_and_a_ret
 
 @pytest.mark.parametrize("step", range(1, 8))
 def test_every_presenter_step_of_the_built_in_pair_draws_without_code_names(step):
-    """The built-in student records its settings (training.json) and its quality (training/cards.py): the page
+    """The built-in student records its settings (training.json) and its quality (training/cards/student.py): the page
     says so, the presenter's steps do not."""
     from harness.walk import code_identifiers, find_code
     from ui.chapters import chapter

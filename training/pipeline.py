@@ -129,6 +129,17 @@ def trained(module: str, args: list, out: Path) -> list[list[str]]:
     return [py(module, "--run", "{run}", *args), py(module, "--run", "{run}", *args, "--export", out)]
 
 
+def card(kind: str, *args) -> list[str]:
+    return py("training.cards", kind, *args)
+
+
+def card_code(kind: str) -> tuple[str, ...]:
+    """A card stage's code: the dispatcher and that card's module (imported by name, so not followed)."""
+    from training.cards.__main__ import MODULES
+
+    return ("training.cards.__main__", f"training.cards.{MODULES[kind]}")
+
+
 def stages(p: Profile) -> list[Stage]:
     c, m, f = p.cache, p.models, p.flags
     corpus = c / "corpus"
@@ -165,9 +176,9 @@ def stages(p: Profile) -> list[Stage]:
               [init / weights, *corpus_files, *cloze], [teacher / weights, teacher / "training.json"],
               ("training.pretrain_mlm",), trains=True),
         Stage("teacher-card", "the teacher's model card, measured against where it started",
-              [py("training.model_card", teacher, "--previous", init, "--corpus", corpus, *f["teacher-card"])],
+              [card("teacher", teacher, "--previous", init, "--corpus", corpus, *f["teacher-card"])],
               [teacher / weights, teacher / "training.json", init / weights, *corpus_files,
-               ROOT / "training/classroom.tsv"], [teacher / "README.md"], ("training.model_card",)),
+               ROOT / "training/classroom.tsv"], [teacher / "README.md"], card_code("teacher")),
         Stage("rate-curve", "how much of a sentence the teacher recovers at each masking rate (the masking chapter)",
               [py("training.rate_curve", "--model", teacher, "--heldout", p.sample, *f["rate-curve"])],
               [teacher / weights, p.sample], [teacher / "rate_curve.json"], ("training.rate_curve",)),
@@ -179,9 +190,9 @@ def stages(p: Profile) -> list[Stage]:
               [gen / weights, disc / weights, disc / "training.json"],
               ("training.pretrain_electra", "training.warm"), trains=True),
         Stage("electra-card", "the ELECTRA pair's cards",
-              [py("training.cards", "electra", m, "--corpus", corpus, *f["electra-card"])],
+              [card("electra", m, "--corpus", corpus, *f["electra-card"])],
               [gen / weights, disc / weights, *corpus_files], [gen / "README.md", disc / "README.md"],
-              ("training.cards",)),
+              card_code("electra")),
         Stage("student", "the distilled student (DistilBERT), from the teacher's soft targets",
               [*init_student, *trained("training.distill",
                                        ["--teacher", teacher, "--corpus", corpus, *student_flags, *f["student"]],
@@ -189,25 +200,31 @@ def stages(p: Profile) -> list[Stage]:
               [teacher / weights, *corpus_files], [student / weights, student / "training.json"],
               ("training.distill", "training.warm"), trains=True),
         Stage("student-card", "the student's card and measured.json (the distillation chapter's numbers)",
-              [py("training.cards", "student", student, "--corpus", corpus, *f["student-card"])],
+              [card("student", student, "--corpus", corpus, *f["student-card"])],
               [student / weights, teacher / weights, *corpus_files], [student / "README.md", student / "measured.json"],
-              ("training.cards",)),
+              card_code("student")),
         Stage("next-sentence", "the next-sentence classifier and its live probe's held-out pairs",
-              [*trained("training.finetune_classifier", ["--base", teacher, "--corpus", corpus, "--heldout-out",
-                                                         p.pairs, *f["next-sentence"]], m / "next-sentence"),
-               py("training.finetune_cards", "classifier", m / "next-sentence")],
+              trained("training.finetune_classifier", ["--base", teacher, "--corpus", corpus, "--heldout-out",
+                                                       p.pairs, *f["next-sentence"]], m / "next-sentence"),
               [teacher / weights, *corpus_files],
-              [m / "next-sentence" / weights, m / "next-sentence" / "README.md", p.pairs],
-              ("training.finetune_classifier", "training.finetune_cards"), trains=True),
+              [m / "next-sentence" / weights, m / "next-sentence" / "training.json", p.pairs],
+              ("training.finetune_classifier",), trains=True),
+        Stage("next-sentence-card", "the next-sentence classifier's card",
+              [card("classifier", m / "next-sentence")],
+              [m / "next-sentence" / weights, m / "next-sentence" / "training.json", teacher / weights],
+              [m / "next-sentence" / "README.md"], card_code("classifier")),
         Stage("qa-data", "the extractive-QA examples (WordNet facts and stories)",
               [py("training.qa_data", "--out", c / "qa", *f["qa-data"])],
               [], [c / "qa" / "train.jsonl", c / "qa" / "test.jsonl"], ("training.qa_data",)),
         Stage("qa", "the extractive-QA model (span start and end over the teacher's encoder)",
-              [*trained("training.finetune_qa", ["--base", teacher, "--data", c / "qa", *f["qa"]], m / "qa"),
-               py("training.finetune_cards", "qa", m / "qa", "--data", c / "qa")],
+              trained("training.finetune_qa", ["--base", teacher, "--data", c / "qa", *f["qa"]], m / "qa"),
               [teacher / weights, c / "qa" / "train.jsonl", c / "qa" / "test.jsonl"],
-              [m / "qa" / weights, m / "qa" / "README.md"],
-              ("training.finetune_qa", "training.finetune_cards"), trains=True),
+              [m / "qa" / weights, m / "qa" / "training.json"],
+              ("training.finetune_qa",), trains=True),
+        Stage("qa-card", "the QA model's card, scored on the held-out questions",
+              [card("qa", m / "qa", "--data", c / "qa")],
+              [m / "qa" / weights, m / "qa" / "training.json", teacher / weights, c / "qa" / "test.jsonl"],
+              [m / "qa" / "README.md"], card_code("qa")),
     ]
 
 
@@ -220,6 +237,8 @@ def module_files(modules: tuple[str, ...]) -> list[Path]:
     while todo:
         name = todo.pop()
         path = ROOT / (name.replace(".", "/") + ".py")
+        if not path.exists():  # a package: its __init__
+            path = ROOT / name.replace(".", "/") / "__init__.py"
         if name in seen or not path.exists():
             continue
         seen[name] = path

@@ -155,7 +155,7 @@ def heldout(teacher_name: str, student_name: str, device: str) -> dict:
 
 
 def shipped(teacher_name: str, student_name: str) -> dict | None:
-    """The built-in pair's held-out numbers as measured when the student was made (`training/cards.py`: the
+    """The built-in pair's held-out numbers as measured when the student was made (`training/cards/student.py`: the
     corpus's held-out split, the numbers of the model cards and the README), or None for any other pair."""
     from explainers.model import measured_facts
 

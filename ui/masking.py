@@ -125,7 +125,7 @@ def shipped_rate_curve(name: str):
 
 def shipped_teacher_top1(name: str) -> dict | None:
     """The built-in teacher's held-out masked top-1 from the one measurement the README, the model cards and the
-    distillation chapter quote (`training/cards.py`, written beside the student), or None for another model."""
+    distillation chapter quote (`training/cards/student.py`, written beside the student), or None for another model."""
     from explainers import builtin
     from explainers.model import BUILTIN_DIR, BUILTIN_NAME, measured_facts
 

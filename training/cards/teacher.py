@@ -1,4 +1,4 @@
-"""Write the model card of the built-in teacher from measured numbers.
+"""The built-in teacher's card (`python -m training.cards teacher <folder> --previous <folder>`).
 
 Reads `<model>/training.json` (written by `pretrain_mlm --export`) and, with `--previous`, the folder of the
 teacher it continued from (its `training.json` and card: the first stage's facts and the provenance of the
@@ -6,38 +6,28 @@ encoder it started from). Evaluates both with `training/evaluate_mlm.py` on the 
 corpus and of the first corpus (`--corpus-v1`, rebuilt by the first `build_corpus.py`), asks both the
 hand-written classroom sentences of `training/classroom.tsv`, and writes `<model>/README.md`.
 
-    python -m training.model_card assets/models/teacher --previous <the previous teacher's folder>
+    python -m training.cards teacher assets/models/teacher --previous <the previous teacher's folder>
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForMaskedLM, AutoTokenizer
+from transformers import AutoTokenizer
 
 from explainers.corpus import load_packed
+from training.cards import CACHE, facts_of, files_section, load_mlm, section
 from training.evaluate_mlm import evaluate, read_cloze, top_words
 from training.loop import cpu_name
 
-HERE = Path(__file__).resolve().parent
-CACHE = Path.home() / ".cache/inside-bert"
-
-
-def section(card: Path, title: str) -> list[str]:
-    """The bullet lines under `## <title>` of a model card (none where there is no such card or section)."""
-    if not card.exists() or f"## {title}" not in card.read_text():
-        return []
-    text = card.read_text().split(f"## {title}", 1)[1].split("\n## ", 1)[0]
-    return [ln for ln in text.splitlines() if ln.startswith("- ")]
+HERE = Path(__file__).resolve().parents[1]  # training/
 
 
 def load(folder: Path):
-    model = AutoModelForMaskedLM.from_pretrained(folder, dtype=torch.float32).eval()
-    return AutoTokenizer.from_pretrained(folder), model
+    return AutoTokenizer.from_pretrained(folder), load_mlm(folder)
 
 
 def measure(folder: Path, corpus: Path, corpus_v1: Path, sequences: int) -> dict:
@@ -69,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--note", action="append", default=[], help="a sentence about the run the numbers do not tell")
     args = ap.parse_args(argv)
 
-    facts = json.loads((args.model / "training.json").read_text())
+    facts = facts_of(args.model)
     start = args.previous / "training.json"  # none where the previous model was an initialisation
     before = json.loads(start.read_text()) if start.exists() else {"train_seconds": 0, "config": {"steps": "0"}}
     t = time.time()
@@ -80,8 +70,6 @@ def main(argv: list[str] | None = None) -> None:
     seconds = time.time() - t
     manifest = json.loads((args.corpus / "manifest.json").read_text())
     cfg, cfg1 = facts["config"], before["config"]
-    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(args.model.iterdir())
-             if p.is_file() and p.name != "README.md"}
     _, model = load(args.model)
 
     def row(label: str, key: str, split: str = "now", bold: bool = False) -> str:
@@ -153,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         *[f"- {n}" for n in args.note], "",
         "## Provenance: the encoder's input files (sha256)", "",
         *section(args.previous / "README.md", "Provenance: the encoder's input files (sha256)"), "",
-        "## This folder's files (sha256)", "", *[f"- `{n}` {h}" for n, h in files.items()], "",
+        *files_section(args.model),
     ]
     (args.model / "README.md").write_text("\n".join(lines))
     print(json.dumps({"this": new, "previous": old, "classroom": [hits1, hits5, len(rows)]}, indent=2))

@@ -1,11 +1,11 @@
-"""Write the model cards of the two fine-tuned built-in models from measured numbers.
+"""The cards of the two fine-tuned built-in models (`python -m training.cards qa|classifier <folder>`).
 
 Reads each folder's `training.json` (written by the `--export` of `finetune_qa.py` / `finetune_classifier.py`),
 loads the folder as the app does (`explainers.model.load_role`, the frozen weights read back from the teacher),
 measures it in float32 after the fp16 round trip and writes `README.md`.
 
-    python -m training.finetune_cards qa assets/models/qa
-    python -m training.finetune_cards classifier assets/models/next-sentence
+    python -m training.cards qa assets/models/qa
+    python -m training.cards classifier assets/models/next-sentence
 """
 from __future__ import annotations
 
@@ -18,10 +18,8 @@ from transformers import BertForQuestionAnswering, BertForSequenceClassification
 
 from explainers.model import load_role
 from explainers.qa import answer, exact_match, f1
-from training.cards import hashes, size_mb
+from training.cards import QA_DATA, facts_of, files_section, size_mb
 from training.qa_data import HANDWRITTEN, KINDS, load
-
-QA_DATA = Path.home() / ".cache/inside-bert/qa"
 
 
 def _training_lines(facts: dict, what: str) -> list[str]:
@@ -45,7 +43,7 @@ def _base_line(facts: dict, folder: Path) -> str:
 
 def qa_card(folder: Path, data: Path = QA_DATA) -> dict:
     lm = load_role(str(folder), folder, BertForQuestionAnswering)
-    facts = json.loads((folder / "training.json").read_text())
+    facts = facts_of(folder)
     test = load(data / "test.jsonl")
     by = defaultdict(lambda: [0.0, 0.0, 0])
     hand_rows = []
@@ -105,14 +103,14 @@ def qa_card(folder: Path, data: Path = QA_DATA) -> dict:
         "", "## Training", "", *_training_lines(facts, f"question–passage pairs (up to {cfg['seq_len']} pieces)"),
         f"- the embeddings frozen; evaluated every {cfg['eval_every']} steps on {cfg['eval_examples']} held-out "
         "questions (`<run>/log.jsonl`)", "",
-        "## This folder's files (sha256)", "", *hashes(folder), ""]
+        *files_section(folder)]
     (folder / "README.md").write_text("\n".join(lines))
     return score
 
 
 def classifier_card(folder: Path, data: Path = QA_DATA) -> dict:  # `data` unused: qa_card's signature
     hidden = load_role(str(folder), folder, BertForSequenceClassification).config.hidden_size  # loads as the app does
-    facts = json.loads((folder / "training.json").read_text())
+    facts = facts_of(folder)
     probes = facts["probes"]
     last4 = probes["last4_concat"]
     curve = [r for r in facts["finetune_curve"] if "test_accuracy" in r]
@@ -155,17 +153,17 @@ def classifier_card(folder: Path, data: Path = QA_DATA) -> dict:  # `data` unuse
         "the Harvard sentences, WordNet, fortunes and the project's everyday text), training pairs from its "
         f"training documents ({facts['pairs']['train']:,}), held-out pairs from its held-out documents.", "",
         "## Training", "", *_training_lines(facts, f"pairs (up to {cfg['seq_len']} pieces)"), "",
-        "## This folder's files (sha256)", "", *hashes(folder), ""]
+        *files_section(folder)]
     (folder / "README.md").write_text("\n".join(lines))
     return {"finetuned": curve[-1]["test_accuracy"], "probes": {k: v["test_accuracy"] for k, v in probes.items()}}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("kind", choices=["qa", "classifier"])
     ap.add_argument("path", type=Path)
     ap.add_argument("--data", type=Path, default=QA_DATA, help="the QA data folder (qa_data.py --out)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     card = qa_card if args.kind == "qa" else classifier_card
     print(json.dumps(card(args.path, args.data), indent=2))
 

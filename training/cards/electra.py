@@ -1,52 +1,23 @@
-"""Write the model cards of the built-in ELECTRA pair and the distilled student from measured numbers.
-
-Reads `training.json` (written by the `--export` of `pretrain_electra.py` / `distill.py`), measures the exported
-fp16 folders (in float32 after the round trip) on the held-out split, and writes `README.md` in each folder.
-
-    python -m training.cards electra assets/models --note "..."
-    python -m training.cards student assets/models/student --note "..."
-"""
+"""The ELECTRA pair's card, one text in both folders (`python -m training.cards electra assets/models`): the
+discriminator's ROC-AUC on held-out text its generator corrupted, the generator's top-1 and its fakes at content
+words, word swaps, and fakes of rising strength (`explainers.electra_heldout`)."""
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForMaskedLM, AutoTokenizer, ElectraForMaskedLM, ElectraForPreTraining
+from transformers import AutoTokenizer, ElectraForMaskedLM, ElectraForPreTraining
 
 from explainers.corpus import load_packed
-from explainers.distillation import NEAR_TIE, heldout_agreement
 from explainers.electra_heldout import compare_fake_makers, function_pieces, heldout_scores, roc, word_swap_scores
 from explainers.masking import content_pieces
-from explainers.model import MEASURED, ROOT, file_sha256, load_role
-from explainers.speed import encoder_latency
+from explainers.model import ROOT, load_role
+from training.cards import CORPUS, corpus_line, held_out_parser, facts_of, hashes, load_mlm, size_mb
 from training.evaluate_mlm import cloze_scores, read_cloze
 from training.loop import cpu_name
 from training.pretrain_electra import DISCRIMINATOR as DISC, GENERATOR as GEN
-
-CORPUS = Path.home() / ".cache/inside-bert/corpus"
-
-
-def hashes(folder: Path) -> list[str]:
-    return [f"- `{p.name}` {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in sorted(folder.iterdir())
-            if p.is_file() and p.name not in ("README.md", MEASURED)]
-
-
-def size_mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1e6
-
-
-def corpus_line(corpus: Path = CORPUS) -> str:
-    m = json.loads((corpus / "manifest.json").read_text())
-    sources = ", ".join(f"{name} {src['documents']:,} documents ({src['bytes'] / 1e6:.2f} MB)"
-                        for name, src in m.get("sources", {}).items())
-    return (f"`training/build_corpus.py`: {sources}; train {m['train']['documents']:,} documents "
-            f"(sha256 {m['train']['sha256'][:16]}…), held out by document {m['test']['documents']:,} "
-            f"(sha256 {m['test']['sha256'][:16]}…)")
 
 
 # how the first built-in pair's 256-d embeddings were fitted (its card, commit 3d58514); a pair continued from it
@@ -69,9 +40,8 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
     words = [i for t, i in tok.vocab.items() if t.isalpha() and len(t) >= 3]  # whole words ("##" is not alpha)
     sw = word_swap_scores(disc, packed, words, seed=0)
     cloze = cloze_scores(gen, tok, read_cloze())
-    facts = json.loads((gen_dir / "training.json").read_text())
-    teacher_dir = ROOT / facts["config"]["teacher"]
-    teacher = AutoModelForMaskedLM.from_pretrained(teacher_dir, dtype=torch.float32).eval()
+    facts = facts_of(gen_dir)
+    teacher = load_mlm(ROOT / facts["config"]["teacher"])
     makers = compare_fake_makers({"random pieces": None, "the generator": gen, "the teacher": teacher}, disc, packed,
                                  mask_token_id=tok.mask_token_id, vocab=vocab, seed=1234)
     start = facts.get("start", {})
@@ -186,92 +156,9 @@ def electra_card(models: Path, sequences: int, note: str, corpus: Path = CORPUS)
     return metrics
 
 
-SOFT_AT_WORDS = {
-    "masked": "the soft-target KL and the vocabulary head at the masked positions only",
-    "all": "the soft-target KL at every real token (`soft_at=\"all\"`, DistilBERT's code default), so the "
-           "vocabulary head runs at every real token",
-}
-
-
-def student_card(folder: Path, sequences: int, note: str, corpus: Path = CORPUS) -> dict:
-    tok = AutoTokenizer.from_pretrained(folder)
-    # eager attention for both, as the app loads them
-    student = AutoModelForMaskedLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
-    facts = json.loads((folder / "training.json").read_text())
-    teacher_dir = ROOT / facts["config"]["teacher"]  # the teacher it was distilled from (its training.json)
-    teacher = AutoModelForMaskedLM.from_pretrained(teacher_dir, dtype=torch.float32,
-                                                   attn_implementation="eager").eval()
-    packed = load_packed(corpus / "test.txt", tok, max_sequences=sequences)
-    t = time.time()
-    a = heldout_agreement(student, teacher, packed, mask_token_id=tok.mask_token_id, vocab_size=len(tok))
-    seconds = time.time() - t
-    ids = torch.randint(1000, tok.vocab_size, (1, 128), generator=torch.Generator().manual_seed(0))
-    lat = encoder_latency({"teacher": teacher, "student": student}, ids, torch.ones_like(ids), repeats=31)
-    speed = lat["teacher"].median_ms / lat["student"].median_ms
-    cfg = facts["config"]
-    metrics = {k: round(v, 4) if isinstance(v, float) else v for k, v in a.items()}
-    metrics["encoder_speedup_128"] = round(speed, 3)
-    lines = [
-        "# student: the built-in DistilBERT student", "",
-        f"A `DistilBertForMaskedLM` with {student.config.n_layers} layers × {student.config.dim} "
-        f"({student.num_parameters() / 1e6:.1f} M parameters; the teacher has "
-        f"{teacher.num_parameters() / 1e6:.1f} M), "
-        f"no segment embeddings and no pooler, float16 ({size_mb(folder):.1f} MB). It started from teacher layers "
-        f"{', '.join(map(str, facts['teacher_layers']))} with the teacher's embeddings and MLM head "
-        "(`explainers.distillation.init_student`; the teacher's segment-A row folded into the position "
-        f"embeddings) and was distilled from `{cfg['teacher']}` by "
-        "`training/distill.py`.", "",
-        "## Measured", "",
-        "| measure | value |", "|---|---|",
-        f"| top-1 agreement with the teacher, held-out masked positions | **{a['agreement']:.1%}** |",
-        f"| … where the teacher's first guess leads its second by ≥ {NEAR_TIE:g} probability "
-        f"({1 - a['near_tie_share']:.1%} of positions) | {a['agreement_clear']:.1%} |",
-        f"| … where it leads by less: a near tie ({a['near_tie_share']:.1%} of positions) | "
-        f"{a['agreement_near_tie']:.1%} |",
-        f"| student held-out masked top-1 | **{a['student_top1']:.1%}** |",
-        f"| teacher held-out masked top-1 (same positions) | {a['teacher_top1']:.1%} |",
-        f"| student top-1 ÷ teacher top-1 | **{a['student_top1'] / a['teacher_top1']:.1%}** |",
-        f"| KL(teacher ‖ student) at T = 1, mean per position | {a['kl']:.3f} nats |",
-        f"| encoder speed, batch 1 × 128 tokens, teacher ÷ student median (31 interleaved runs) | "
-        f"**{speed:.2f}×** |",
-        "", f"{sequences} held-out sequences of up to 128 pieces, masked at 15 % (80/10/10, seed 1234; both models "
-        f"read the same masked input): {a['positions']:,} positions, measured in {seconds:.0f} s in float32 after "
-        f"the fp16 round trip. Speed measured on {cpu_name()}, {torch.get_num_threads()} threads, load average "
-        f"{os.getloadavg()[0]:.1f}; `python benchmarks/bench.py` measures it at 16–512 tokens.", "",
-        "## Training", "",
-        f"- corpus: {corpus_line(corpus)}",
-        f"- {facts['step']:,} steps of {cfg['batch_size']} sequences × {cfg['seq_len']} pieces, masked at "
-        f"{float(cfg['rate']):.0%} (80/10/10) by `explainers.masking.mask_tokens`; loss "
-        "`explainers.distillation.triple_loss` "
-        f"with α_ce = {cfg['alpha_ce']}, α_mlm = {cfg['alpha_mlm']}, α_cos = {cfg['alpha_cos']}, T = "
-        f"{cfg['temperature']}, {SOFT_AT_WORDS[cfg.get('soft_at', 'masked')]}; AdamW (β = 0.9, 0.98), peak "
-        f"learning rate {cfg['lr']}, {cfg['warmup']} warm-up steps then linear decay, gradient clipping 1.0, bf16 "
-        "autocast",
-        f"- {facts['train_seconds'] / 60:.0f} minutes of training on {facts['hardware']}",
-        *([f"- Schedule: {facts['schedule']}"] if facts.get("schedule") else []),
-        *([f"- {note}"] if note else []), "",
-        "## This folder's files (sha256)", "", *hashes(folder), "",
-    ]
-    (folder / "README.md").write_text("\n".join(lines))
-    # the one held-out measurement the README, the distillation chapter and the masking chapter quote
-    measured = {"measured_with": "training/cards.py student", "sequences": sequences, "seed": 1234, "rate": 0.15,
-                "split": "the corpus's held-out split (training/build_corpus.py)",
-                "student_sha256": file_sha256(folder / "model.safetensors"),
-                "teacher_sha256": file_sha256(teacher_dir / "model.safetensors"), **metrics}
-    (folder / MEASURED).write_text(json.dumps(measured, indent=1) + "\n")
-    return metrics
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["electra", "student"])
-    ap.add_argument("path", type=Path, help="assets/models (electra) or the student's folder")
-    ap.add_argument("--sequences", type=int, default=512)
-    ap.add_argument("--note", default="")
-    ap.add_argument("--corpus", type=Path, default=CORPUS, help="the corpus folder (build_corpus.py --out)")
-    args = ap.parse_args()
-    card = electra_card if args.kind == "electra" else student_card
-    print(json.dumps(card(args.path, args.sequences, args.note, args.corpus), indent=2))
+def main(argv: list[str] | None = None) -> None:
+    args = held_out_parser(__doc__, "the folder holding electra-generator and electra-discriminator").parse_args(argv)
+    print(json.dumps(electra_card(args.path, args.sequences, args.note, args.corpus), indent=2))
 
 
 if __name__ == "__main__":
