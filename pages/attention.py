@@ -11,6 +11,7 @@ import streamlit as st  # noqa: E402
 from explainers import attention as att  # noqa: E402
 from ui import attention as A  # noqa: E402
 from ui import present, prose, state  # noqa: E402
+from ui.chapters import chapter  # noqa: E402
 from ui.figures import chart  # noqa: E402
 from ui.html import md_table, token_labels  # noqa: E402
 from ui.text import current, t  # noqa: E402
@@ -158,7 +159,12 @@ def _fitted(view: str, floor: float, labels: str = "") -> str:
 def head_view() -> None:
     if len(enc.tokens) > A.HEAD_VIEW_MAX_TOKENS:
         st.caption(t("attention.first_tokens", shown=A.HEAD_VIEW_MAX_TOKENS, total=len(enc.tokens)))
-    st.caption(t("attention.head_view_one"))
+    if present.on():  # the sliders are on the chapter's first step, not above this one
+        st.caption(t("attention.head_view_present", layer=st.session_state.get("layer", OPEN_LAYER),
+                     head=st.session_state.get("head", OPEN_HEAD),
+                     step=present.narration(chapter("attention"), "one-head")[0]))
+    else:
+        st.caption(t("attention.head_view_one"))
     # one frame per sentence, made for the opening head: it reads the sliders' layer and head from the page's
     # address and redraws itself, so a slider move neither reruns this part of the page nor reloads the frame
     view = A.head_view_html(*args, OPEN_LAYER, OPEN_HEAD, current())

@@ -125,11 +125,13 @@ def guess_table(ms: M.MaskedSentence, settings: tuple) -> None:
         arrow({t("common.position"): ms.positions,
                t("common.original"): [ms.tokens[i] for i in ms.positions],
                t("masking.model_read"): [model_read(ms.shown[i], ms.action[i]) for i in ms.positions],
-               top_guesses: [" · ".join(f"{tok} {p:.0%}" for tok, p in zip(ts, ps))
-                             for ts, ps in zip(ms.top_tokens, ms.top_probs)],
-               p_original: ms.target_probs,
                t("masking.recovered"): [t("masking.hit") if r == 0 else t("masking.miss", rank=r + 1)
-                                        for r in ms.target_ranks]}),
+                                        for r in ms.target_ranks],
+               p_original: ms.target_probs,
+               # last: on a narrow page it is the column cut at the right edge, and its tail holds the least
+               # likely guesses (the whole row shows on hover)
+               top_guesses: [" · ".join(f"{tok} {p:.0%}" for tok, p in zip(ts, ps))
+                             for ts, ps in zip(ms.top_tokens, ms.top_probs)]}),
         hide_index=True,
         column_config={p_original: st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f"),
                        top_guesses: st.column_config.TextColumn(width="large")})

@@ -32,6 +32,17 @@ def test_the_head_view_and_the_model_view_are_a_step_each_and_fit_the_screen():
     assert len(model) == 1 and 'id="bertviz-model"' in model[0] and "style.zoom" in model[0]
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_presenters_head_view_names_the_head_it_shows_and_where_it_was_chosen(lang):
+    """On the projector the sliders are on the chapter's first step, not above the head view: its caption names the
+    layer and head from the address and that step, never "above"."""
+    at = _app(PAGE, present="1", step=str(STEPS.index("bertviz") + 1), layer="2", head="3", lang=lang)
+    captions = [c.value for c in at.caption]
+    step = prose.sections("tour", lang)["attention.one-head"].partition("\n")[0].strip()
+    assert t("attention.head_view_present", lang, layer=2, head=3, step=step) in captions, captions
+    assert t("attention.head_view_one", lang) not in captions
+
+
 def test_outside_presenter_mode_the_head_view_follows_the_sliders_and_the_model_view_waits_to_be_opened():
     """The head view is one frame per sentence that follows the sliders itself (a move reruns their fragment alone
     and sends no frame); the model view, every head of every layer, only while its expander is open, which the
