@@ -4,6 +4,6 @@ from ui.boot import require_app
 
 require_app()
 
-from ui import classroom  # noqa: E402
+from ui import join  # noqa: E402
 
-classroom.join_page()
+join.join_page()

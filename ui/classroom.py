@@ -6,15 +6,14 @@ count of answers instead of the model's answer. **Reveal** shows the class's ans
 question's code and its secret stay in the presenter's session, keyed by the step, so the lecture can move on
 and come back; the secret never leaves the presenter's session (not in the address, not in any student's page).
 
-A student opens `/join?code=…` (the QR code): a phone-sized page with only the question (`join_page`).
+A student opens `/join?code=…` (the QR code): a phone-sized page with only the question (`ui/join.py`). Outside
+presenter mode a reader alone answers the same question here before the model's answer shows (self-study).
 """
 from __future__ import annotations
 
 import hashlib
 import html
 import json
-import os
-import secrets
 from collections import Counter
 from typing import Callable
 from urllib.parse import urlencode, urlsplit
@@ -31,8 +30,6 @@ from ui.text import t
 
 JOIN_PATH = "join"
 POLL_S = 2  # seconds between the live count's (and a waiting student's) reads of the store
-# hashes the keys of the wrong-code limit (a session, an address): set it alike on every replica of one class
-_SALT = os.environ.get("INSIDE_BERT_SECRET") or secrets.token_hex(16)
 
 
 @st.cache_resource(show_spinner=False)
@@ -320,8 +317,8 @@ def _self_study(step: str, make: Callable[[], dict]) -> bool:
         return False
     with st.container(border=True):
         st.markdown(t("classroom.self_title"))
-        st.html(f'<div class="inside-bert-question">{_question_html(kind, payload)}</div>')
-        _answer_widgets(kind, payload, _self_reveal, (step, ident, kind, payload), keys=f"self_{step}",
+        st.html(f'<div class="inside-bert-question">{question_html(kind, payload)}</div>')
+        answer_widgets(kind, payload, _self_reveal, (step, ident, kind, payload), keys=f"self_{step}",
                         label=t("classroom.reveal"))
         problem = st.session_state.pop(f"_self_problem:{step}", None)
         if problem:
@@ -355,85 +352,8 @@ def self_line(r, kind: str, payload: dict, mine: str) -> str:
     return t("classroom.self_blank_missed", word=md_escape(mine), k=len(guesses), first=md_escape(guesses[0]))
 
 
-# ---------------------------------------------------------------------------------------------- the students
-def _clients() -> list[tuple[str, int]]:
-    """Whom the wrong-code limit counts: this session, and (with a limit a classroom behind one router will not
-    reach) the reader's address as the proxy forwards it; both hashed, kept 60 s."""
-    keys = [(_kept("_client", lambda: secrets.token_hex(8)), S.GUESSES)]
-    forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
-    address = forwarded or getattr(st.context, "ip_address", None)
-    if isinstance(address, str) and address:
-        keys.append((f"ip:{address}", S.ADDRESS_GUESSES))
-    return [(hashlib.sha256(f"{_SALT}:{key}".encode()).hexdigest()[:32], limit) for key, limit in keys]
-
-
-def _kept(key: str, make: Callable[[], str]) -> str:
-    """A value made once per session (Streamlit's session state has no working `setdefault`)."""
-    if key not in st.session_state:
-        st.session_state[key] = make()
-    return st.session_state[key]
-
-
-def _voter() -> str:
-    return _kept("_voter", lambda: secrets.token_urlsafe(12))
-
-
-def _send(code: str, answer: str | None = None) -> None:
-    """This student's answer: `answer` as given (a button's), else what the question's widget holds (the word
-    typed, the pieces or words tapped). A wrong answer leaves a message for the run that follows; an emptied
-    word box says nothing until Send."""
-    q = store().question(code)
-    if q is None:
-        return
-    if answer is None and q.kind == "blank":
-        answer = st.session_state.get("class_word", "")
-    elif answer is None:
-        answer = ",".join(map(str, st.session_state.get("class_pick") or []))
-    try:
-        store().answer(code, _voter(), Q.normal_answer(q.kind, answer, q.payload))
-    except InputError:
-        st.session_state["_class_problem"] = t(f"classroom.bad_{q.kind}", n=Q.MAX_WORD_CHARS)
-    except S.Closed:
-        st.session_state["_class_problem"] = t("classroom.closed_none")
-
-
-def _send_typed(code: str) -> None:
-    if st.session_state.get("class_word", "").strip():
-        _send(code)
-
-
-PHONE_CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
-[data-testid="stHeader"] { display: none !important; }
-.stMainBlockContainer { max-width: 34rem; padding: 1.2rem 1rem 3rem; }
-.inside-bert-question { font-size: 1.35rem; line-height: 1.5; }
-.inside-bert-question mark { background: #fff3bf; padding: 0 .3em; border-radius: 4px; }
-</style>"""
-
-
-def join_page() -> None:
-    """The students' page: the code (from the QR code's address or typed), then only the question."""
-    st.html(PHONE_CSS)
-    st.subheader(t("classroom.join_title"))
-    code = st.text_input(t("classroom.code_box"), key="code", bind="query-params", max_chars=16,
-                         placeholder=t("classroom.code_placeholder")).strip()
-    if not code:
-        st.info(t("classroom.type_code"), icon=":material/qr_code_scanner:")
-        return
-    if st.session_state.get("_joined") != S.normal_code(code):
-        try:
-            q = store().join(code, _clients())
-        except S.TooManyGuesses as err:
-            st.error(t("classroom.too_many", seconds=int(err.retry_after) + 1), icon=":material/hourglass_top:")
-            return
-        except KeyError:
-            st.error(t("classroom.no_such_code"), icon=":material/search_off:")
-            return
-        st.session_state["_joined"] = q.code
-    _student_view(st.session_state["_joined"])
-
-
-def _question_html(kind: str, payload: dict) -> str:
+# ------------------------------------------------------------ a question's words and answer widgets (both sides)
+def question_html(kind: str, payload: dict) -> str:
     """The question as a student's phone shows it (everything escaped)."""
     ask = payload["ask"]
     if kind == "blank":
@@ -446,16 +366,17 @@ def _question_html(kind: str, payload: dict) -> str:
             + html.escape(t("classroom.agree_prompt", teacher=ask["teacher"])))
 
 
-def _answer_widgets(kind: str, payload: dict, send: Callable, args: tuple, keys: str = "class",
-                    label: str | None = None) -> None:
+def answer_widgets(kind: str, payload: dict, send: Callable, args: tuple, keys: str = "class",
+                   label: str | None = None, on_enter: Callable | None = None) -> None:
     """What a student answers with: a word, the pieces or words to tap, or yes / no. `send(*args, answer=None)`
     runs on a button (a yes / no or "none" button gives its answer); the word and the taps are read from the
-    session under `<keys>_word` and `<keys>_pick`; `label` names the main button (Send; Reveal in self-study)."""
+    session under `<keys>_word` and `<keys>_pick`; `label` names the main button (Send; Reveal in self-study);
+    `on_enter(*args)` runs when a typed word is entered (a student's phone sends it)."""
     label = label or t("classroom.send")
     button = dict(type="primary", use_container_width=True, on_click=send, args=args)
     if kind == "blank":
         st.text_input(t("classroom.your_word"), max_chars=Q.MAX_WORD_CHARS, key=f"{keys}_word",
-                      on_change=_send_typed if keys == "class" else None, args=args if keys == "class" else None)
+                      on_change=on_enter, args=args if on_enter else None)
         st.button(label, **button)
     elif kind in ("fake", "span"):
         items = payload["ask"]["pieces" if kind == "fake" else "words"]
@@ -468,51 +389,3 @@ def _answer_widgets(kind: str, payload: dict, send: Callable, args: tuple, keys:
         yes, no = st.columns(2)
         yes.button(t("classroom.yes"), use_container_width=True, on_click=send, args=(*args, "yes"))
         no.button(t("classroom.no"), use_container_width=True, on_click=send, args=(*args, "no"))
-
-
-def _mine_text(q: S.Question, mine: str) -> str:
-    """A student's stored answer in words."""
-    if q.kind == "fake":
-        return t("classroom.none_fake") if mine == "none" else \
-            ", ".join(q.payload["ask"]["pieces"][int(i)] for i in mine.split(","))
-    if q.kind == "span":
-        return Q.span_text(q.payload["ask"]["words"], mine)
-    if q.kind == "agree":
-        return t("classroom.yes") if mine == "yes" else t("classroom.no")
-    return mine
-
-
-@st.fragment(run_every=POLL_S)
-def _student_view(code: str) -> None:
-    q = store().question(code)
-    if q is None:
-        st.info(t("classroom.expired"), icon=":material/timer_off:")
-        return
-    st.html(f'<div class="inside-bert-question">{_question_html(q.kind, q.payload)}</div>')
-    mine = store().my_answer(code, _voter())
-    if q.state == "revealed":
-        r = Q.reveal(q.payload, store().answers(code), store().count(code))
-        st.markdown(score_line(r))
-        if isinstance(r, Q.BlankReveal) and mine is not None and r.answer:
-            if mine == r.answer:
-                st.success(t("classroom.you_right", word=md_escape(mine)))
-            else:
-                st.warning(t("classroom.you_wrong", word=md_escape(mine), answer=md_escape(r.answer)))
-        if isinstance(r, Q.BlankReveal):
-            st.plotly_chart(reveal_figure(r.top, t("classroom.the_class"), r.answer, "%{x}"),
-                            key="class_student_fig", config={"displayModeBar": False})
-        elif isinstance(r, Q.FakeReveal):
-            st.plotly_chart(pieces_figure(q.payload["ask"]["pieces"], r.flagged, r.p, r.replaced),
-                            key="class_student_fig", config={"displayModeBar": False})
-        return
-    if q.state == "closed":
-        st.info(t("classroom.closed", word=md_escape(_mine_text(q, mine))) if mine else t("classroom.closed_none"),
-                icon=":material/lock:")
-        return
-    _answer_widgets(q.kind, q.payload, _send, (code,))
-    problem = st.session_state.pop("_class_problem", None)
-    if problem:
-        st.warning(problem, icon=":material/edit:")
-    mine = store().my_answer(code, _voter())
-    if mine:
-        st.caption(t("classroom.sent", word=md_escape(_mine_text(q, mine))))
