@@ -26,7 +26,6 @@ import contextlib
 import datetime as dt
 import os
 import random
-import re
 import shlex
 import sys
 import threading
@@ -40,7 +39,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import RERENDER_CASES, RESULTS, SHOWN_AND_IDLE_JS, RerenderCase, cpu_model  # noqa: E402
+from benchmarks.bench import RERENDER_CASES, SHOWN_AND_IDLE_JS, RerenderCase, cpu_model  # noqa: E402
+from benchmarks.results import RESULTS, replace_section  # noqa: E402
 from harness.browser import CHROMIUM, CHROMIUM_ARGS, IDLE_FOR_JS, streamlit_server  # noqa: E402
 from ui.chapters import CHAPTERS  # noqa: E402
 
@@ -321,18 +321,6 @@ def table_row(r: LoadResult) -> str:
             f"{errors}{f' ({detail})' if detail else ''} | {gb(r.rss_before)} → **{gb(r.rss_peak)}** → "
             f"{gb(r.rss_final)} | {r.cpu_mean:.0f} % / {r.client_cpu_mean:.0f} % | {machine()} | {r.load_avg:.2f} | "
             f"{r.date} |")
-
-
-def replace_section(path: Path, title: str, body: str) -> None:
-    """Write `## title` + body into a Markdown file, in place of the section of that title if there is one."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    section = f"## {title}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
 
 
 def load_section(results: list[LoadResult], command: str, servers: str) -> str:

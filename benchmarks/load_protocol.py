@@ -32,9 +32,10 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import RERENDER_CASES, RESULTS, RerenderCase  # noqa: E402
+from benchmarks.bench import RERENDER_CASES, RerenderCase  # noqa: E402
+from benchmarks.results import RESULTS, replace_section  # noqa: E402
 from benchmarks.load import (TABLE_HEAD, TARGET_RSS_GB, TARGET_SESSIONS, LoadResult, Sampler,  # noqa: E402
-                             Student, _rss, _tree, arguments, find_servers, replace_section,
+                             Student, _rss, _tree, arguments, find_servers,
                              result, table_row)
 from harness.browser import streamlit_server  # noqa: E402
 

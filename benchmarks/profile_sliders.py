@@ -27,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import RERENDER_CASES, measure_rerender, write_section  # noqa: E402
+from benchmarks.bench import RERENDER_CASES, measure_rerender  # noqa: E402
+from benchmarks.results import write_section  # noqa: E402
 from harness.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
 
 OUT = ROOT / "benchmarks/out"

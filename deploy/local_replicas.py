@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import load  # noqa: E402
-from benchmarks.bench import PATH, RESULTS  # noqa: E402
+from benchmarks.bench import PATH  # noqa: E402
+from benchmarks.results import RESULTS, replace_section  # noqa: E402
 from explainers.errors import BuildError, require  # noqa: E402
 from harness.browser import CHROMIUM, free_port, slider  # noqa: E402
 
@@ -221,7 +222,7 @@ def main() -> None:
         "", "```bash", "python deploy/local_replicas.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "```"])
     print("\n" + body)
     if not args.no_write:
-        load.replace_section(RESULTS, SECTION, body)
+        replace_section(RESULTS, SECTION, body)
         print(f"\nwrote the \"## {SECTION}\" section of {RESULTS.relative_to(ROOT)}")
 
 

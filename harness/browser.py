@@ -25,6 +25,12 @@ IDLE_JS = """() => {
 IDLE_FOR_JS = ("quiet => { const now = performance.now(); if (!(" + IDLE_JS + ")()) { window.__busySince = now; "
                "return false; } return now - (window.__busySince ?? 0) >= quiet; }")
 
+# records each change of the app's script state, so that a rerun too quick to be polled is still seen
+RUNS_JS = """() => { window.__runs = []; const app = document.querySelector('[data-testid="stApp"]');
+    new MutationObserver(() => window.__runs.push(app.dataset.testScriptState)).observe(app,
+        {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+RERUN_DONE_JS = "() => window.__runs.includes('running') && window.__runs.at(-1) === 'notRunning'"
+
 
 def free_port() -> int:
     with socket.socket() as s:

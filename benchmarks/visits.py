@@ -1,0 +1,155 @@
+"""A fresh server's first moments, measured in a real browser: each chapter's first visit from the sidebar, the
+very first visitor's title and progress bar (beside Streamlit's floor), and the lecture walked in presenter mode.
+Run through `benchmarks/bench.py` (`--first-visits-only`, `--first-visitor`, `--presenter-walk`)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from harness.browser import (CHROMIUM, CHROMIUM_ARGS, RERUN_DONE_JS, ROOT, RUNS_JS, streamlit_server,
+                             wait_idle)
+
+FIRST_VISITS = ROOT / "benchmarks/FIRST_VISITS.md"
+TARGET_FIRST_VISIT_S = 3.0  # issue 16: a chapter's first visit on a fresh server, from the click
+
+
+def bench_first_visits(repeats: int, settle_s: float) -> list[tuple[str, list[float]]]:
+    """Each chapter's first visit on a fresh server: the overview loads, `settle_s` seconds pass (a teacher
+    introducing the lecture; the server warms its caches meanwhile, `ui/warm.py`), then every chapter in lecture
+    order is opened from the sidebar; the time from the click until the chapter's title is shown and the script
+    is idle. One fresh server per repeat."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.chapters import CHAPTERS
+
+    times: dict[str, list[float]] = {c.key: [] for c in CHAPTERS[1:]}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for _ in range(repeats):
+                with streamlit_server() as url:
+                    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                    page.goto(url)
+                    wait_idle(page, quiet_ms=1000)
+                    page.wait_for_timeout(settle_s * 1000)
+                    for c in CHAPTERS[1:]:
+                        link = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"] a').filter(
+                            has_text=c.title)
+                        page.evaluate(RUNS_JS)
+                        t = time.perf_counter()
+                        link.click()
+                        page.wait_for_url(lambda u, key=c.key: f"/{key}" in u, timeout=120_000)
+                        page.get_by_role("heading", name=c.title).first.wait_for(timeout=120_000)
+                        page.wait_for_function(RERUN_DONE_JS, polling="raf", timeout=120_000)
+                        times[c.key].append(time.perf_counter() - t)
+                        wait_idle(page, quiet_ms=500)
+                    page.context.close()
+        finally:
+            browser.close()
+    return [(f"first visit on a fresh server: {c.title}", times[c.key]) for c in CHAPTERS[1:]]
+
+
+FIRST_SEEN_JS = """() => { window.__seen = {}; const t0 = performance.now();
+  new MutationObserver(() => { const s = window.__seen, now = performance.now() - t0;
+    if (s.title === undefined && document.querySelector('[data-testid="stMain"] h1')) s.title = now;
+    if (s.notice === undefined && document.querySelector('[data-testid="stProgress"]')) s.notice = now;
+    if (s.sidebar === undefined && document.querySelector('[data-testid="stSidebar"] [data-testid="stPageLink"]'))
+      s.sidebar = now; }).observe(document, {subtree: true, childList: true}); }"""
+TARGET_STEP_P95_S = 1.5  # issue 26: → to the next step settled, p95 over the whole lecture
+TARGET_NOTICE_S = 1.0  # issue 26: a fresh server's first visitor sees the title and the loading progress
+
+
+FLOOR_APP = 'import streamlit as st\nst.title("Inside BERT")\nst.progress(0.05, text="Starting")\n'
+
+
+def first_visits(browser, repeats: int, app: Path | str = "app.py") -> list[dict]:
+    """`repeats` fresh servers of `app`, each opened once: when the title, the progress bar and the sidebar's
+    links first showed (ms from the request)."""
+    seen = []
+    for _ in range(repeats):
+        with streamlit_server(app=app) as url:
+            page = browser.new_context().new_page()
+            page.add_init_script(f"({FIRST_SEEN_JS})()")
+            page.goto(url)
+            page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=120_000)
+            if str(app) == "app.py":
+                page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').first.wait_for(timeout=120_000)
+            wait_idle(page, quiet_ms=500)
+            seen.append(page.evaluate("window.__seen"))
+            page.context.close()
+    return seen
+
+
+def bench_presenter_walk(repeats: int) -> list[str]:
+    """The lecture walked with one key a step (`harness.walk`) in English and in 中文 on one fresh server, and a
+    fresh server's first visitor (`repeats` servers): markdown lines for RESULTS.md."""
+    from playwright.sync_api import sync_playwright
+
+    from harness import walk
+
+    lines = ["## Presenter walk", "",
+             f"`python benchmarks/bench.py --presenter-walk`, {dt.datetime.now().isoformat(timespec='minutes')}, "
+             f"load average at start {os.getloadavg()[0]:.2f}. A 1280 × 720 CSS px screen at device scale 1.5, "
+             "presenter mode started from the overview's button, one key a step (→, Page Down, Space in turn) after "
+             "scrolling the step down and focusing its first slider; → settled = key press → the app idle.", "",
+             "| language | steps | fit (≤ 40 px overflow) | opened at top | language kept | → settled p50 | p95 | "
+             "slowest step | target p95 |", "|---|---|---|---|---|---|---|---|---|"]
+    details: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            with streamlit_server() as url:
+                for lang in ("en", "zh"):
+                    context = browser.new_context(viewport=walk.VIEWPORT, device_scale_factor=walk.SCALE)
+                    context.set_default_timeout(60_000)
+                    rows = walk.walk(context.new_page(), url, lang)
+                    context.close()
+                    secs = [r.seconds for r in rows[1:]]  # step 1 is the start, not a key press
+                    slow = max(rows[1:], key=lambda r: r.seconds)
+                    p95 = float(np.percentile(secs, 95))
+                    lines.append(f"| {lang} | {len(rows)} | {sum(r.overflow_px <= 40 for r in rows)} | "
+                                 f"{sum(r.scroll_top == 0 for r in rows)} | {sum(r.lang_ok for r in rows)} | "
+                                 f"{np.median(secs):.2f} s | {p95:.2f} s | {slow.seconds:.2f} s (`{slow.address}`) | "
+                                 f"≤ {TARGET_STEP_P95_S:g} s {'✅' if p95 <= TARGET_STEP_P95_S else '❌'} |")
+                    print(lines[-1], flush=True)
+                    details += ["", f"<details><summary>every step, {lang}</summary>", "", walk.table(rows), "",
+                                "</details>"]
+        finally:
+            browser.close()
+    return lines + details
+
+
+def bench_first_visitor(repeats: int) -> list[str]:
+    """A fresh server's first visitor (`repeats` servers), beside Streamlit's floor measured the same way: markdown
+    lines for RESULTS.md."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            seen = first_visits(browser, repeats)
+            with tempfile.TemporaryDirectory() as tmp:  # Streamlit's floor: a script that draws only the notice
+                floor = Path(tmp) / "floor.py"
+                floor.write_text(FLOOR_APP, encoding="utf-8")
+                floor_seen = first_visits(browser, repeats, floor)
+        finally:
+            browser.close()
+    notice = [s.get("notice", float("nan")) / 1000 for s in seen]
+    lines = ["## First visitor", "",
+             f"`python benchmarks/bench.py --first-visitor`, {dt.datetime.now().isoformat(timespec='minutes')}, "
+             f"load average at start {os.getloadavg()[0]:.2f}; {repeats} fresh servers each. Seconds from the "
+             "browser's request to the first sight of each (the page's own clock).", "",
+             "| a fresh server's first visitor (from the request) | median | max | target |", "|---|---|---|---|"]
+    for what, xs, target in (("title and loading progress shown", notice, TARGET_NOTICE_S),
+                             ("sidebar shown", [s.get("sidebar", float("nan")) / 1000 for s in seen], None),
+                             ("Streamlit's floor: a script of only a title and a progress bar, the same measure",
+                              [s.get("notice", float("nan")) / 1000 for s in floor_seen], None)):
+        ok = "" if target is None else f"≤ {target:g} s {'✅' if np.nanmax(xs) <= target else '❌'}"
+        lines.append(f"| {what} | {np.nanmedian(xs):.2f} s | {np.nanmax(xs):.2f} s | {ok} |")
+    print("\n".join(lines[-3:]), flush=True)
+    return lines
