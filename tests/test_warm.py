@@ -71,3 +71,19 @@ def test_after_the_warm_up_the_family_steps_open_without_running_the_model(monke
     for key in ("ernie-probe", "unilm", "unilm-attention", "unilm-guesses", "lens"):
         at = _app("pages/family.py", present="1", step=str(steps.index(key) + 1))
         assert not at.exception, (key, at.exception)
+
+
+def test_the_distillation_teacher_is_the_sidebars_teacher_not_a_second_copy():
+    """The built-in teacher loads once: the sidebar's model and the distillation pair's teacher are one object
+    (they were two 91 MB copies, cached under two head names)."""
+    teacher, _ = D.get_pair(BUILTIN_NAME, BUILTIN_NAME, "cpu")
+    assert teacher is state.get_model(BUILTIN_NAME, "cpu")
+
+
+def test_the_warm_up_hands_freed_memory_back_when_it_is_done(monkeypatch):
+    calls = []
+    monkeypatch.setattr(warm, "release_memory", lambda: calls.append("trim"))
+    warm._run([("a step", lambda: calls.append("step"))])
+    assert calls == ["step", "trim"]
+    monkeypatch.undo()  # the real one, on this glibc machine
+    assert warm.release_memory() is True

@@ -69,6 +69,8 @@ def load(name: str, device: str, builtin: Path = BUILTIN_DIR, model_class=None) 
     name = (name or "").strip()
     head = getattr(model_class, "__name__", "auto")
     if name in ("", BUILTIN_NAME):
+        if builtin == BUILTIN_DIR and head in ("auto", "AutoModelForMaskedLM"):  # the sidebar's teacher and the
+            head, model_class = "auto", None  # distillation pair's are one model: one copy (91 MB), not two
         return _builtin(str(builtin), head, device, model_class)
     failed = st.session_state.setdefault(FAILED, {})
     key = (name, head, device)

