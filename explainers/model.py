@@ -290,15 +290,39 @@ def measured_facts(folder: Path, **weights: Path) -> dict | None:
     return facts
 
 
+def base_facts(folder: Path) -> dict | None:
+    """`training.json`'s `base` of a fine-tuned folder that ships only what training changed (its `path`, relative
+    to the repository, `sha256` and `shared` key prefixes), or None."""
+    facts_path = Path(folder) / "training.json"
+    if not facts_path.is_file():
+        return None
+    return json.loads(facts_path.read_text()).get("base") or None
+
+
+def share_with_base(model, base_model, prefixes) -> int:
+    """Point `model`'s parameters under `prefixes` (a fine-tuned model's frozen parts, read from its base) at the
+    loaded `base_model`'s parameters of the same name, where they are equal: one copy in memory instead of two. A
+    tied output layer is tied again. Returns the bytes no longer held twice."""
+    theirs = dict(base_model.named_parameters())
+    saved = 0
+    for name, p in list(model.named_parameters()):
+        q = theirs.get(name)
+        if (name.startswith(tuple(prefixes)) and q is not None and q is not p and q.shape == p.shape
+                and q.dtype == p.dtype and q.device == p.device and torch.equal(q, p)):
+            owner, _, attr = name.rpartition(".")
+            setattr(model.get_submodule(owner), attr, q)
+            saved += p.numel() * p.element_size()
+    if saved and hasattr(model, "tie_weights"):
+        model.tie_weights()
+    return saved
+
+
 def fill_from_base(model, missing: list[str], folder: Path) -> list[str]:
     """A fine-tuned folder that ships only what training changed names its base in `training.json`
     (`"base": {"path": "assets/models/teacher", "sha256": …, "shared": [key prefixes]}`): the missing weights
     under those prefixes are read from the base's safetensors, which must be the exact file it was trained from.
     Returns the keys still missing."""
-    facts_path = folder / "training.json"
-    if not facts_path.is_file():
-        return missing
-    base = json.loads(facts_path.read_text()).get("base")
+    base = base_facts(folder)
     if not base:
         return missing
     weights = ROOT / base["path"] / "model.safetensors"

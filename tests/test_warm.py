@@ -87,3 +87,33 @@ def test_the_warm_up_hands_freed_memory_back_when_it_is_done(monkeypatch):
     assert calls == ["step", "trim"]
     monkeypatch.undo()  # the real one, on this glibc machine
     assert warm.release_memory() is True
+
+
+def test_fine_tuned_built_in_models_hold_their_frozen_weights_once():
+    """The QA model's embeddings, the classifier's embeddings and first two layers, and the ELECTRA generator's
+    embeddings are frozen copies of their base's: loaded, they are the base's own tensors (one copy in memory), the
+    generator's output layer is still tied to its input embeddings, and the outputs are those of separate copies."""
+    import torch
+
+    from explainers.model import load_role
+    from transformers import ElectraForMaskedLM
+    from ui import finetune as F
+
+    teacher = state.get_model(BUILTIN_NAME, "cpu").model
+    qa = F.get_qa(BUILTIN_NAME, "cpu").model
+    nsp = F.load_classifier("cpu")[1].finetuned
+    ptr = teacher.bert.embeddings.word_embeddings.weight.data_ptr()
+    assert qa.bert.embeddings.word_embeddings.weight.data_ptr() == ptr
+    assert nsp.bert.embeddings.word_embeddings.weight.data_ptr() == ptr
+    assert (nsp.bert.encoder.layer[1].attention.self.query.weight.data_ptr()
+            == teacher.bert.encoder.layer[1].attention.self.query.weight.data_ptr())
+    assert (nsp.bert.encoder.layer[2].attention.self.query.weight.data_ptr()  # fine-tuned: its own
+            != teacher.bert.encoder.layer[2].attention.self.query.weight.data_ptr())
+    gen, disc = E.get_pair(BUILTIN_NAME, BUILTIN_NAME, "cpu")
+    g_emb = gen.model.electra.embeddings.word_embeddings.weight
+    assert g_emb.data_ptr() == disc.model.electra.embeddings.word_embeddings.weight.data_ptr()
+    assert gen.model.get_output_embeddings().weight.data_ptr() == g_emb.data_ptr()
+    alone = load_role(BUILTIN_NAME, E.GENERATOR_DIR, ElectraForMaskedLM).model  # a separate copy of everything
+    ids = torch.tensor([[101, 1996, 103, 2003, 102]])
+    with torch.no_grad():
+        assert torch.equal(alone(ids).logits, gen.model(ids).logits)

@@ -17,7 +17,7 @@ from transformers import AutoModelForQuestionAnswering, BertForSequenceClassific
 from explainers import builtin
 from explainers import finetune as ft
 from explainers import qa
-from explainers.model import LoadedModel, load_role
+from explainers.model import LoadedModel
 from ui.text import t, table
 
 QA_DIR = builtin.folder("qa")
@@ -68,7 +68,9 @@ def load_classifier(device: str) -> tuple[LoadedModel, Classifier]:
     from ui.state import get_model
 
     teacher = get_model("built-in", device)
-    lm = load_role("built-in", CLASSIFIER_DIR, BertForSequenceClassification, device)
+    from ui import models
+
+    lm = models.load("built-in", device, CLASSIFIER_DIR, BertForSequenceClassification)  # its frozen layers: the teacher's
     facts = json.loads((CLASSIFIER_DIR / "training.json").read_text())
     probe = ft.Probe(**load_file(CLASSIFIER_DIR / "probe.safetensors"))
     layers = tuple(facts["probes"][facts["best_probe"]]["layers"])

@@ -1,7 +1,9 @@
 """Every model the app loads, shared by all sessions, under the server's model-loading policy
 (`explainers/policy.py`).
 
-* The built-in models are loaded once and kept for the server's life.
+* The built-in models are loaded once and kept for the server's life. A fine-tuned one that ships only what
+  training changed (the QA model, the next-sentence classifier, the ELECTRA generator) points its frozen weights
+  at its loaded base's (`explainers.model.share_with_base`): one copy of the teacher's embeddings, not three.
 * A model a user names (a Hub id or a folder, in the sidebar, a chapter's box or a shared link) is first checked
   against the policy on every use (`explainers.model.locate`: a link cannot bring back a model that the policy
   no longer allows), then loaded into one cache of at most `policy.user_models` models, the least recently used
@@ -15,8 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+import transformers
 
-from explainers.model import BUILTIN_DIR, BUILTIN_NAME, LoadedModel, ModelLoadError, load_model, load_role, locate
+from explainers import builtin
+from explainers.model import (BUILTIN_DIR, BUILTIN_NAME, LoadedModel, ModelLoadError, base_facts, load_model,
+                              load_role, locate, share_with_base)
 from explainers.policy import Policy, from_env
 from ui.text import t
 
@@ -37,7 +42,19 @@ def _load(name: str, folder: str, model_class, device: str, pol: Policy) -> Load
 
 @st.cache_resource(show_spinner=False)
 def _builtin(folder: str, head: str, device: str, _model_class) -> LoadedModel:
-    return _load(BUILTIN_NAME, folder, _model_class, device, from_env())
+    lm = _load(BUILTIN_NAME, folder, _model_class, device, from_env())
+    base = base_facts(Path(folder))
+    if base is not None:  # its frozen weights are its base's: share the base's loaded copy (as its chapter loads it)
+        key = Path(base["path"]).name
+        if key not in builtin.MODELS:
+            return lm
+        if key == "teacher":
+            parent = _builtin(str(BUILTIN_DIR), "auto", device, None)
+        else:
+            cls = getattr(transformers, builtin.MODELS[key].head)
+            parent = _builtin(str(builtin.folder(key)), cls.__name__, device, cls)
+        share_with_base(lm.model, parent.model, base["shared"])
+    return lm
 
 
 @st.cache_resource(show_spinner=False, max_entries=from_env().user_models)
