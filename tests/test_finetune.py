@@ -125,6 +125,17 @@ def test_probe_training_is_deterministic_for_a_seed_and_reports_progress():
     assert not torch.equal(a.probe.weight, train_probe(x, y, x, y, steps=30, seed=4).probe.weight)
 
 
+def test_probe_steps_run_on_one_thread_and_the_callers_thread_count_comes_back():
+    """The probe's tiny steps run on this thread alone (`one_thread`: on 2 threads beside a training run, one
+    layer's cross-validated probe took 40 × longer); the caller keeps its own setting."""
+    x, y = _separable()
+    threads = torch.get_num_threads()
+    seen = []
+    train_probe(x, y, x, y, steps=10, eval_every=5, progress=lambda s, n: seen.append(torch.get_num_threads()))
+    assert seen == [1, 1, 1]
+    assert torch.get_num_threads() == threads
+
+
 def test_probe_on_2000_by_384_features_takes_about_a_second():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(2000, 384, generator=g), torch.randint(0, 2, (2000,), generator=g)
