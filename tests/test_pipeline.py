@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 STAGES = [s.name for s in pipeline.stages(pipeline.tiny(Path("/x")))]
 
 
-def doit(out: Path, *extra: str) -> dict[str, str]:
+def doit(out: Path, *extra: str, python: str = sys.executable) -> dict[str, str]:
     """Run the tiny profile; {stage: "ran" | "skipped"} from doit's report ('.' ran, '--' up to date)."""
-    done = subprocess.run([sys.executable, "-m", "doit", "-f", "training/dodo.py", "profile=tiny", f"out={out}",
+    done = subprocess.run([python, "-m", "doit", "-f", "training/dodo.py", "profile=tiny", f"out={out}",
                            *extra], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = {}
@@ -68,9 +68,12 @@ def test_the_apps_loaders_read_every_model_the_pipeline_wrote(built):
     assert (out / "heldout_pairs.tsv").read_text().count("\n") > 0
 
 
-def test_a_second_run_does_nothing_and_a_removed_output_is_made_again_by_resuming(built):
+def test_a_second_run_does_nothing_and_a_removed_output_is_made_again_by_resuming(built, tmp_path):
     out, _ = built
     assert set(doit(out).values()) == {"skipped"}
+    python = tmp_path / "python3"  # the same interpreter by another path (doit's `python3.11`, a shell's `python`)
+    python.symlink_to(sys.executable)
+    assert set(doit(out, python=str(python)).values()) == {"skipped"}
     weights = out / "models" / "teacher" / "model.safetensors"
     before = file_sha256(weights)
     weights.unlink()

@@ -35,5 +35,6 @@ def task_stage():
             "actions": [(pipeline.execute, [stage, PROFILE])],
             "file_dep": [str(p) for p in [*stage.inputs, *code]],
             "targets": [str(p) for p in stage.outputs],
-            "uptodate": [config_changed({"commands": [[str(a) for a in c] for c in stage.commands]})],
+            # the commands as run_key sees them: another interpreter path or checkout is not a change
+            "uptodate": [config_changed({"commands": pipeline.portable(stage.commands)})],
         }

@@ -250,14 +250,19 @@ def module_files(modules: tuple[str, ...]) -> list[Path]:
     return sorted(p for n, p in seen.items() if n.split(".")[0] in ("explainers", "training"))
 
 
-def run_key(stage: Stage) -> str:
-    """A hash of the stage's commands and of its inputs' contents (code included): the same key, the same run.
-    The repository's own path and the interpreter's are left out, so a second checkout (a `git worktree` that
-    rebuilds the models while this one serves the app) and `python` or `python3.11` find the same runs."""
+def portable(commands: list[list]) -> list[list[str]]:
+    """The commands with the repository's own path and the interpreter's left out: a second checkout (a `git
+    worktree` that rebuilds the models while this one serves the app) and `python` or `python3.11` give the same."""
     def general(arg) -> str:
         return "<python>" if str(arg) == sys.executable else str(arg).replace(str(ROOT), "<repo>")
 
-    h = hashlib.sha256(json.dumps([[general(a) for a in cmd] for cmd in stage.commands]).encode())
+    return [[general(a) for a in cmd] for cmd in commands]
+
+
+def run_key(stage: Stage) -> str:
+    """A hash of the stage's commands (`portable`) and of its inputs' contents (code included): the same key, the
+    same run."""
+    h = hashlib.sha256(json.dumps(portable(stage.commands)).encode())
     for path in sorted(set(stage.inputs) | set(module_files(stage.modules))):
         h.update(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{file_sha256(path)}".encode())
     return h.hexdigest()[:12]
