@@ -20,19 +20,18 @@ from pathlib import Path
 
 from training import pipeline
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def order(stages: list[pipeline.Stage]) -> list[str]:
     """The stages with every stage after the ones whose outputs it reads (the declared order where free): each doit
     run then finds its parents on record and runs only its own stage."""
+    declared = [s.name for s in stages]
     made_by = {out: s.name for s in stages for out in s.outputs}
     parents = {s.name: {made_by[i] for i in s.inputs if i in made_by} for s in stages}
     done: list[str] = []
 
     def visit(name: str) -> None:
         if name not in done:
-            for parent in sorted(parents[name], key=[s.name for s in stages].index):
+            for parent in sorted(parents[name], key=declared.index):
                 visit(parent)
             done.append(name)
 
@@ -56,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     args, stages = plan(sys.argv[1:] if argv is None else argv)
     for stage in stages:
         print(f"== {stage}", flush=True)
-        done = subprocess.run([sys.executable, "-m", "doit", "-f", str(ROOT / "training/dodo.py"), *args, stage],
-                              cwd=ROOT)
+        done = subprocess.run([sys.executable, "-m", "doit", "-f", str(pipeline.ROOT / "training/dodo.py"), *args, stage],
+                              cwd=pipeline.ROOT)
         if done.returncode:
             return done.returncode
     return 0

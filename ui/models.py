@@ -19,7 +19,8 @@ from pathlib import Path
 import streamlit as st
 import transformers
 
-from explainers import builtin
+from explainers.builtin import MODELS as BUILT_IN
+from explainers.builtin import folder as built_in_folder
 from explainers.model import (BUILTIN_DIR, BUILTIN_NAME, LoadedModel, ModelLoadError, base_facts, load_model,
                               load_role, locate, share_with_base)
 from explainers.policy import Policy, from_env
@@ -27,6 +28,8 @@ from ui.text import t
 
 RETRYABLE = ("offline", "download_failed")  # failures that the network, not the name, may have caused
 FAILED = "_failed_models"  # session_state: {(name, head class, device): the ModelLoadError it raised}
+# the built-in teacher loads as an MLM with any of these heads (`_load`: the sidebar's choice), so they share one copy
+TEACHER_HEADS = ("auto", "AutoModelForMaskedLM", BUILT_IN["teacher"].head)
 
 
 def policy() -> Policy:
@@ -44,15 +47,9 @@ def _load(name: str, folder: str, model_class, device: str, pol: Policy) -> Load
 def _builtin(folder: str, head: str, device: str, _model_class) -> LoadedModel:
     lm = _load(BUILTIN_NAME, folder, _model_class, device, from_env())
     base = base_facts(Path(folder))
-    if base is not None:  # its frozen weights are its base's: share the base's loaded copy (as its chapter loads it)
-        key = Path(base["path"]).name
-        if key not in builtin.MODELS:
-            return lm
-        if key == "teacher":
-            parent = _builtin(str(BUILTIN_DIR), "auto", device, None)
-        else:
-            cls = getattr(transformers, builtin.MODELS[key].head)
-            parent = _builtin(str(builtin.folder(key)), cls.__name__, device, cls)
+    key = Path(base["path"]).name if base else None
+    if key in BUILT_IN:  # its frozen weights are its base's: share the base's loaded copy (as its chapter loads it)
+        parent = load(BUILTIN_NAME, device, built_in_folder(key), getattr(transformers, BUILT_IN[key].head))
         share_with_base(lm.model, parent.model, base["shared"])
     return lm
 
@@ -86,8 +83,8 @@ def load(name: str, device: str, builtin: Path = BUILTIN_DIR, model_class=None) 
     name = (name or "").strip()
     head = getattr(model_class, "__name__", "auto")
     if name in ("", BUILTIN_NAME):
-        if builtin == BUILTIN_DIR and head in ("auto", "AutoModelForMaskedLM"):  # the sidebar's teacher and the
-            head, model_class = "auto", None  # distillation pair's are one model: one copy (91 MB), not two
+        if builtin == BUILTIN_DIR and head in TEACHER_HEADS:  # the sidebar's teacher, the distillation pair's and
+            head, model_class = "auto", None  # the fine-tuned models' base are one model: one copy (91 MB)
         return _builtin(str(builtin), head, device, model_class)
     failed = st.session_state.setdefault(FAILED, {})
     key = (name, head, device)

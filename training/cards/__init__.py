@@ -12,7 +12,8 @@ the distillation and masking chapters quote.
     python -m training.cards classifier assets/models/next-sentence
 
 `teacher.py`, `electra.py`, `student.py` and `finetuned.py` (qa, classifier) hold one card each; the lines every
-card has (the corpus, the training time, the folder's files) are here.
+card has (the corpus line, the folder's files and their sha256, loading a model to measure it, the held-out
+command line) are here.
 """
 from __future__ import annotations
 
@@ -56,9 +57,10 @@ def corpus_line(corpus: Path = CORPUS) -> str:
 
 def section(card: Path, title: str) -> list[str]:
     """The bullet lines under `## <title>` of a model card (none where there is no such card or section)."""
-    if not card.exists() or f"## {title}" not in card.read_text():
+    text = card.read_text() if card.exists() else ""
+    if f"## {title}" not in text:
         return []
-    text = card.read_text().split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+    text = text.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
     return [ln for ln in text.splitlines() if ln.startswith("- ")]
 
 
