@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import visits  # noqa: E402
 from benchmarks.results import RESULTS, write_section  # noqa: E402
 from harness.browser import (CHROMIUM, CHROMIUM_ARGS, IDLE_JS, RERUN_DONE_JS, RUNS_JS, slider,  # noqa: E402
-                             streamlit_server, wait_idle)
+                             streamlit_server, wait_idle, wait_warmed)
 from ui.chapters import CHAPTERS  # noqa: E402
 TARGET_COLD_START_S = 5.0
 
@@ -240,9 +240,15 @@ def bench_browser(repeats: int) -> list[tuple[str, list[float], bool]]:
 
 
 def _bench_app(browser, repeats: int) -> list[tuple[str, list[float], bool | str]]:
-    """The app's slider cases and the QA question on one fresh server."""
+    """The app's slider cases and the QA question on one fresh server, once its warm-up has finished: these are
+    the steady state's numbers (a chapter's first visit, with the warm-up running, is `--first-visits`')."""
     rows = []
-    with streamlit_server() as url:
+    with tempfile.TemporaryDirectory() as tmp, streamlit_server(log=Path(tmp) / "server.log") as url:
+        page = browser.new_page()
+        page.goto(url)
+        wait_idle(page)
+        page.close()
+        wait_warmed(Path(tmp) / "server.log")
         for case in RERENDER_CASES:
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             shown, done = measure_rerender(page, url, case, repeats)

@@ -74,6 +74,20 @@ def streamlit_server(log: Path | None = None, timeout: float = 90, warm: bool = 
             out.close()
 
 
+def wait_warmed(log: Path, timeout: float = 900) -> float:
+    """Until the server writing `log` has finished its warm-up (the thread's last line, `ui.warm.DONE`), so that
+    what is timed next does not share the cores with it; the warm-up starts with the first visitor's script run, so
+    open a page first. Returns the seconds waited."""
+    from ui.warm import DONE
+
+    start = time.monotonic()
+    while DONE not in log.read_text(encoding="utf-8", errors="replace"):
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"the warm-up did not finish in {timeout} s; see {log}")
+        time.sleep(0.5)
+    return time.monotonic() - start
+
+
 def slider(label: str, prefix: bool = False) -> str:
     """CSS selector of a Streamlit 1.67 slider's keyboard-focusable input, by its label (or its label's start)."""
     return f'[data-testid="stSlider"] input[type="range"][aria-label{"^" if prefix else ""}="{label}"]'

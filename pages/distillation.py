@@ -236,7 +236,7 @@ def temperature(mp: D.MaskedPair, rate: int, seed: int) -> None:
     explain("temperature")
     c1, c2 = st.columns([2, 3])
     # it opens on the position where the teacher is surest: raising T then visibly spreads its distribution
-    surest = int(mp.teacher_logits.float().softmax(-1).amax(-1).argmax())
+    surest = mp.surest
     state.follow_input("d_pos", (*pair_args, tuple(mp.tokens), tuple(mp.positions)), surest)  # another masking
     j = c1.selectbox(t("distillation.masked_position"), range(len(mp.positions)), index=surest, key="d_pos",
                      bind="query-params",
@@ -244,7 +244,7 @@ def temperature(mp: D.MaskedPair, rate: int, seed: int) -> None:
                                              piece=mp.tokens[mp.positions[i]], shown=mp.shown[mp.positions[i]]))
     j = int(j) if j is not None and 0 <= int(j) < len(mp.positions) else 0  # a link made for another sentence
     temp = c2.slider(t("distillation.temperature"), 0.5, 10.0, value=TEMP, step=0.5, key="d_temp", bind="query-params")
-    cmp = dist.compare_soft(mp.teacher_logits[j], mp.student_logits[j], temp, K)
+    cmp = D.soft_comparison(*pair_args, ctx.text_a, ctx.text_b, rate / 100, seed, j, float(temp), K)
     c1, c2 = st.columns([3, 2])
     c1.html(bars(cmp))
     with c2:
@@ -253,7 +253,7 @@ def temperature(mp: D.MaskedPair, rate: int, seed: int) -> None:
         b.metric(t("distillation.student_entropy"), t("common.nats_value", value=cmp.student_entropy))
         a.metric(t("distillation.kl"), f"{cmp.kl:.3f}")
         b.metric(t("distillation.soft_term"), f"{cmp.soft_term:.3f}")
-        h1 = D.teacher_entropy_at_1(mp, j)
+        h1 = mp.teacher_entropy[j]
         moved = cmp.teacher_entropy - h1
         st.caption(t("distillation.spread_more" if moved > 0.005 else "distillation.spread_less", temperature=temp,
                      entropy=cmp.teacher_entropy, entropy_1=h1) if abs(moved) > 0.005 else

@@ -69,6 +69,33 @@ def test_the_page_masks_like_training_and_compares_the_same_logits(tiny_bert_dir
     assert metrics["Student entropy"] == f"{float(entropy(soft_targets(sl[0], 3.0))):.2f} nats"
 
 
+def test_a_rate_seen_before_runs_no_soft_target_code_and_opens_on_the_surest_position(tiny_bert_dir,
+                                                                                        tiny_student_dir, monkeypatch):
+    """Issue 29: moving the Rate slider back to a rate seen before takes the masking, the temperature's comparison
+    and the teacher's entropy from the cache; the position the temperature step opens on is the teacher's surest."""
+    import explainers.distillation as dist
+
+    calls = []
+    real = dist.compare_soft
+    monkeypatch.setattr(dist, "compare_soft", lambda *a, **k: calls.append(a) or real(*a, **k))
+    text = "the small grey cat slept on the warm mat . the dog barked"  # no other test caches this sentence
+    at = _app("pages/distillation.py", d_teacher=str(tiny_bert_dir), d_student=str(tiny_student_dir), a=text,
+              d_rate="50", d_seed="4", d_temp="3.0")
+    assert len(calls) == 1
+    positions, tl, sl, _, _ = _masked(tiny_bert_dir, tiny_student_dir, text, 0.5, 4)
+    surest = int(tl.softmax(-1).amax(-1).argmax())
+    assert at.selectbox(key="d_pos").value == surest
+    caption = next(c.value for c in at.caption if "entropy here" in c.value)
+    h1 = float(dist.entropy_by_temperature(tl[surest], [1.0])[0])
+    assert f"{h1:.2f}" in caption
+    at.slider(key="d_rate").set_value(40).run()
+    assert len(calls) == 2
+    at.slider(key="d_rate").set_value(50).run()
+    assert not at.exception and len(calls) == 2  # nothing recomputed: the cache answered
+    at.slider(key="d_temp").set_value(5.0).run()
+    assert len(calls) == 3  # a new temperature is a new comparison
+
+
 def test_the_parameter_table_is_the_models_own_count(tiny_bert_dir, tiny_student_dir):
     at = _app("pages/distillation.py", d_teacher=str(tiny_bert_dir), d_student=str(tiny_student_dir), a=TEXT)
     _, _, _, t, s = _masked(tiny_bert_dir, tiny_student_dir, TEXT, 0.15, 0)

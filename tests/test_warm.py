@@ -89,6 +89,30 @@ def test_the_warm_up_hands_freed_memory_back_when_it_is_done(monkeypatch):
     assert warm.release_memory() is True
 
 
+def test_the_warm_up_reports_each_step_and_its_end_in_the_servers_log(monkeypatch):
+    """The server's log shows what was warmed and when the warm-up ended: the benchmark waits for that last line
+    (harness.browser.wait_warmed) before it times sliders, and an operator reads it there."""
+    import logging
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    warm.log.addHandler(handler)
+    monkeypatch.setattr(warm, "release_memory", lambda: True)
+
+    def broken():
+        raise RuntimeError("no model")
+
+    try:
+        warm._run([("a step", lambda: None), ("a broken step", broken)])
+    finally:
+        warm.log.removeHandler(handler)
+    lines = [r.getMessage() for r in records]
+    assert lines[0].startswith("warmed a step in ") and lines[1] == "could not warm a broken step"
+    assert lines[-1].startswith(warm.DONE + " in ") and len(lines) == 3
+    assert warm.log.isEnabledFor(logging.INFO)  # Streamlit's level (info unless --logger.level says otherwise)
+
+
 def test_fine_tuned_built_in_models_hold_their_frozen_weights_once():
     """The QA model's embeddings, the classifier's embeddings and first two layers, and the ELECTRA generator's
     embeddings are frozen copies of their base's: loaded, they are the base's own tensors (one copy in memory), the

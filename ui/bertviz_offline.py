@@ -66,7 +66,7 @@ def _page(view: str, vis_html: str, params: dict) -> str:
 FOLLOW_JS = """<script>
 (() => {
   const root = document.getElementById("bertviz-head"), markup = root.innerHTML;
-  const base = %(params)s, code = %(code)s, layers = base.include_layers, nHeads = %(heads)d;
+  const base = %(params)s, view = new Function(%(code)s), layers = base.include_layers, nHeads = %(heads)d;
   const whole = (value, fallback, ok) => {
     const n = Number(value);
     return value !== null && value !== "" && Number.isInteger(n) && ok(n) ? n : fallback;
@@ -84,7 +84,7 @@ FOLLOW_JS = """<script>
     shown = key;
     root.innerHTML = markup;
     window.bertvizParams = Object.assign({}, base, {layer: layer, heads: head === null ? null : [head]});
-    (new Function(code))();
+    view();  // bertviz's script, compiled once: it reads window.bertvizParams each time it runs
   }
   let waiting = false;
   function follow() {  // a new layer or head: redrawn once the page is idle, after Streamlit has drawn the move

@@ -64,6 +64,8 @@ class MaskedPair:
     agrees: list[bool]  # [N]
     kls: list[float]  # [N] KL(teacher ‖ student) at T = 1
     leads: list[float]  # [N] the teacher's p(first guess) − p(second guess)
+    teacher_entropy: list[float]  # [N] the teacher's entropy (nats) at T = 1: what a higher T spreads out from
+    surest: int  # the masked position (index into `positions`) where the teacher's first guess is likeliest
     loss: dict[str, float] | None  # the triple loss's terms on this sentence (None: nothing masked)
     settings: dist.LossSettings  # the loss settings it was computed with
     settings_known: bool  # True: the student's own (its training.json); False: the paper's, for a foreign student
@@ -112,11 +114,23 @@ def masked_pair(teacher_name: str, student_name: str, device: str, text_a: str, 
     masked_rows = on[rows]  # the masked positions among the rows
     t_logits, s_logits = t_rows[masked_rows].cpu(), s_rows[masked_rows].cpu()
     agrees, kls = dist.per_position(t_logits, s_logits, 1.0)
+    t_probs = dist.soft_targets(t_logits)
     return MaskedPair(enc.tokens, tok.convert_ids_to_tokens(m.input_ids[0].tolist()), m.action[0].tolist(), positions,
                       t_logits, s_logits, int((special == 0).sum()),
                       tok.convert_ids_to_tokens(t_logits.argmax(-1).tolist()),
                       tok.convert_ids_to_tokens(s_logits.argmax(-1).tolist()), agrees, kls,
-                      dist.lead(t_logits).tolist(), loss, settings, known)
+                      dist.lead(t_logits).tolist(), dist.entropy(t_probs).tolist(),
+                      int(t_probs.amax(-1).argmax()) if positions else 0, loss, settings, known)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def soft_comparison(teacher_name: str, student_name: str, device: str, text_a: str, text_b: str, rate: float,
+                    seed: int, j: int, temperature: float, k: int) -> dist.SoftComparison:
+    """`explainers.distillation.compare_soft` at masked position `j` of this masking: the temperature and
+    position controls' result, computed once per setting (two softmaxes over the vocabulary and a KL otherwise
+    ran on every move of the Rate slider too, about 15 ms)."""
+    mp = masked_pair(teacher_name, student_name, device, text_a, text_b, rate, seed)
+    return dist.compare_soft(mp.teacher_logits[j], mp.student_logits[j], temperature, k)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -191,8 +205,3 @@ def speed(teacher_name: str, student_name: str, device: str, text_a: str, text_b
         while len(latest) > SPEED_KEPT:
             latest.popitem(last=False)
         return latest[key]
-
-
-def teacher_entropy_at_1(mp: MaskedPair, j: int) -> float:
-    """The teacher's entropy (nats) at masked position `j` at T = 1: what a higher T spreads out from."""
-    return dist.entropy_by_temperature(mp.teacher_logits[j], [1.0])[0]

@@ -18,9 +18,13 @@ import threading
 import time
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 THREAD = "inside-bert-warm"
-log = logging.getLogger(__name__)
+DONE = "warm-up finished"  # the last line the warm-up logs (harness.browser.streamlit_server(warmed=True) waits for it)
+# Streamlit's logger setup (its level, `--logger.level`, and its format), so that "warmed ... in ... s" reaches the
+# server's output: a plain logging.getLogger(__name__) has no handler and drops INFO
+log = get_logger(__name__)
 
 
 class _QuietThread(logging.Filter):
@@ -84,6 +88,7 @@ def release_memory() -> bool:
 
 
 def _run(work: list[tuple[str, callable]]) -> None:
+    start = time.perf_counter()
     for name, call in work:
         t = time.perf_counter()
         try:
@@ -92,6 +97,7 @@ def _run(work: list[tuple[str, callable]]) -> None:
         except Exception:  # noqa: BLE001 - the page will compute it, and show any error, itself
             log.log(logging.WARNING, "could not warm %s", name, exc_info=True)
     release_memory()
+    log.info("%s in %.1f s", DONE, time.perf_counter() - start)
 
 
 def enabled() -> bool:
