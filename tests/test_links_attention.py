@@ -39,9 +39,11 @@ SHOWN_JS = """() => {
 
 
 def head_view_shows(page, expected: tuple[int, list[int]] | None = None) -> tuple[int, list[int]]:
-    """(layer, [heads drawn]) of the bertviz head view on the page, once drawn (and, given `expected`, once it
-    shows that or the wait times out: the frame redraws itself from the page's address)."""
-    frame = page.locator('iframe[title*="bertviz head view"]').first.element_handle(timeout=TIMEOUT_MS).content_frame()
+    """(layer, [heads drawn]) of the bertviz head view on the page, scrolled into view, once drawn (and, given
+    `expected`, once it shows that or the wait times out: the frame redraws itself from the page's address)."""
+    box = page.locator('iframe[title*="bertviz head view"]').first
+    box.scroll_into_view_if_needed(timeout=TIMEOUT_MS)  # looked at: off screen the view waits to redraw
+    frame = box.element_handle(timeout=TIMEOUT_MS).content_frame()
     frame.wait_for_function(SHOWN_JS, timeout=TIMEOUT_MS)
     if expected is not None:
         want = json.dumps(list(expected), separators=(",", ":"))  # as JSON.stringify writes it
@@ -80,6 +82,24 @@ def test_head_view_follows_the_layer_and_head_sliders(base_url, page):  # noqa: 
         assert sliders(page) == moved
         assert head_view_shows(page, (moved[0], [moved[1]])) == (moved[0], [moved[1]]), f"after {key} on {name}"
         assert_no_exception(page)
+
+
+def test_the_head_view_off_screen_waits_and_catches_up_when_scrolled_into_view(base_url, page):  # noqa: F811
+    """Issue 29: a redraw costs the page about 70 ms, which a slider move above waited for; scrolled away, the view
+    keeps what it drew, and it shows the sliders' head once it is on screen again."""
+    page.set_viewport_size({"width": 1280, "height": 600})
+    page.goto(f"{base_url}/attention")
+    settle(page)
+    layer, head = sliders(page)
+    assert head_view_shows(page) == (layer, [head])  # drawn, then scrolled away with the sliders
+    page.locator(slider("Layer")).first.scroll_into_view_if_needed()
+    box = page.locator('iframe[title*="bertviz head view"]').first
+    assert not box.evaluate("f => { const r = f.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; }")
+    press(page, "Layer", "ArrowRight")
+    page.wait_for_timeout(1_000)  # ten of the frame's looks at the address
+    frame = box.element_handle(timeout=TIMEOUT_MS).content_frame()
+    assert frame.evaluate(SHOWN_JS) == [layer, [head]]
+    assert head_view_shows(page, (layer + 1, [head])) == (layer + 1, [head])
 
 
 def test_presenter_steps_show_the_heads_the_sliders_chose(base_url, page):  # noqa: F811

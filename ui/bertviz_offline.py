@@ -61,8 +61,9 @@ def _page(view: str, vis_html: str, params: dict) -> str:
 # The head view on the page follows the chapter's Layer and Head sliders without being sent again: the sliders are
 # bound to the page's address (?layer=…&head=…), which the frame (same origin, `st.iframe`) reads ten times a
 # second, redrawing bertviz's view (its markup reset, its script run again with that layer and head) when they
-# change. The page then keeps one frame per sentence instead of reloading a 450 kB document on every move. A page
-# with no such address (a downloaded file) opens on the layer and head it was made with.
+# change and the view is on screen. The page then keeps one frame per sentence instead of reloading a 450 kB
+# document on every move. A page with no such address (a downloaded file) opens on the layer and head it was made
+# with.
 FOLLOW_JS = """<script>
 (() => {
   const root = document.getElementById("bertviz-head"), markup = root.innerHTML;
@@ -86,15 +87,19 @@ FOLLOW_JS = """<script>
     window.bertvizParams = Object.assign({}, base, {layer: layer, heads: head === null ? null : [head]});
     view();  // bertviz's script, compiled once: it reads window.bertvizParams each time it runs
   }
-  let waiting = false;
+  let waiting = false, visible = true;
   function follow() {  // a new layer or head: redrawn once the page is idle, after Streamlit has drawn the move
     const [layer, head] = chosen();
-    if (waiting || layer + "," + head === shown) return;
+    if (waiting || !visible || layer + "," + head === shown) return;
     waiting = true;
     (window.requestIdleCallback || setTimeout)(() => { waiting = false; draw(); }, {timeout: 300});
   }
   draw();
   setInterval(follow, 100);
+  // off screen (scrolled away, a closed tab) the view waits: a redraw costs about 70 ms of the page's main thread,
+  // which a slider moved above it would wait for; it catches up when it comes into view
+  if ("IntersectionObserver" in window)
+    new IntersectionObserver(seen => { visible = seen.some(e => e.isIntersecting); follow(); }).observe(root);
 })();
 </script>"""
 
