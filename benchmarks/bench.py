@@ -178,14 +178,17 @@ def bench_student_speed(repeats: int, lengths=(16, 64, 128, 512)) -> list[tuple[
     return rows
 
 
-def measure_rerender(page, base_url: str, case: RerenderCase, repeats: int, warmup: int = 2):
+def measure_rerender(page, base_url: str, case: RerenderCase, repeats: int, warmup: int = 2, start: int = 0,
+                     open_page: bool = True):
     """ms from a key press on `case.slider` until `case.expected(i)` is shown, and until it is shown and the
-    app is idle again (the headline number). Returns (shown, shown_and_idle)."""
-    page.goto(base_url + case.path + case.query)
-    wait_idle(page)
+    app is idle again (the headline number). Returns (shown, shown_and_idle). `open_page=False`: on the page as it
+    is, whose slider has been pressed `start` times (a profiler attached meanwhile sees no page load)."""
+    if open_page:
+        page.goto(base_url + case.path + case.query)
+        wait_idle(page)
     knob = page.locator(case.slider).first
     shown, done = [], []
-    for i in range(warmup + repeats):
+    for i in range(start, start + warmup + repeats):
         knob.focus()
         text = case.expected(i)
         t = time.perf_counter()
@@ -193,7 +196,7 @@ def measure_rerender(page, base_url: str, case: RerenderCase, repeats: int, warm
         page.wait_for_function(SHOWN_JS, arg=text, polling="raf", timeout=60_000)
         t_shown = time.perf_counter()
         page.wait_for_function(SHOWN_AND_IDLE_JS, arg=text, polling="raf", timeout=60_000)
-        if i >= warmup:
+        if i >= start + warmup:
             shown.append((t_shown - t) * 1e3)
             done.append((time.perf_counter() - t) * 1e3)
         wait_idle(page, quiet_ms=500)
