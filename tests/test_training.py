@@ -364,3 +364,16 @@ def test_the_teacher_card_carries_every_earlier_stage_and_their_sum(tmp_path):
     card.write_text("# teacher\n\n## Training\n\n- corpus: first\n- 3,800 steps\n\n## Provenance\n")
     assert stages(card) == ([("", ["- corpus: first", "- 3,800 steps"])], None)
     assert stages(tmp_path / "none.md") == ([], None)
+
+
+def test_the_teacher_card_quotes_the_runs_history():
+    from training.cards.teacher import history_lines
+
+    history = [{"step": 0, "command": "python -m training.pretrain_mlm --steps 1500", "hardware": "2 cores",
+                "time": "2026-12-07T03:13:56Z"},
+               {"step": 600, "command": "python -m training.pretrain_mlm --steps 1500 --lr 1e-4", "hardware": "GPU",
+                "time": "2026-12-08T01:00:00Z"}]
+    assert history_lines(history) == [
+        "- started (2026-12-07, 2 cores): `python -m training.pretrain_mlm --steps 1500`",
+        "- at step 600, continued with a changed configuration (2026-12-08, GPU): "
+        "`python -m training.pretrain_mlm --steps 1500 --lr 1e-4`"]

@@ -72,6 +72,16 @@ def stages(card: Path) -> tuple[list[tuple[str, list[str]]], tuple[float, int] |
     return found, total
 
 
+def history_lines(history: list[dict]) -> list[str]:
+    """The run's machine-written history (`training/loop.py`): the command that started it and each accepted
+    change of configuration, with the step, the hardware and the time."""
+    lines = []
+    for i, h in enumerate(history):
+        what = "started" if i == 0 else f"at step {h['step']:,}, continued with a changed configuration"
+        lines.append(f"- {what} ({h['time'][:10]}, {h['hardware']}): `{h['command']}`")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", type=Path)
@@ -158,7 +168,10 @@ def main(argv: list[str] | None = None) -> None:
         " capitals, animals, jobs, opposites, home life, in varied sentence frames); sentences equal to a cloze "
         "prompt with an answer filled in are dropped.",
         f"- continued from the previous teacher's weights with a fresh optimiser: {facts['step']:,} steps of "
-        f"{cfg['batch_size']} sequences × {cfg['seq_len']} pieces, whole-word masking at {cfg['rate']}, AdamW "
+        f"{cfg['batch_size']} sequences × {cfg['seq_len']} pieces, whole-word masking at {cfg['rate']}"
+        + (", every occurrence of a chosen word" if cfg.get("every_occurrence") == "True" else "")
+        + (f", {float(cfg['alone']):.0%} of the rows one document alone (BERT's short sequences)"
+           if float(cfg.get("alone", 0)) > 0 else "") + ", AdamW "
         f"(β = 0.9, 0.98, weight decay {cfg['weight_decay']}), peak learning rate {cfg['lr']}, {cfg['warmup']} "
         "warm-up steps then linear decay to 0, gradient clipping 1.0, bf16 autocast, MLM head on the chosen "
         "positions only",
@@ -166,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
         "with other work sharing the 2 cores",
         f"- all {len(earlier) + 1} stages: {hours + facts['train_seconds'] / 3600:.1f} CPU hours, "
         f"{steps + facts['step']:,} steps",
-        *[f"- {n}" for n in args.note], "",
+        *[f"- {n}" for n in args.note],
+        *history_lines(facts.get("history", [])), "",
         "## Provenance: the encoder's input files (sha256)", "",
         *section(args.previous / "README.md", "Provenance: the encoder's input files (sha256)"), "",
         *files_section(args.model),
