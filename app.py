@@ -27,9 +27,17 @@ with st.sidebar:
     present.sidebar_toggle()
     classroom.sidebar_toggle()  # Class vs BERT in presenter mode, self-study's "Predict first" outside it
     figures.format_choice()
-notice = boot.starting()  # a fresh server's first visitor: the title and a progress bar, not an empty page
+# The overview needs no model: it is drawn first and the sidebar's text and model boxes after it, so that a fresh
+# server's first visitor reads it while torch and transformers load (about 3 s of imports on 2 cores; issue 29's
+# cold start). Every other chapter reads the model and the text, which load first.
+light = page.url_path in ("", chapters.FRONT, chapters.CHAPTERS[0].key)  # the default page's path is "" here
+notice = boot.starting(show=not light)  # a fresh server's first visitor: the title and a progress bar
 if notice:
     notice.step(0.15, t("sidebar.starting_torch"))
+rest = st.sidebar.container()  # the text, the model and the device: drawn after the page where it needs none
+if light:
+    boot.frame_ran()
+    page.run()
 
 from urllib.parse import quote_plus  # noqa: E402
 
@@ -53,34 +61,32 @@ def _load_example() -> None:
 
 def _device() -> str:
     if default_device() == "cpu":
-        st.sidebar.caption(t("sidebar.device_cpu", threads=torch.get_num_threads()))
+        rest.caption(t("sidebar.device_cpu", threads=torch.get_num_threads()))
         return "cpu"
-    choice = st.sidebar.radio(t("sidebar.device"), ["cuda", "cpu"], key="device", horizontal=True,
-                              bind="query-params")
+    choice = rest.radio(t("sidebar.device"), ["cuda", "cpu"], key="device", horizontal=True, bind="query-params")
     return choice if choice in ("cuda", "cpu") else "cuda"
 
 
 def _model(device: str) -> str:
     policy = models.policy()
-    name = st.sidebar.text_input(t("sidebar.model"), value=BUILTIN_NAME, key="model", bind="query-params",
-                                 help=t(f"sidebar.model_help_{policy.level}", cap=policy.max_download_mb,
-                                        allow=", ".join(policy.hub_allow) or "*",
-                                        dirs=", ".join(map(str, policy.model_dirs)))).strip() or BUILTIN_NAME
+    name = rest.text_input(t("sidebar.model"), value=BUILTIN_NAME, key="model", bind="query-params",
+                           help=t(f"sidebar.model_help_{policy.level}", cap=policy.max_download_mb,
+                                  allow=", ".join(policy.hub_allow) or "*",
+                                  dirs=", ".join(map(str, policy.model_dirs)))).strip() or BUILTIN_NAME
     try:
         state.get_model(name, device)
         st.session_state["_good_model"] = name
     except ModelLoadError as err:
         fallback = st.session_state.get("_good_model", BUILTIN_NAME)
-        st.sidebar.error(t("sidebar.still_using", error=md_escape(error_text(err)), name=md_escape(fallback)))
+        rest.error(t("sidebar.still_using", error=md_escape(error_text(err)), name=md_escape(fallback)))
         if err.reason in models.RETRYABLE:  # the network may be back: a failure is otherwise remembered
-            st.sidebar.button(t("sidebar.retry"), on_click=models.forget_failure, args=(name,),
-                              icon=":material/refresh:")
+            rest.button(t("sidebar.retry"), on_click=models.forget_failure, args=(name,), icon=":material/refresh:")
         name = fallback
     lm = state.get_model(name, device)
     cfg = lm.config
-    st.sidebar.caption(t("sidebar.model_facts", kind=cfg.model_type,
-                         layers=getattr(cfg, "num_hidden_layers", getattr(cfg, "n_layers", "?")),
-                         params=lm.encoder.num_parameters() / 1e6))
+    rest.caption(t("sidebar.model_facts", kind=cfg.model_type,
+                   layers=getattr(cfg, "num_hidden_layers", getattr(cfg, "n_layers", "?")),
+                   params=lm.encoder.num_parameters() / 1e6))
     return name
 
 
@@ -93,7 +99,7 @@ def _bind(key: str, default: str) -> str | None:
     return "query-params" if len(quote_plus(st.session_state.get(key, default))) <= URL_TEXT_BYTES else None
 
 
-with st.sidebar:
+with rest:
     st.divider()
     st.selectbox(t("sidebar.example"), list(_examples()), index=None, key="example", on_change=_load_example,
                  placeholder=t("sidebar.example_placeholder"))
@@ -116,5 +122,6 @@ state.set_context(state.Context(model_name, device, text_a or "", text_b or ""))
 
 if notice:
     notice.done()
-boot.frame_ran()
-page.run()
+if not light:
+    boot.frame_ran()
+    page.run()

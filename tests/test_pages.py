@@ -1,6 +1,8 @@
 """Each chapter through Streamlit's AppTest: it renders, it follows the sidebar, bad input gets a message."""
 from __future__ import annotations
 
+import os
+
 import json
 import re
 from pathlib import Path
@@ -317,3 +319,41 @@ def test_the_masking_chapters_logit_lens_waits_for_its_toggle_then_shows_teacher
     on = _app("pages/masking.py", rate="30", seed="1", lens="true")
     assert on.toggle(key="lens").value is True and on.selectbox(key="lens_pos").options
     assert len(on.get("plotly_chart")) == len(off.get("plotly_chart")) + 2
+
+
+ORDER_PROBE = """
+import builtins, json, sys
+order = []
+real_import = builtins.__import__
+
+def probe(name, *args, **kwargs):
+    if name.split(".")[0] == "torch" and "torch" not in sys.modules and "torch" not in order:
+        order.append("torch")
+    return real_import(name, *args, **kwargs)
+
+builtins.__import__ = probe
+from streamlit.testing.v1 import AppTest
+import ui.present as present
+steps = present.steps
+present.steps = lambda key, *a, **k: order.append("page:" + key) or steps(key, *a, **k)
+at = AppTest.from_file("app.py", default_timeout=120)
+for key, value in json.loads(sys.argv[1]).items():
+    at.query_params[key] = value
+at.run()
+if sys.argv[2]:
+    at.switch_page(sys.argv[2]).run()
+assert not at.exception, [e.value for e in at.exception]
+print(json.dumps(order))
+"""
+
+
+def test_a_fresh_process_draws_the_overview_before_it_imports_torch():
+    """Issue 29's cold start: the overview needs no model, so a fresh server's first visitor reads it while torch
+    and transformers load (the sidebar's model box is drawn after it); a chapter loads them first."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", ORDER_PROBE, json.dumps({}), "pages/embeddings.py"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "INSIDE_BERT_WARM": "0"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["page:overview", "torch", "page:embeddings"]

@@ -93,10 +93,10 @@ class Starting:
         self._box.empty()
 
 
-def starting() -> Starting | None:
-    """The notice, or None once the process is ready."""
+def starting(show: bool = True) -> Starting | None:
+    """The notice, or None once the process is ready (or where the page is drawn before it loads: `show`)."""
     # the empty box is drawn on every run, the notice in it only on the first: the main area's elements keep
     # their places from run to run (a notice drawn on the first run only moved every element after it by one,
     # and a fragment whose place moved stopped answering its sliders after the next full run)
     box = st.empty()
-    return None if _READY else Starting(box)
+    return None if _READY or not show else Starting(box)
