@@ -27,8 +27,8 @@ def _training_lines(facts: dict, what: str) -> list[str]:
     return [f"- {facts['step']:,} steps of {cfg['batch_size']} {what}, AdamW (weight decay {cfg['weight_decay']}), "
             f"peak learning rate {cfg['lr']}, {cfg['warmup']} warm-up steps then linear decay, gradient clipping "
             "1.0, bf16 autocast (`training/loop.py`)",
-            f"- {facts['train_seconds'] / 60:.0f} minutes of training on {facts['hardware']} (other training runs "
-            "shared the two cores)"]
+            f"- {facts['train_seconds'] / 60:.0f} minutes of training on {facts['hardware']} (wall-clock time: "
+            "whatever else the machine ran meanwhile is not subtracted)"]
 
 
 def _base_line(facts: dict, folder: Path) -> str:

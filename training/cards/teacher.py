@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         "warm-up steps then linear decay to 0, gradient clipping 1.0, bf16 autocast, MLM head on the chosen "
         "positions only",
         f"- {facts['train_seconds'] / 3600:.2f} hours on {cpu_name()}, 2 cores, torch {torch.__version__}, "
-        "with other work sharing the 2 cores",
+        "wall-clock time (whatever else the machine ran meanwhile is not subtracted)",
         f"- all {len(earlier) + 1} stages: {hours + facts['train_seconds'] / 3600:.1f} CPU hours, "
         f"{steps + facts['step']:,} steps",
         *[f"- {n}" for n in args.note],
