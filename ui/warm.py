@@ -97,7 +97,7 @@ def _run(work: list[tuple[str, callable]]) -> None:
         except Exception:  # noqa: BLE001 - the page will compute it, and show any error, itself
             log.log(logging.WARNING, "could not warm %s", name, exc_info=True)
     release_memory()
-    log.info("%s in %.1f s", DONE, time.perf_counter() - start)
+    log.log(logging.INFO, "%s in %.1f s", DONE, time.perf_counter() - start)  # the server's log, not UI
 
 
 def enabled() -> bool:
