@@ -58,9 +58,11 @@ def stages(card: Path) -> tuple[list[tuple[str, list[str]]], tuple[float, int] |
     if "## Training" not in text:
         return [], None
     body = text.split("## Training", 1)[1].split("\n## ", 1)[0]
+    parts = ("\n" + body).split("\n### ")
+    named = len(parts) > 1  # "### " headings, one a stage
     total, found = None, []
-    for part in ("\n" + body).split("\n### ")[1:] if "\n### " in "\n" + body else [body]:
-        heading, _, rest = part.partition("\n") if "\n### " in "\n" + body else ("", "", part)
+    for part in parts[1:] if named else [body]:
+        heading, _, rest = part.partition("\n") if named else ("", "", part)
         bullets = []
         for line in rest.splitlines():
             m = re.match(r"- (?:both stages|all \d+ stages): ([\d.]+) CPU hours, ([\d,]+) steps", line)
